@@ -1,0 +1,1 @@
+"""ancrage web service (FastAPI). Only assembles routes over the ``geo`` library."""

@@ -1,0 +1,64 @@
+"""Text normalisation shared by commune search and people matching.
+
+French place and person names come spelled many ways: with or without accents,
+hyphens, apostrophes, "Saint"/"St", upper or title case. These helpers reduce
+them to one comparable form.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import pandas as pd
+
+_NON_ALNUM = re.compile(r"[^a-z0-9]+")
+_SAINT = re.compile(r"\b(saint|st)\b")
+_SAINTE = re.compile(r"\b(sainte|ste)\b")
+_LIGATURES = str.maketrans({"œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE", "ß": "ss"})
+
+
+def strip_accents(text: str) -> str:
+    """Return ``text`` without diacritics, ligatures expanded.
+
+    Examples
+    --------
+    >>> strip_accents("Cœur-de-Sénart")
+    'Coeur-de-Senart'
+    """
+    decomposed = unicodedata.normalize("NFKD", text.translate(_LIGATURES))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def normalise_place(text: str) -> str:
+    """Reduce a place name to lowercase ASCII words, with saints abbreviated.
+
+    Accents, case, hyphens, apostrophes and "Saint"/"St" spellings disappear, so
+    two spellings of one commune compare equal.
+
+    Examples
+    --------
+    >>> normalise_place("Saint-Ciers-sur-Gironde")
+    'st ciers sur gironde'
+    >>> normalise_place("ST CIERS SUR GIRONDE")
+    'st ciers sur gironde'
+    >>> normalise_place("L'Île-d'Yeu")
+    'l ile d yeu'
+    """
+    text = _NON_ALNUM.sub(" ", strip_accents(text).lower()).strip()
+    text = _SAINTE.sub("ste", text)
+    return _SAINT.sub("st", text)
+
+
+def normalise_person(values: pd.Series) -> pd.Series:
+    """Vectorised form of a person's name: uppercase ASCII words, single spaces.
+
+    Examples
+    --------
+    >>> normalise_person(pd.Series(["Jérôme", "PERAUDEAU-CADIC", None])).tolist()
+    ['JEROME', 'PERAUDEAU CADIC', '']
+    """
+    text = values.fillna("").astype(str).str.translate(_LIGATURES)
+    ascii_text = text.str.normalize("NFKD").str.encode("ascii", "ignore").str.decode("ascii")
+    ascii_text = ascii_text.str.upper()
+    return ascii_text.str.replace(r"[^A-Z]+", " ", regex=True).str.strip()

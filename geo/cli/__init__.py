@@ -1,0 +1,23 @@
+"""Command-line interface ``ancrage``: thin commands over the ``geo`` library."""
+
+from __future__ import annotations
+
+import typer
+
+from geo.cli import _communes, _data, _run
+
+app = typer.Typer(
+    name="ancrage",
+    help="Geospatial targeting for rural entrepreneurship-support programmes in France.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(_data.app, name="data")
+app.add_typer(_communes.app, name="communes")
+app.command("run")(_run.run)
+
+
+def main() -> None:
+    """Entry point of the ``ancrage`` console script."""
+    app()

@@ -1,0 +1,44 @@
+"""``ancrage communes``: find and show communes of the base."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from geo import communes
+from geo.cli._common import TableFormat, friendly_errors, print_card, print_frame
+
+app = typer.Typer(help="Look up communes of the commune base.", no_args_is_help=True)
+
+FormatOption = Annotated[TableFormat, typer.Option("--format", "-f", help="Output format.")]
+
+
+@app.command("find")
+def find_command(
+    name: Annotated[str, typer.Argument(help="Name as typed, e.g. 'Miallet' or 'st ciers'.")],
+    department: Annotated[str | None, typer.Option(
+        "--department", "-d", help="Keep only this department code, e.g. 24.")] = None,
+    postcode: Annotated[str | None, typer.Option(
+        "--postcode", "-p", help="Keep only communes served by this postcode.")] = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", help="Number of candidates.")] = 10,
+    fmt: FormatOption = TableFormat.table,
+) -> None:
+    """Find communes by name, ignoring case, accents, hyphens, Saint/St and typos."""
+    with friendly_errors():
+        found = communes.find(name, department=department, postcode=postcode, limit=limit)
+    print_frame(found, fmt, title=f"Communes matching {name!r}")
+
+
+@app.command("show")
+def show_command(
+    code: Annotated[str, typer.Argument(help="INSEE code of the commune, e.g. 24269.")],
+    fmt: FormatOption = TableFormat.table,
+) -> None:
+    """Show every column of one commune as a readable card."""
+    with friendly_errors():
+        row = communes.get_commune(code)
+    record = row.drop(labels="geometry").to_dict()
+    bounds = ", ".join(f"{v:.4f}" for v in row.geometry.bounds)
+    record["geometry"] = f"{row.geometry.geom_type}, bounds ({bounds})"
+    print_card(record, fmt, title=f"{row['name']} ({row['code']})")
