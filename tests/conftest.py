@@ -1,0 +1,28 @@
+"""Shared fixtures: the built commune base and the official reference files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from geo._config import get_options
+
+REFERENCE_DIR = Path(__file__).resolve().parents[2] / "shared" / "reference"
+
+
+@pytest.fixture(scope="session")
+def base_dir() -> Path:
+    """Folder of the built commune base; skips when it has not been built."""
+    folder = get_options().data_dir
+    if not (folder / "communes.parquet").is_file():
+        pytest.skip(f"commune base not built in {folder}: run 'ancrage data build' (make test does)")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def reference_dir() -> Path:
+    """Folder of the official reference files beside the project; skips when absent."""
+    if not REFERENCE_DIR.is_dir():
+        pytest.skip(f"reference files not found at {REFERENCE_DIR} (../shared/reference)")
+    return REFERENCE_DIR
