@@ -42,3 +42,50 @@ class InvalidParameterError(GeoError, ValueError):
 
 class UnknownAreaError(CommuneNotFoundError):
     """A department, region or EPCI code matches nothing in the commune base."""
+
+
+class UnknownIndicatorError(GeoError, KeyError):
+    """An indicator key is not in the catalogue; the message lists the known keys."""
+
+    def __str__(self) -> str:  # KeyError quotes its message; keep it readable
+        return str(self.args[0]) if self.args else ""
+
+
+class IndicatorFileError(GeoError, ValueError):
+    """A user or INSEE indicator file cannot be imported (bad line, unknown codes...)."""
+
+
+class UnknownLayerError(GeoError, KeyError):
+    """A layer name or a record id matches no layer or record of the store."""
+
+    def __str__(self) -> str:  # KeyError quotes its message; keep it readable
+        return str(self.args[0]) if self.args else ""
+
+
+class LayerValidationError(GeoError, ValueError):
+    """Records do not fit the layer schema; ``.problems`` lists every bad value.
+
+    Parameters
+    ----------
+    problems
+        The :class:`geo.layers.RowProblem` found (the message shows the first 20).
+    what
+        What was validated, for the message (``"records"``, a file name...).
+    """
+
+    def __init__(self, problems: list, *, what: str = "records") -> None:
+        self.problems = list(problems)
+        shown = "\n".join(f"  - {p}" for p in self.problems[:20])
+        more = len(self.problems) - 20
+        tail = f"\n  ... and {more} more problem(s)" if more > 0 else ""
+        msg = (f"{len(self.problems)} problem(s) in {what}; nothing was stored:\n"
+               f"{shown}{tail}")
+        super().__init__(msg)
+
+
+class ImportFileError(GeoError, ValueError):
+    """A file cannot be imported as a whole: wrong format, too large, missing columns."""
+
+
+class GeocoderError(DataSourceError):
+    """The online address geocoder could not be reached or sent an unreadable answer."""
