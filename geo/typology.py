@@ -49,6 +49,9 @@ VOCABULARY: dict[str, tuple[str, str]] = {
 LABEL_THRESHOLD = 0.5
 """A centroid |z-score| at or above this names the indicator in the cluster label."""
 
+NEUTRAL = 0.05
+"""Below this |z-score| an indicator is never named, even to tell two labels apart."""
+
 LABEL_TERMS = 3
 SILHOUETTE_SAMPLE = 4000
 
@@ -185,7 +188,11 @@ def _terms(centroid: pd.Series, specs: Mapping[str, IndicatorLike]) -> list[tupl
         low, high = VOCABULARY.get(key, (f"{specs[key].label.lower()} faible",
                                          f"{specs[key].label.lower()} fort"))
         value = centroid[key]
-        terms.append((high if value >= 0 else low, abs(value) >= LABEL_THRESHOLD))
+        if abs(value) < NEUTRAL:
+            continue
+        word = high if value >= 0 else low
+        strong = abs(value) >= LABEL_THRESHOLD
+        terms.append((word if strong else f"plutôt {word}", strong))
     return terms
 
 
@@ -194,8 +201,8 @@ def cluster_labels(centroids: pd.DataFrame, specs: Mapping[str, IndicatorLike]) 
 
     Each label names up to three indicators whose centroid |z| ≥ 0.5, strongest first, with
     the adjective of their side (e.g. ``"éloignée des pôles, stable"``); a cluster with none
-    is ``"dans la moyenne"``. Labels that would repeat are lengthened with the next indicator,
-    then numbered.
+    is ``"dans la moyenne"``. Labels that would repeat are lengthened with the next indicator
+    (prefixed "plutôt" when its |z| is below 0.5; never one below 0.05), then numbered.
 
     Parameters
     ----------
