@@ -1,0 +1,321 @@
+"""Distances from communes to urban hubs: geodesic (BallTree) and by road (osmnx graph).
+
+Distances run from each commune's town hall (``townhall_lon``/``townhall_lat``; for
+the ~50 communes whose town hall is unknown the base holds the polygon's
+representative point, flagged ``townhall_estimated``) to the nearest hub's town
+hall, for all communes at once with a haversine :class:`sklearn.neighbors.BallTree`.
+
+Hubs are looked for **within the same territory** only: mainland France, Corsica
+(2A, 2B) and each overseas department (971 Guadeloupe, 972 Martinique, 973 Guyane,
+974 La Réunion, 976 Mayotte). A commune of Mayotte is not "near" a hub of La
+Réunion, and Corsica is separated from the mainland by the sea. A territory without
+any hub leaves its communes without a value (NaN), reported as missing.
+
+Examples
+--------
+>>> import geopandas as gpd
+>>> towns = gpd.GeoDataFrame(
+...     {"name": ["A", "B"], "population": [60_000, 100], "department_code": ["01", "01"],
+...      "townhall_lon": [0.0, 0.0], "townhall_lat": [45.0, 45.5]},
+...     geometry=gpd.points_from_xy([0.0, 0.0], [45.0, 45.5]), crs="EPSG:4326",
+...     index=["01001", "01002"])
+>>> nearest_hub_distance(towns, hubs=50_000)["distance_km"].round(1).tolist()
+[0.0, 55.6]
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.neighbors import BallTree
+
+from geo._errors import InvalidParameterError
+
+EARTH_RADIUS_KM = 6371.0088
+"""Mean Earth radius (IUGG), the radius of the haversine distances."""
+
+DEFAULT_HUB_POPULATION = 50_000
+OVERSEAS = ("971", "972", "973", "974", "976")
+DEFAULT_MAX_SNAP_KM = 2.0
+"""Town halls farther than this from any node of a road graph get no travel time."""
+
+
+def territory(department_codes: pd.Series) -> pd.Series:
+    """Return the territory of each department: ``metropole``, ``corse`` or the DROM code.
+
+    Examples
+    --------
+    >>> territory(pd.Series(["24", "2A", "974"])).tolist()
+    ['metropole', 'corse', '974']
+    """
+    codes = department_codes.astype(str)
+    out = pd.Series("metropole", index=codes.index, dtype=object)
+    out[codes.isin(["2A", "2B"])] = "corse"
+    overseas = codes.isin(OVERSEAS)
+    out[overseas] = codes[overseas]
+    return out
+
+
+def select_hubs(communes: pd.DataFrame, hubs: int | Sequence[str] | None = None) -> pd.DataFrame:
+    """Return the hub communes: population at or above a threshold, or a list of codes.
+
+    Parameters
+    ----------
+    communes
+        Commune base (needs ``population``; ``townhall_lon``/``townhall_lat``).
+    hubs
+        Population threshold (default 50,000) or INSEE codes of the hubs.
+
+    Raises
+    ------
+    InvalidParameterError
+        When the threshold is not positive or a listed code is not in ``communes``.
+    """
+    if hubs is None:
+        hubs = DEFAULT_HUB_POPULATION
+    if isinstance(hubs, (int, np.integer)) and not isinstance(hubs, bool):
+        if hubs <= 0:
+            msg = f"hubs: population threshold must be a positive integer, got {hubs}"
+            raise InvalidParameterError(msg)
+        return communes[communes["population"].fillna(0).to_numpy() >= hubs]
+    codes = [hubs] if isinstance(hubs, str) else list(hubs)
+    unknown = [c for c in codes if c not in communes.index]
+    if unknown:
+        msg = (f"hubs: unknown commune code(s) {', '.join(map(str, unknown))}; expected current "
+               "INSEE codes (COG 2026) or a population threshold")
+        raise InvalidParameterError(msg)
+    return communes.loc[codes]
+
+
+def _radians(frame: pd.DataFrame) -> np.ndarray:
+    lat = frame["townhall_lat"].to_numpy(dtype=float)
+    lon = frame["townhall_lon"].to_numpy(dtype=float)
+    return np.radians(np.column_stack([lat, lon]))
+
+
+def nearest_hub_distance(
+    communes: pd.DataFrame,
+    *,
+    hubs: int | Sequence[str] | None = None,
+    hub_candidates: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Geodesic distance (km) from each town hall to the nearest hub town hall.
+
+    Parameters
+    ----------
+    communes
+        Communes to measure (``townhall_lon``, ``townhall_lat``, ``department_code``).
+    hubs
+        Population threshold or hub codes (see :func:`select_hubs`).
+    hub_candidates
+        Where hubs are looked for (default: ``communes``); pass the whole base
+        when ``communes`` is one area so hubs outside it count.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed like ``communes``: ``distance_km``, ``hub_code``, ``hub_name``
+        (NaN/None where the territory holds no hub or the town hall is unknown).
+    """
+    candidates = communes if hub_candidates is None else hub_candidates
+    hub_frame = select_hubs(candidates, hubs)
+    out = pd.DataFrame({"distance_km": np.nan, "hub_code": None, "hub_name": None},
+                       index=communes.index)
+    out = out.astype({"hub_code": object, "hub_name": object})
+    known = communes["townhall_lat"].notna() & communes["townhall_lon"].notna()
+    places = territory(communes["department_code"])
+    hub_places = territory(hub_frame["department_code"])
+    for place in places[known].unique():
+        hubs_here = hub_frame[(hub_places == place).to_numpy()]
+        if hubs_here.empty:
+            continue
+        rows = (known & (places == place)).to_numpy()
+        tree = BallTree(_radians(hubs_here), metric="haversine")
+        dist, idx = tree.query(_radians(communes[rows]), k=1)
+        out.loc[rows, "distance_km"] = dist[:, 0] * EARTH_RADIUS_KM
+        out.loc[rows, "hub_code"] = hubs_here.index.to_numpy()[idx[:, 0]]
+        names = hubs_here["name"] if "name" in hubs_here else pd.Series(hubs_here.index,
+                                                                          index=hubs_here.index)
+        out.loc[rows, "hub_name"] = names.to_numpy()[idx[:, 0]]
+    return out
+
+
+def count_within(
+    communes: pd.DataFrame, points: Any, *, radius_km: float
+) -> pd.Series:
+    """Count points within ``radius_km`` of each commune's town hall (haversine BallTree).
+
+    Parameters
+    ----------
+    communes
+        Frame with ``townhall_lon`` and ``townhall_lat``.
+    points
+        GeoDataFrame or GeoSeries of points in EPSG:4326 (other CRS are converted;
+        empty or missing geometries are ignored).
+    radius_km
+        Search radius.
+
+    Returns
+    -------
+    pandas.Series
+        Integer counts indexed like ``communes`` (0 where the town hall is unknown).
+    """
+    geoms = points.geometry if hasattr(points, "geometry") else points
+    if geoms.crs is not None and geoms.crs.to_epsg() != 4326:
+        geoms = geoms.to_crs(4326)
+    geoms = geoms[geoms.notna() & ~geoms.is_empty]
+    geoms = geoms[geoms.geom_type == "Point"]
+    counts = pd.Series(0, index=communes.index, dtype="int64")
+    known = (communes["townhall_lat"].notna() & communes["townhall_lon"].notna()).to_numpy()
+    if geoms.empty or not known.any():
+        return counts
+    tree = BallTree(np.radians(np.column_stack([geoms.y, geoms.x])), metric="haversine")
+    found = tree.query_radius(_radians(communes[known]), r=radius_km / EARTH_RADIUS_KM,
+                              count_only=True)
+    counts[known] = found
+    return counts
+
+
+# ---------------------------------------------------------------- road graphs
+
+
+def load_road_graph(path: str | os.PathLike[str]) -> Any:
+    """Read a road graph from a GraphML or OSM XML (``.osm``) file, ready for travel times.
+
+    Edges get a ``length`` (metres) when missing, a speed (``maxspeed`` or the
+    mean of the graph's speeds per highway type, osmnx's rule) and a
+    ``travel_time`` in seconds. The file name and its date are stored in
+    ``graph.graph["ancrage_source"]``.
+
+    Raises
+    ------
+    InvalidParameterError
+        When the file is missing, of an unknown type or unreadable.
+    """
+    import osmnx as ox  # noqa: PLC0415 (osmnx is slow to import)
+
+    path = Path(path)
+    if not path.is_file():
+        msg = f"road graph: file {str(path)!r} not found; expected a .graphml or .osm file"
+        raise InvalidParameterError(msg)
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".graphml":
+            graph = ox.load_graphml(path)
+        elif suffix in (".osm", ".xml"):
+            graph = ox.graph_from_xml(path, retain_all=True)
+        else:
+            msg = (f"road graph: unknown file type {suffix!r} of {path.name}; "
+                   "expected .graphml or .osm")
+            raise InvalidParameterError(msg)
+    except InvalidParameterError:
+        raise
+    except Exception as err:
+        msg = f"road graph: cannot read {path.name}: {err}"
+        raise InvalidParameterError(msg) from err
+    graph.graph["ancrage_source"] = f"{path.name} ({_file_date(path)})"
+    return prepare_graph(graph)
+
+
+def _file_date(path: Path) -> str:
+    """Date of the data in a graph file: OSM ``osm_base``/latest timestamp, else mtime."""
+    with path.open("rb") as handle:
+        head = handle.read(4096).decode("utf-8", errors="replace")
+    found = re.search(r"osm_base=['\"]([^'\"]+)", head) or re.search(
+        r"created_date[^>]*>([^<]+)<", head)
+    if found:
+        return found.group(1)
+    stamp = dt.datetime.fromtimestamp(path.stat().st_mtime, tz=dt.UTC)
+    return f"file dated {stamp:%Y-%m-%d}"
+
+
+def prepare_graph(graph: Any) -> Any:
+    """Add missing edge lengths, speeds and travel times (seconds) to a graph in place."""
+    import osmnx as ox  # noqa: PLC0415
+
+    edges = list(graph.edges(data=True))
+    if edges and any("length" not in data for _, _, data in edges):
+        graph = ox.distance.add_edge_lengths(graph)
+    if edges and any("travel_time" not in data for _, _, data in edges):
+        graph = ox.routing.add_edge_speeds(graph, fallback=50)
+        graph = ox.routing.add_edge_travel_times(graph)
+    graph.graph.setdefault("ancrage_source", graph.graph.get("created_date", "road graph"))
+    return graph
+
+
+def graph_source(graph: Any) -> str:
+    """Describe a road graph's origin and date for the ``sources`` of an output."""
+    return f"road graph {graph.graph.get('ancrage_source', 'given in memory')}"
+
+
+def _snap(graph: Any, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Nearest graph node of each point and its distance in km."""
+    import osmnx as ox  # noqa: PLC0415
+
+    nodes, dist = ox.distance.nearest_nodes(graph, lon, lat, return_dist=True)
+    return np.asarray(nodes), np.asarray(dist, dtype=float) / 1000.0
+
+
+def travel_time_to_hubs(
+    communes: pd.DataFrame,
+    graph: Any,
+    *,
+    hubs: int | Sequence[str] | None = None,
+    hub_candidates: pd.DataFrame | None = None,
+    max_snap_km: float = DEFAULT_MAX_SNAP_KM,
+) -> pd.DataFrame:
+    """Road travel time (minutes) from each town hall to the nearest hub.
+
+    Town halls and hub town halls are snapped to their nearest graph node; a
+    multi-source Dijkstra from all hub nodes on edge ``travel_time`` gives the
+    time to every node (the graph is read as undirected when a hub cannot reach a
+    node one-way, so a commune is not unreachable because of a one-way street).
+
+    Parameters
+    ----------
+    communes
+        Communes to measure.
+    graph
+        Road graph prepared by :func:`load_road_graph` or :func:`prepare_graph`.
+    hubs, hub_candidates
+        As in :func:`nearest_hub_distance`.
+    max_snap_km
+        Town halls (communes or hubs) farther than this from the graph are left out.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``travel_time_min`` and ``snap_distance_km`` indexed like ``communes``;
+        NaN travel time outside the graph, where no hub lies on the graph or no
+        road path exists.
+    """
+    import networkx as nx  # noqa: PLC0415
+
+    if graph.number_of_nodes() == 0:
+        msg = "road graph: the graph has no node"
+        raise InvalidParameterError(msg)
+    candidates = communes if hub_candidates is None else hub_candidates
+    hub_frame = select_hubs(candidates, hubs)
+    out = pd.DataFrame({"travel_time_min": np.nan, "snap_distance_km": np.nan},
+                       index=communes.index)
+    hub_nodes, hub_snap = _snap(graph, hub_frame["townhall_lon"].to_numpy(float),
+                                hub_frame["townhall_lat"].to_numpy(float))
+    sources = set(hub_nodes[hub_snap <= max_snap_km].tolist())
+    nodes, snap = _snap(graph, communes["townhall_lon"].to_numpy(float),
+                        communes["townhall_lat"].to_numpy(float))
+    out["snap_distance_km"] = snap
+    if not sources:
+        return out
+    undirected = graph.to_undirected(as_view=True)
+    seconds = nx.multi_source_dijkstra_path_length(undirected, sources, weight="travel_time")
+    times = pd.Series(nodes).map(seconds).to_numpy(dtype=float) / 60.0
+    times[snap > max_snap_km] = np.nan
+    out["travel_time_min"] = times
+    return out
