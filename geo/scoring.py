@@ -24,8 +24,10 @@ checked on small made-up frames; :func:`score` loads the indicators of an area f
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
@@ -174,6 +176,35 @@ def parse_weights(text: str) -> dict[str, float]:
         msg = f"'weights': {text!r} holds no key=number item, e.g. cooperation=2,stability=1"
         raise InvalidParameterError(msg)
     return weights
+
+
+def parse_classes(text: str | None) -> tuple[int, ...] | None:
+    """Parse rurality classes such as ``"5,6,7"`` (INSEE density grid levels 1–7).
+
+    Raises
+    ------
+    InvalidParameterError
+        An item is not an integer between 1 and 7.
+
+    Examples
+    --------
+    >>> parse_classes("5, 6,7")
+    (5, 6, 7)
+    """
+    if text is None:
+        return None
+    classes = []
+    for item in (part.strip() for part in text.split(",")):
+        if not item:
+            continue
+        if not item.isdigit() or not 1 <= int(item) <= 7:
+            msg = f"'rurality': got {item!r}, expected density classes 1 to 7, e.g. 5,6,7"
+            raise InvalidParameterError(msg)
+        classes.append(int(item))
+    if not classes:
+        msg = f"'rurality': {text!r} holds no class, expected e.g. 5,6,7"
+        raise InvalidParameterError(msg)
+    return tuple(dict.fromkeys(classes))
 
 
 def _check_specs(values: pd.DataFrame, specs: Mapping[str, IndicatorLike]) -> None:
@@ -332,6 +363,20 @@ def _check_stability_options(*, top: int, draws: int, spread: float) -> None:
 # Reasons text
 # ---------------------------------------------------------------------------------------------
 
+_ABSTRACT_UNITS = ("index", "indice", "class", "classe", "score", "share", "part", "ratio")
+
+
+def display_unit(unit: str) -> str:
+    """Unit shown after a value in French text: physical units only (km, min...).
+
+    Examples
+    --------
+    >>> display_unit("km"), display_unit("index 0-1")
+    ('km', '')
+    """
+    return "" if unit.strip().lower().startswith(_ABSTRACT_UNITS) else unit.strip()
+
+
 def format_values(values: pd.Series, unit: str = "") -> pd.Series:
     """Format numbers the French way (decimal comma) with their unit, vectorised.
 
@@ -382,7 +427,7 @@ def reasons(values: pd.DataFrame, pct: pd.DataFrame, contributions: pd.DataFrame
     for j, key in enumerate(keys):
         spec = specs[key]
         centile = (pct[key] * 100).round().map("{:.0f}".format)
-        text = (f"{spec.label} " + format_values(values[spec.column], spec.unit)
+        text = (f"{spec.label} " + format_values(values[spec.column], display_unit(spec.unit))
                 + " (centile " + centile + ")")
         pieces[:, j] = text.to_numpy(dtype=object)
     order = np.argsort(-shares, axis=1, kind="stable")[:, :limit]
@@ -644,3 +689,48 @@ def aggregate_epci(scored: pd.DataFrame, *, columns: Sequence[str] | None = None
         out["rank"] = out["score"].rank(ascending=False, method="min").astype("Int64")
         return out.sort_values(["rank", "epci_code"], na_position="last").reset_index(drop=True)
     return out.sort_values("epci_code").reset_index(drop=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Output files
+# ---------------------------------------------------------------------------------------------
+
+OUTPUT_FORMATS = ("csv", "json", "geojson")
+
+
+def to_text(frame: pd.DataFrame, fmt: str) -> str:
+    """Serialise a result table as CSV, JSON records or GeoJSON (geometry needed).
+
+    Raises
+    ------
+    InvalidParameterError
+        Unknown format, or GeoJSON asked for a table without geometry.
+    """
+    if fmt not in OUTPUT_FORMATS:
+        msg = f"'format' is {fmt!r}, expected one of {', '.join(OUTPUT_FORMATS)}"
+        raise InvalidParameterError(msg)
+    if fmt == "geojson":
+        if "geometry" not in frame.columns or not hasattr(frame, "to_json"):
+            msg = "'format' geojson needs commune geometries; use csv or json for this table"
+            raise InvalidParameterError(msg)
+        return frame.to_json(na="null", drop_id=True, ensure_ascii=False) + "\n"
+    plain = pd.DataFrame(frame.drop(columns="geometry", errors="ignore"))
+    if fmt == "csv":
+        return plain.to_csv(index=False, float_format="%.6g", lineterminator="\n")
+    return plain.to_json(orient="records", force_ascii=False, indent=2) + "\n"
+
+
+def write_table(frame: pd.DataFrame, path: str | os.PathLike[str], fmt: str) -> Path:
+    """Write a result table atomically (temporary file, then rename) and return its path."""
+    target = Path(path)
+    text = to_text(frame, fmt)
+    if not target.parent.is_dir():
+        msg = f"'output': folder {str(target.parent)!r} does not exist"
+        raise InvalidParameterError(msg)
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        temporary.write_text(text, encoding="utf-8")
+        os.replace(temporary, target)
+    finally:
+        temporary.unlink(missing_ok=True)
+    return target

@@ -25,7 +25,7 @@ class Spec:
 
 SPECS = {
     "x": Spec("x", "x_km", "higher_better", "Distance", "km"),
-    "y": Spec("y", "y_index", "lower_better", "Indice"),
+    "y": Spec("y", "y_index", "lower_better", "Indice", "index 0-1"),
 }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from geo.cli import _communes, _data, _run
+from geo.cli import _communes, _data, _run, _scoring
 
 app = typer.Typer(
     name="ancrage",
@@ -16,6 +16,9 @@ app = typer.Typer(
 app.add_typer(_data.app, name="data")
 app.add_typer(_communes.app, name="communes")
 app.command("run")(_run.run)
+app.command("score")(_scoring.score)
+app.command("similar")(_scoring.similar)
+app.command("typology")(_scoring.typology_command)
 
 
 def main() -> None:

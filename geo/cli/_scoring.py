@@ -1,0 +1,215 @@
+"""``ancrage score``, ``ancrage similar`` and ``ancrage typology``: ranked, explained communes."""
+
+from __future__ import annotations
+
+import enum
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+
+from geo import communes, scoring, typology
+from geo._errors import InvalidParameterError
+from geo.cli._common import TableFormat, console, err_console, friendly_errors, print_frame
+
+
+class OutputFormat(enum.StrEnum):
+    """Output formats of the scoring commands."""
+
+    table = "table"
+    csv = "csv"
+    json = "json"
+    geojson = "geojson"
+
+
+class Level(enum.StrEnum):
+    """Level of the score table."""
+
+    commune = "commune"
+    epci = "epci"
+
+
+DepartmentOption = Annotated[str | None, typer.Option(
+    "--department", "-d", help="Department code(s), comma-separated, e.g. 24 or 24,19.")]
+RegionOption = Annotated[str | None, typer.Option(
+    "--region", "-r", help="Region code(s), e.g. 75 (Nouvelle-Aquitaine).")]
+EpciOption = Annotated[str | None, typer.Option(
+    "--epci", help="EPCI SIREN code(s), comma-separated.")]
+CodesOption = Annotated[str | None, typer.Option(
+    "--codes", help="INSEE commune codes, comma-separated.")]
+FormatOption = Annotated[OutputFormat, typer.Option(
+    "--format", "-f", help="table (terminal), csv, json or geojson (commune outlines).")]
+OutputOption = Annotated[Path | None, typer.Option(
+    "--output", "-o", help="Write to this file (atomically) instead of standard output.")]
+KeysOption = Annotated[str | None, typer.Option(
+    "--keys", help="Indicators compared, comma-separated (default: cooperation, neo_rural, "
+                   "stability, hub_distance, rurality).")]
+
+
+def _emit(frame: pd.DataFrame, fmt: OutputFormat, output: Path | None, *, title: str,
+          shown: list[str]) -> None:
+    """Print a table, or write/print CSV, JSON or GeoJSON."""
+    if fmt is OutputFormat.table and output is None:
+        print_frame(_rounded(frame[[c for c in shown if c in frame.columns]]),
+                    TableFormat.table, title=title)
+        return
+    kind = "csv" if fmt is OutputFormat.table else fmt.value
+    with friendly_errors():
+        if output is None:
+            sys.stdout.write(scoring.to_text(frame, kind))
+            return
+        path = scoring.write_table(frame, output, kind)
+    err_console.print(f"{len(frame)} row(s) written to {path} ({kind})")
+
+
+def _rounded(frame: pd.DataFrame) -> pd.DataFrame:
+    floats = frame.select_dtypes("float").columns
+    return frame.assign(**{c: frame[c].round(3) for c in floats})
+
+
+def _report_missing(table: pd.DataFrame) -> None:
+    for key, count in table.attrs.get("missing", {}).items():
+        if count:
+            err_console.print(f"note: {count} commune(s) of the area lack '{key}'; their score "
+                              "uses the other indicators (weights renormalised, see 'coverage')")
+
+
+def score(  # noqa: PLR0913 - one parameter per command-line option
+    *,
+    department: DepartmentOption = None,
+    region: RegionOption = None,
+    epci: EpciOption = None,
+    codes: CodesOption = None,
+    top: Annotated[int, typer.Option(
+        "--top", "-n", help="Rows shown or written (0 = every candidate).")] = 20,
+    weights: Annotated[str | None, typer.Option(
+        "--weights", "-w", help="Indicator weights, e.g. cooperation=2,neo_rural=1,stability=1,"
+                                "hub_distance=1 (default: the four booklet criteria, equal).")]
+    = None,
+    fmt: FormatOption = OutputFormat.table,
+    output: OutputOption = None,
+    min_population: Annotated[int | None, typer.Option(
+        "--min-population", help="Keep communes with at least this population.")] = None,
+    max_population: Annotated[int | None, typer.Option(
+        "--max-population", help="Keep communes with at most this population.")] = None,
+    rurality: Annotated[str | None, typer.Option(
+        "--rurality", help="Keep these density classes (1 dense ... 7 very sparse), e.g. 5,6,7.")]
+    = None,
+    exclude: Annotated[str | None, typer.Option(
+        "--exclude", help="INSEE codes to leave out, e.g. past hosts: 24269.")] = None,
+    stability_top: Annotated[int | None, typer.Option(
+        "--stability-top", help="N of the rank stability (share of ±25 % weight draws in which "
+                                "a commune stays in the top N); default: --top or 20.")] = None,
+    level: Annotated[Level, typer.Option(
+        "--level", help="commune, or epci for population-weighted means per EPCI.")]
+    = Level.commune,
+) -> None:
+    """Rank the communes of an area for hosting a programme, with explanations.
+
+    Each indicator becomes a 0-1 percentile within the area (1 = best), the score is their
+    weighted mean, and each commune gets its rank, the contribution of each indicator and
+    a French "reasons" text. Without an area, all of France is scored.
+    """
+    with friendly_errors():
+        parsed = scoring.parse_weights(weights) if weights is not None else None
+        filters = scoring.ScoreFilters(
+            min_population=min_population, max_population=max_population,
+            rurality=scoring.parse_classes(rurality),
+            exclude=tuple(c.strip() for c in (exclude or "").split(",") if c.strip()))
+        area = communes.load_communes(department=department, region=region, epci=epci,
+                                      codes=codes)
+        table = scoring.score(area, weights=parsed, filters=filters,
+                              stability_top=stability_top or top or 20)
+        if level is Level.epci:
+            table = scoring.aggregate_epci(table)
+    _report_missing(table)
+    if top > 0:
+        table = table.head(top)
+    values = [c for c in table.columns if c.endswith(("_km", "_min", "_index", "_class"))]
+    if level is Level.epci:
+        shown = ["rank", "epci_code", "epci_name", "population", "communes", "score", *values]
+    else:
+        shown = ["rank", "code", "name", "population", "score", "rank_stability", *values,
+                 "reasons"]
+    _emit(table, fmt, output, title="Communes classées (score 0-1, 1 = meilleur)", shown=shown)
+
+
+def similar(
+    references: Annotated[str, typer.Argument(
+        help="INSEE code(s) of the reference commune(s), comma-separated, e.g. 24269.")],
+    top: Annotated[int, typer.Option("--top", "-n", help="Number of communes returned.")] = 10,
+    department: DepartmentOption = None,
+    region: RegionOption = None,
+    france: Annotated[bool, typer.Option(
+        "--france", help="Search all of France (default: the region(s) of the references).")]
+    = False,
+    keys: KeysOption = None,
+    fmt: FormatOption = OutputFormat.table,
+    output: OutputOption = None,
+) -> None:
+    """List the communes most like the reference communes (e.g. a past host).
+
+    Indicators are standardised within the search area (missing values set to the area
+    median); the closest communes to the references' mean profile come first, with the
+    indicators on which they are closest.
+    """
+    with friendly_errors():
+        area = None
+        if france or department or region:
+            area = communes.load_communes(department=department, region=region)
+        found = typology.similar(_codes(references, "references"), communes=area,
+                                 keys=_keys(keys), top=top)
+    shown = ["code", "name", "department_code", "population", "distance", "close_on"]
+    _emit(found, fmt, output, title=f"Communes proches de {references}", shown=shown)
+
+
+def typology_command(  # noqa: PLR0913 - one parameter per command-line option
+    *,
+    department: DepartmentOption = None,
+    region: RegionOption = None,
+    epci: EpciOption = None,
+    codes: CodesOption = None,
+    k: Annotated[int | None, typer.Option(
+        "--k", "-k", help="Number of types (default: best silhouette from --k-min to --k-max).")]
+    = None,
+    k_min: Annotated[int, typer.Option("--k-min", help="Smallest number of types tried.")] = 3,
+    k_max: Annotated[int, typer.Option("--k-max", help="Largest number of types tried.")] = 8,
+    keys: KeysOption = None,
+    fmt: FormatOption = OutputFormat.table,
+    output: OutputOption = None,
+) -> None:
+    """Group the communes of an area into territory types (KMeans on standardised indicators).
+
+    The table shows one row per type with its French label, size and mean indicator values;
+    csv, json and geojson give the type of every commune.
+    """
+    with friendly_errors():
+        area = communes.load_communes(department=department, region=region, epci=epci,
+                                      codes=codes)
+        result = typology.area_typology(area, keys=_keys(keys), k=k, k_range=(k_min, k_max))
+    if result.silhouettes:
+        scores = ", ".join(f"k={n}: {s:.3f}" for n, s in result.silhouettes.items())
+        err_console.print(f"silhouette {scores} -> k={result.k}")
+    if result.dropped:
+        err_console.print(f"note: left out (missing everywhere in the area): {result.dropped}")
+    if fmt is OutputFormat.table and output is None:
+        shown = [c for c in result.clusters.columns if not c.startswith("z_")]
+        print_frame(_rounded(result.clusters[shown]), TableFormat.table,
+                    title=f"Types de territoires (k={result.k})")
+        console.print("Centroid z-scores are in the csv/json output of each commune's type.")
+        return
+    _emit(result.assignments, fmt, output, title="", shown=[])
+
+
+def _codes(text: str, name: str) -> list[str]:
+    codes = [c.strip() for c in text.split(",") if c.strip()]
+    if not codes:
+        msg = f"'{name}' is {text!r}; give INSEE codes, e.g. 24269"
+        raise InvalidParameterError(msg)
+    return codes
+
+
+def _keys(text: str | None) -> list[str] | None:
+    return None if text is None else [k.strip() for k in text.split(",") if k.strip()]
