@@ -23,6 +23,7 @@ Examples
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import logging
 import os
@@ -286,12 +287,19 @@ def compute_indicators(
     wanted = _resolve_keys(keys, has_graph=graph is not None)
     if official_grid is None:
         official_grid = rurality.load_official()
+    checked, fixed = distances.checked_townhalls(communes)
+    france = all_communes if all_communes is not None else _whole_base(communes)
+    if france is not None:
+        france = distances.checked_townhalls(france)[0]
     context = IndicatorContext(
-        communes=communes, layers=dict(layers or {}), hubs=hubs, graph=graph,
+        communes=checked, layers=dict(layers or {}), hubs=hubs, graph=graph,
         official_grid=None if official_grid is False else official_grid,
-        year=year or dt.date.today().year,
-        all_communes=all_communes if all_communes is not None else _whole_base(communes),
+        year=year or dt.date.today().year, all_communes=france,
     )
+    if fixed:
+        shown = ", ".join(fixed[:10]) + (" ..." if len(fixed) > 10 else "")
+        context.note(f"{len(fixed)} town hall(s) located more than ~5 km outside their commune "
+                     f"in the source replaced by a point inside the commune: {shown}")
     pieces, missing = [], {}
     for key in wanted:
         indicator = REGISTRY[key]
@@ -453,6 +461,11 @@ def _councillors() -> pd.DataFrame | None:
         return None
     if not Path(path).is_file():
         return None
+    return _read_councillors(str(path), Path(path).stat().st_mtime)
+
+
+@functools.lru_cache(maxsize=2)
+def _read_councillors(path: str, _mtime: float) -> pd.DataFrame:
     return pd.read_parquet(path, columns=["code", "profession", "in_2020_council"])
 
 
@@ -474,12 +487,13 @@ def newcomer_profile(councillors: pd.DataFrame, departments: pd.Series) -> pd.Da
         ``dept_new_cadre_share``, ``new_cadre_excess`` = shrunk share − department
         share, where shrunk = (k + m·p_dept) / (n + m), m = :data:`PROFILE_PRIOR`.
     """
-    new = councillors[~councillors["in_2020_council"].astype(bool)]
-    group = new["profession"].astype(str).str[:1]
-    flags = pd.DataFrame({"code": new["code"], "cadre": group.isin(["3", "4"]).astype(float)})
+    new = councillors[~councillors["in_2020_council"].to_numpy(dtype=bool)]
+    group = new["profession"].to_numpy(dtype=object).astype("U1")
+    flags = pd.DataFrame({"code": new["code"].to_numpy(dtype=object),
+                          "cadre": ((group == "3") | (group == "4")).astype(float)})
     per = flags.groupby("code")["cadre"].agg(["sum", "count"])
-    per = per.reindex(departments.index[departments.index.isin(
-        councillors["code"].unique())], fill_value=0.0)
+    present = pd.Index(councillors["code"].unique())
+    per = per.reindex(departments.index.intersection(present), fill_value=0.0)
     dept = departments.reindex(per.index)
     dept_share = per.groupby(dept).sum().pipe(lambda t: t["sum"] / t["count"])
     p_dept = dept.map(dept_share).astype(float)
