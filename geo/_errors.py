@@ -89,3 +89,7 @@ class ImportFileError(GeoError, ValueError):
 
 class GeocoderError(DataSourceError):
     """The online address geocoder could not be reached or sent an unreadable answer."""
+
+
+class RecordNotFoundError(UnknownLayerError):
+    """No record of a layer has the given id."""

@@ -1,0 +1,680 @@
+"""The layer store: one GeoPackage holding the four programme layers, safe to share.
+
+:class:`Store` keeps providers, places, events and cooperation records in one
+GeoPackage (``data/ancrage.gpkg`` by default, option ``store`` / ``ANCRAGE_STORE``),
+one table per layer, points in EPSG:4326, so QGIS or any GDAL tool opens it as is.
+
+Every write (add, update, delete, seed) runs inside one SQLite transaction taken
+with ``BEGIN IMMEDIATE`` and a busy timeout: a failed or interrupted write leaves
+the file as it was (SQLite's journal rolls it back, even after a crash), and two
+processes writing at once wait for each other instead of losing records. The
+tables are created by GDAL (through pyogrio) without a spatial-index trigger;
+rows are then written with the standard library's ``sqlite3`` and the GeoPackage
+binary geometry encoding (an 8-byte header followed by WKB).
+
+A store whose file does not exist is created on first use and filled with the
+curated programme data of ``data/layers/`` (see :meth:`Store.seed`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import functools
+import os
+import sqlite3
+import struct
+import tempfile
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyogrio
+import shapely
+
+from geo import communes, layers
+from geo._config import PROJECT_ROOT, get_options
+from geo._errors import (
+    CommuneBaseMissingError,
+    InvalidParameterError,
+    RecordNotFoundError,
+)
+from geo.layers import CRS, LAYER_KINDS, SPATIAL_KINDS, check_kind, conform
+
+#: Folder of the curated programme data loaded by :meth:`Store.seed`.
+CURATED_DIR = PROJECT_ROOT / "data" / "layers"
+#: Two records with the same name closer than this are the same record.
+DUPLICATE_DISTANCE_M = 100.0
+EXPORT_FORMATS = ("csv", "geojson", "gpkg")
+_GEOMETRY_COLUMN = "geom"
+_SRS_ID = 4326
+# GeoPackage binary header: magic, version 0, flags (little-endian, no envelope), srs id.
+_GPKG_HEADER = b"GP\x00\x01" + struct.pack("<i", _SRS_ID)
+_ENVELOPE_BYTES = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}
+_EARTH_RADIUS_M = 6_371_008.8
+_LIGATURES = (("œ", "oe"), ("Œ", "OE"), ("æ", "ae"), ("Æ", "AE"), ("ß", "ss"))
+
+
+@dataclasses.dataclass(frozen=True)
+class AddResult:
+    """Outcome of :meth:`Store.add`: records written, records skipped as duplicates."""
+
+    added: int
+    duplicates: int
+    ids: tuple[str, ...] = ()
+
+
+# --- GeoPackage geometry encoding -------------------------------------------------------
+
+def encode_geometries(geometries: Sequence[object] | np.ndarray) -> list[bytes | None]:
+    """GeoPackage binary blobs of 2-D geometries (``None`` stays ``None``)."""
+    array = np.asarray(geometries, dtype=object)
+    wkb = shapely.to_wkb(array, byte_order=1, include_srid=False, output_dimension=2)
+    return [None if blob is None else _GPKG_HEADER + blob for blob in wkb]
+
+
+def decode_geometries(blobs: Sequence[bytes | None]) -> np.ndarray:
+    """Shapely geometries of GeoPackage binary blobs (``None`` stays ``None``)."""
+    wkb = [None if blob is None else blob[8 + _ENVELOPE_BYTES[(blob[3] >> 1) & 7]:]
+           for blob in blobs]
+    return shapely.from_wkb(np.asarray(wkb, dtype=object))
+
+
+# --- the store --------------------------------------------------------------------------
+
+class Store:
+    """The GeoPackage of programme layers.
+
+    Parameters
+    ----------
+    path
+        GeoPackage file (default: the ``store`` option, ``data/ancrage.gpkg``).
+    seed_on_create
+        Fill a newly created store with the curated data of ``data/layers/``.
+    timeout
+        Seconds a write waits for another process's write to finish.
+
+    Examples
+    --------
+    >>> store = Store("/tmp/example.gpkg")  # doctest: +SKIP
+    >>> store.read("providers", department="24")[["id", "name"]]  # doctest: +SKIP
+    """
+
+    def __init__(self, path: str | os.PathLike[str] | None = None, *,
+                 seed_on_create: bool = True, timeout: float = 60.0) -> None:
+        self.path = Path(path) if path is not None else get_options().store
+        self.seed_on_create = seed_on_create
+        self.timeout = timeout
+
+    def __repr__(self) -> str:
+        return f"Store({str(self.path)!r})"
+
+    # connections ------------------------------------------------------------------------
+
+    def _connect(self) -> sqlite3.Connection:
+        self.ensure()
+        connection = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
+        connection.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
+        return connection
+
+    @contextlib.contextmanager
+    def _reading(self) -> Iterator[sqlite3.Connection]:
+        connection = self._connect()
+        try:
+            yield connection
+        finally:
+            connection.close()
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction (``BEGIN IMMEDIATE``): committed whole or not at all."""
+        connection = self._connect()
+        try:
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                yield connection
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
+            connection.execute("COMMIT")
+        finally:
+            connection.close()
+
+    # creation ---------------------------------------------------------------------------
+
+    def ensure(self) -> Path:
+        """Create the store (and seed it) if its file does not exist; return its path."""
+        if not self.path.exists():
+            self._create()
+        return self.path
+
+    def _create(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        handle, name = tempfile.mkstemp(prefix=f".{self.path.stem}-", suffix=".gpkg",
+                                        dir=self.path.parent)
+        os.close(handle)
+        temporary = Path(name)
+        try:
+            temporary.unlink()
+            _create_tables(temporary)
+            if self.seed_on_create:
+                Store(temporary, seed_on_create=False, timeout=self.timeout).seed()
+            with contextlib.suppress(FileExistsError):  # another process made it first
+                os.link(temporary, self.path)
+        finally:
+            for leftover in (temporary, Path(f"{temporary}-journal")):
+                leftover.unlink(missing_ok=True)
+
+    # reading ----------------------------------------------------------------------------
+
+    def read(
+        self,
+        kind: str,
+        *,
+        department: str | Iterable[str] | None = None,
+        epci: str | Iterable[str] | None = None,
+        bbox: Sequence[float] | None = None,
+        start: str | None = None,
+        end: str | None = None,
+    ) -> gpd.GeoDataFrame:
+        """Records of one layer, optionally filtered by area and, for events, by dates.
+
+        Parameters
+        ----------
+        kind
+            One of ``providers``, ``places``, ``events``, ``cooperation``.
+        department, epci
+            Keep records whose commune lies in these departments / EPCIs (one
+            code, a comma-separated string or a list). Cooperation records on an
+            EPCI match that EPCI and the departments of its communes.
+        bbox
+            ``(lon_min, lat_min, lon_max, lat_max)``; cooperation records match
+            through the town hall of their communes.
+        start, end
+            Events only: keep events taking place between these days (ISO dates),
+            including recurring and seasonal ones (see
+            :func:`geo.layers.events_in_window`).
+
+        Returns
+        -------
+        geopandas.GeoDataFrame
+            Columns of :func:`geo.layers.layer_columns`, EPSG:4326, in insertion order.
+        """
+        check_kind(kind)
+        if (start is not None or end is not None) and kind != "events":
+            msg = f"'start'/'end' filter events only, not {kind!r}; drop them or use 'events'"
+            raise InvalidParameterError(msg)
+        box = _check_bbox(bbox)
+        with self._reading() as connection:
+            frame = _select(connection, kind)
+        if department is not None or epci is not None or box is not None:
+            frame = frame[_area_mask(kind, frame, department=department, epci=epci, bbox=box)]
+        if start is not None or end is not None:
+            frame = frame[layers.events_in_window(frame, start=start, end=end)]
+        return frame.reset_index(drop=True)
+
+    def count(self, kind: str) -> int:
+        """Number of records in a layer."""
+        with self._reading() as connection:
+            return connection.execute(f'SELECT count(*) FROM "{check_kind(kind)}"').fetchone()[0]
+
+    def get(self, kind: str, record_id: str) -> pd.Series:
+        """One record by id; raises :class:`RecordNotFoundError` (a ``KeyError``)."""
+        with self._reading() as connection:
+            found = _select(connection, check_kind(kind), where=("id", record_id))
+        if found.empty:
+            raise RecordNotFoundError(_not_found(kind, record_id))
+        return found.iloc[0]
+
+    # writing ----------------------------------------------------------------------------
+
+    def add(self, kind: str, frame: pd.DataFrame, *, source_label: str | None = None,
+            line_numbers: Sequence[int] | None = None) -> AddResult:
+        """Validate and add records, all or nothing, skipping those already stored.
+
+        A record is a duplicate when a stored (or earlier added) record has the same
+        ``source_id``, or the same name (ignoring case and accents) within 100 m;
+        cooperation records without a source id are duplicates when area, year,
+        kind and provider match. Missing ids are generated (``pro-1``, ``pla-2``...),
+        missing commune codes are found from the point, missing
+        ``location_precision`` is ``exact``.
+
+        Parameters
+        ----------
+        kind
+            Layer to add to.
+        frame
+            Records (DataFrame or GeoDataFrame; points in EPSG:4326 or reprojected
+            from the GeoDataFrame's CRS).
+        source_label
+            ``source`` of the records that have none.
+        line_numbers
+            Line of each row in the user's file, for error messages.
+
+        Returns
+        -------
+        AddResult
+            Counts of added and duplicate records, and the ids added.
+
+        Raises
+        ------
+        LayerValidationError
+            Some record is invalid, or reuses the id of a different stored record;
+            nothing was written. ``.problems`` lists every one.
+        """
+        records = _prepare(kind, frame, source_label=source_label, line_numbers=line_numbers)
+        lines = _lines(records, line_numbers)
+        with self.transaction() as connection:
+            stored = _select(connection, kind)
+            duplicate = duplicate_mask(kind, records, stored)
+            fresh = records[~duplicate.to_numpy()].reset_index(drop=True)
+            _check_id_conflicts(fresh, stored, lines[~duplicate.to_numpy()])
+            fresh["id"] = _fill_ids(kind, fresh["id"], stored["id"])
+            _insert(connection, kind, fresh)
+        return AddResult(len(fresh), int(duplicate.sum()), tuple(fresh["id"]))
+
+    def update(self, kind: str, record_id: str, **fields: object) -> pd.Series:
+        """Change fields of one record (validated as a whole) and return it.
+
+        ``geometry`` takes a shapely Point; when it changes without a new
+        ``commune_code``, the commune is found again from the point.
+        """
+        check_kind(kind)
+        unknown = sorted(set(fields) - set(layers.layer_columns(kind)) | ({"id"} & set(fields)))
+        if unknown:
+            msg = (f"cannot update field(s) {unknown} of {kind!r}; updatable fields: "
+                   f"{', '.join(c for c in layers.layer_columns(kind) if c != 'id')}")
+            raise InvalidParameterError(msg)
+        with self.transaction() as connection:
+            found = _select(connection, kind, where=("id", record_id))
+            if found.empty:
+                raise RecordNotFoundError(_not_found(kind, record_id))
+            record = found.copy()
+            for name, value in fields.items():
+                record[name] = [value]
+            if "geometry" in fields and "commune_code" not in fields:
+                record["commune_code"] = None
+            record = _prepare(kind, gpd.GeoDataFrame(record, geometry="geometry", crs=CRS))
+            _update_row(connection, kind, record)
+        return record.iloc[0]
+
+    def delete(self, kind: str, record_id: str) -> None:
+        """Delete one record; raises :class:`RecordNotFoundError` when absent."""
+        with self.transaction() as connection:
+            if not _delete_rows(connection, check_kind(kind), [record_id]):
+                raise RecordNotFoundError(_not_found(kind, record_id))
+
+    def seed(self, folder: str | os.PathLike[str] | None = None) -> dict[str, AddResult]:
+        """Load the curated programme data (``data/layers/KIND.csv``) without duplicating.
+
+        Returns
+        -------
+        dict
+            :class:`AddResult` per layer found in the folder.
+        """
+        folder = Path(folder) if folder is not None else CURATED_DIR
+        results = {}
+        for kind in LAYER_KINDS:
+            path = folder / f"{kind}.csv"
+            if path.is_file():
+                records = read_curated(path)
+                label = f"{path.name}"
+                results[kind] = self.add(kind, records, source_label=label)
+        return results
+
+    def export(self, kind: str, path: str | os.PathLike[str], *, fmt: str = "csv",
+               **filters: object) -> Path:
+        """Write a layer (optionally filtered as in :meth:`read`) to a file, atomically.
+
+        Parameters
+        ----------
+        kind
+            Layer to export.
+        path
+            Output file; written to a temporary file beside it, then renamed.
+        fmt
+            ``csv`` (``lon``/``lat`` columns, UTF-8), ``geojson`` (RFC 7946) or
+            ``gpkg`` (one table named after the layer).
+        **filters
+            Passed to :meth:`read`.
+        """
+        if fmt not in EXPORT_FORMATS:
+            msg = f"'fmt' should be one of {', '.join(EXPORT_FORMATS)}, got {fmt!r}"
+            raise InvalidParameterError(msg)
+        frame = self.read(kind, **filters)
+        target = Path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle, name = tempfile.mkstemp(prefix=f".{target.name}-", suffix=f".{fmt}",
+                                        dir=target.parent)
+        os.close(handle)
+        temporary = Path(name)
+        try:
+            _write_export(frame, temporary, kind=kind, fmt=fmt)
+            os.replace(temporary, target)
+        finally:
+            temporary.unlink(missing_ok=True)
+        return target
+
+
+# --- helpers: creation and SQL ----------------------------------------------------------
+
+def _create_tables(path: Path) -> None:
+    for kind in LAYER_KINDS:
+        pyogrio.write_dataframe(layers.empty_layer(kind), path, layer=kind, driver="GPKG",
+                                geometry_type="Point", append=path.exists(),
+                                layer_options={"SPATIAL_INDEX": "NO", "FID": "fid",
+                                               "GEOMETRY_NAME": _GEOMETRY_COLUMN})
+    connection = sqlite3.connect(path, isolation_level=None)
+    try:
+        for kind in LAYER_KINDS:
+            connection.execute(f'CREATE UNIQUE INDEX "{kind}_id" ON "{kind}" ("id")')
+            # GDAL's per-row feature-count triggers slow bulk inserts tenfold; without
+            # them GDAL reads a NULL count and counts rows itself, as its docs describe.
+            for event in ("insert", "delete"):
+                connection.execute(f'DROP TRIGGER IF EXISTS "trigger_{event}_feature_count_{kind}"')
+        connection.execute("UPDATE gpkg_ogr_contents SET feature_count = NULL")
+    finally:
+        connection.close()
+
+
+def _select(connection: sqlite3.Connection, kind: str, *,
+            where: tuple[str, object] | None = None) -> gpd.GeoDataFrame:
+    columns = list(layers.COLUMNS[kind])
+    names = ", ".join(f'"{c}"' for c in [*columns, _GEOMETRY_COLUMN])
+    sql = f'SELECT {names} FROM "{kind}"'
+    params: tuple[object, ...] = ()
+    if where is not None:
+        sql += f' WHERE "{where[0]}" = ?'
+        params = (where[1],)
+    rows = connection.execute(sql + " ORDER BY fid", params).fetchall()
+    data = pd.DataFrame(rows, columns=[*columns, "geometry"], dtype=object)
+    geometry = decode_geometries(data.pop("geometry").tolist())
+    return conform(kind, gpd.GeoDataFrame(data, geometry=gpd.GeoSeries(geometry, crs=CRS)))
+
+
+def _insert(connection: sqlite3.Connection, kind: str, records: gpd.GeoDataFrame) -> None:
+    if records.empty:
+        return
+    columns = list(layers.COLUMNS[kind])
+    values = [records[c].astype(object).where(records[c].notna(), None).tolist()
+              for c in columns]
+    blobs = encode_geometries(records.geometry.to_numpy())
+    names = ", ".join(f'"{c}"' for c in [*columns, _GEOMETRY_COLUMN])
+    marks = ", ".join("?" * (len(columns) + 1))
+    connection.executemany(f'INSERT INTO "{kind}" ({names}) VALUES ({marks})',
+                           zip(*values, blobs, strict=True))
+    _touch_contents(connection, kind, records.geometry)
+
+
+def _update_row(connection: sqlite3.Connection, kind: str, record: gpd.GeoDataFrame) -> None:
+    columns = [c for c in layers.COLUMNS[kind] if c != "id"]
+    values = [record[c].astype(object).where(record[c].notna(), None).iloc[0] for c in columns]
+    blob = encode_geometries(record.geometry.to_numpy())[0]
+    assignments = ", ".join(f'"{c}" = ?' for c in [*columns, _GEOMETRY_COLUMN])
+    connection.execute(f'UPDATE "{kind}" SET {assignments} WHERE "id" = ?',
+                       (*values, blob, record["id"].iloc[0]))
+    _touch_contents(connection, kind, record.geometry)
+
+
+def _touch_contents(connection: sqlite3.Connection, kind: str, geometry: gpd.GeoSeries) -> None:
+    points = geometry[geometry.notna() & ~geometry.is_empty]
+    sql = ("UPDATE gpkg_contents SET last_change = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
+           "{extent} WHERE table_name = ?")
+    if points.empty:
+        connection.execute(sql.format(extent=""), (kind,))
+        return
+    minx, miny, maxx, maxy = (float(v) for v in points.total_bounds)
+    extent = (", min_x = min(coalesce(min_x, ?), ?), min_y = min(coalesce(min_y, ?), ?),"
+              " max_x = max(coalesce(max_x, ?), ?), max_y = max(coalesce(max_y, ?), ?)")
+    connection.execute(sql.format(extent=extent),
+                       (minx, minx, miny, miny, maxx, maxx, maxy, maxy, kind))
+
+
+def _delete_rows(connection: sqlite3.Connection, kind: str, ids: Sequence[str]) -> int:
+    marks = ", ".join("?" * len(ids))
+    cursor = connection.execute(f'DELETE FROM "{kind}" WHERE "id" IN ({marks})', tuple(ids))
+    connection.execute("UPDATE gpkg_contents SET last_change = "
+                       "strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE table_name = ?", (kind,))
+    return cursor.rowcount
+
+
+def _not_found(kind: str, record_id: str) -> str:
+    return (f"no record with id {record_id!r} in layer {kind!r}; list ids with "
+            f"'ancrage layers list {kind}'")
+
+
+# --- helpers: preparing records ---------------------------------------------------------
+
+def _lines(records: pd.DataFrame, line_numbers: Sequence[int] | None) -> np.ndarray:
+    if line_numbers is None:
+        return np.arange(len(records)) + 2
+    return np.asarray(list(line_numbers), dtype=int)
+
+
+def _prepare(kind: str, frame: pd.DataFrame, *, source_label: str | None = None,
+             line_numbers: Sequence[int] | None = None) -> gpd.GeoDataFrame:
+    """Conform, complete and validate records; raise listing every problem."""
+    check_kind(kind)
+    if not isinstance(frame, pd.DataFrame):
+        msg = f"'frame' should be a DataFrame or GeoDataFrame, got {type(frame)}"
+        raise InvalidParameterError(msg)
+    records = conform(kind, frame)
+    if source_label is not None:
+        records["source"] = records["source"].fillna(source_label)
+    records["location_precision"] = records["location_precision"].fillna("exact")
+    if kind in SPATIAL_KINDS:
+        records["commune_code"] = _fill_communes(records)
+    checked = pd.DataFrame(frame).reset_index(drop=True).assign(
+        source=records["source"], location_precision=records["location_precision"],
+        commune_code=records["commune_code"], geometry=records.geometry.to_numpy())
+    problems = layers.validate_records(kind, checked, line_numbers=line_numbers)
+    layers.raise_for_problems(problems, what=f"the {kind} records")
+    return records
+
+
+def _fill_communes(records: gpd.GeoDataFrame) -> pd.Series:
+    """Commune codes of the records, found from the points where missing."""
+    codes = records["commune_code"].copy()
+    missing = codes.isna().to_numpy() & records.geometry.notna().to_numpy()
+    missing &= ~records.geometry.is_empty.to_numpy()
+    if not missing.any():
+        return codes
+    if not _base_exists():
+        return codes
+    points = records.geometry[missing]
+    path = communes.base_file("communes")
+    area = _commune_polygons(str(path), path.stat().st_mtime)
+    joined = gpd.sjoin(gpd.GeoDataFrame(geometry=points, crs=CRS), area[["code", "geometry"]],
+                       predicate="within", how="left")
+    found = joined.loc[~joined.index.duplicated(), "code"]
+    codes.loc[found.index] = found.where(found.notna(), None).to_numpy()
+    return codes
+
+
+@functools.lru_cache(maxsize=1)
+def _commune_polygons(path: str, mtime: float) -> gpd.GeoDataFrame:
+    """Commune polygons (code, geometry), kept while the base file is unchanged."""
+    return gpd.read_parquet(path, columns=["code", "geometry"])
+
+
+def _base_exists() -> bool:
+    try:
+        communes.base_file("communes")
+    except CommuneBaseMissingError:
+        return False
+    return True
+
+
+def _check_id_conflicts(fresh: pd.DataFrame, stored: pd.DataFrame, lines: np.ndarray) -> None:
+    taken = fresh["id"].notna() & fresh["id"].isin(stored["id"])
+    problems = [layers.RowProblem(int(line), "id", str(value),
+                                  "an id not already used by another record of the store")
+                for line, value in zip(lines[taken.to_numpy()], fresh.loc[taken, "id"],
+                                       strict=True)]
+    layers.raise_for_problems(problems, what="the records")
+
+
+def _fill_ids(kind: str, ids: pd.Series, stored_ids: pd.Series) -> pd.Series:
+    missing = ids.isna()
+    if not missing.any():
+        return ids
+    prefix = f"{kind[:3]}-"
+    used = pd.concat([stored_ids, ids]).dropna()
+    numbers = pd.to_numeric(used[used.str.startswith(prefix)].str.removeprefix(prefix),
+                            errors="coerce")
+    first = int(numbers.max()) + 1 if numbers.notna().any() else 1
+    generated = [f"{prefix}{n}" for n in range(first, first + int(missing.sum()))]
+    filled = ids.copy()
+    filled[missing] = generated
+    return filled
+
+
+# --- duplicates -------------------------------------------------------------------------
+
+def duplicate_mask(kind: str, records: pd.DataFrame, stored: pd.DataFrame) -> pd.Series:
+    """Which ``records`` repeat a stored record or an earlier record of the same batch.
+
+    Parameters
+    ----------
+    kind
+        Layer of the records.
+    records, stored
+        Conformed records (see :func:`geo.layers.conform`).
+
+    Returns
+    -------
+    pandas.Series
+        Booleans aligned on ``records.index``.
+    """
+    both = pd.concat([stored.assign(_new=False), records.assign(_new=True)], ignore_index=True)
+    source = both["source_id"]
+    repeated = source.notna() & source.duplicated(keep="first")
+    keys = _identity_keys(kind, both)
+    if kind in SPATIAL_KINDS:
+        repeated |= _near_same_name(keys, both.geometry)
+    else:
+        repeated |= keys.notna() & keys.duplicated(keep="first")
+    new = both["_new"].to_numpy()
+    return pd.Series(repeated.to_numpy()[new], index=records.index)
+
+
+def name_keys(names: pd.Series) -> pd.Series:
+    """Names reduced to lowercase ASCII words (vectorised), ``None`` when empty.
+
+    Examples
+    --------
+    >>> name_keys(pd.Series(["Tiers-Lieu  Sainte-Cœur", " "])).tolist()
+    ['tiers lieu ste coeur', None]
+    """
+    text = pa.array(names.astype(object).where(names.notna(), None).tolist(), pa.string())
+    for pattern, replacement in _LIGATURES:
+        text = pc.replace_substring(text, pattern, replacement)
+    text = pc.replace_substring_regex(pc.utf8_normalize(text, "NFKD"), r"\p{Mn}", "")
+    text = pc.replace_substring_regex(pc.utf8_lower(text), r"[^a-z0-9]+", " ")
+    text = pc.utf8_trim_whitespace(text)
+    text = pc.replace_substring_regex(text, r"\b(?:sainte|ste)\b", "ste")
+    text = pc.replace_substring_regex(text, r"\b(?:saint|st)\b", "st")
+    keys = pd.Series(text.to_numpy(zero_copy_only=False), index=names.index, dtype=object)
+    return keys.where(keys.notna() & (keys != ""), None)
+
+
+def _identity_keys(kind: str, frame: pd.DataFrame) -> pd.Series:
+    if kind in SPATIAL_KINDS:
+        return name_keys(frame["name"])
+    parts = [frame[c].astype(object).fillna("").astype(str) for c in
+             ("area_type", "area_code", "year", "kind", "provider_id")]
+    keys = parts[0].str.cat(parts[1:], sep="|")
+    return keys.where(frame["source_id"].isna(), None)
+
+
+def _near_same_name(keys: pd.Series, geometry: gpd.GeoSeries) -> pd.Series:
+    """Rows whose name repeats an earlier row's name within the duplicate distance."""
+    table = pd.DataFrame({"key": keys.to_numpy(), "lon": geometry.x.to_numpy(),
+                          "lat": geometry.y.to_numpy(), "row": np.arange(len(keys))})
+    table = table[table["key"].notna()]
+    repeated_keys = table["key"].duplicated(keep=False)
+    table = table[repeated_keys]
+    pairs = table.merge(table, on="key", suffixes=("", "_earlier"))
+    pairs = pairs[pairs["row_earlier"] < pairs["row"]]
+    distance = _haversine_m(pairs["lon"], pairs["lat"], pairs["lon_earlier"], pairs["lat_earlier"])
+    close = pairs.loc[distance <= DUPLICATE_DISTANCE_M, "row"].unique()
+    return pd.Series(np.isin(np.arange(len(keys)), close), index=keys.index)
+
+
+def _haversine_m(lon1: pd.Series, lat1: pd.Series, lon2: pd.Series,
+                 lat2: pd.Series) -> np.ndarray:
+    lon1, lat1, lon2, lat2 = (np.radians(np.asarray(v, dtype=float))
+                              for v in (lon1, lat1, lon2, lat2))
+    half = (np.sin((lat2 - lat1) / 2) ** 2
+            + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2)
+    return 2 * _EARTH_RADIUS_M * np.arcsin(np.sqrt(half))
+
+
+# --- filters ----------------------------------------------------------------------------
+
+def _check_bbox(bbox: Sequence[float] | None) -> tuple[float, float, float, float] | None:
+    if bbox is None:
+        return None
+    values = tuple(float(v) for v in bbox)
+    if len(values) != 4 or values[0] > values[2] or values[1] > values[3]:
+        msg = f"'bbox' should be (lon_min, lat_min, lon_max, lat_max), got {tuple(bbox)}"
+        raise InvalidParameterError(msg)
+    return values  # type: ignore[return-value]
+
+
+def _area_mask(kind: str, frame: gpd.GeoDataFrame, *, department: object, epci: object,
+               bbox: tuple[float, float, float, float] | None) -> np.ndarray:
+    keep = np.ones(len(frame), dtype=bool)
+    if kind in SPATIAL_KINDS and bbox is not None:
+        x, y = frame.geometry.x.to_numpy(), frame.geometry.y.to_numpy()
+        keep &= (x >= bbox[0]) & (x <= bbox[2]) & (y >= bbox[1]) & (y <= bbox[3])
+    if department is None and epci is None and kind in SPATIAL_KINDS:
+        return keep
+    area = communes.load_communes(department=department, epci=epci,
+                                  columns=["department_code", "epci_code", "townhall_lon",
+                                           "townhall_lat"])
+    if kind not in SPATIAL_KINDS and bbox is not None:
+        lon, lat = area["townhall_lon"], area["townhall_lat"]
+        area = area[lon.between(bbox[0], bbox[2]) & lat.between(bbox[1], bbox[3])]
+    codes, epcis = set(area["code"]), set(area["epci_code"].dropna())
+    if kind in SPATIAL_KINDS:
+        return keep & frame["commune_code"].isin(codes).to_numpy()
+    on_commune = (frame["area_type"] == "commune") & frame["area_code"].isin(codes)
+    on_epci = (frame["area_type"] == "epci") & frame["area_code"].isin(epcis)
+    return keep & (on_commune | on_epci).to_numpy()
+
+
+# --- curated data and exports -----------------------------------------------------------
+
+def read_curated(path: str | os.PathLike[str]) -> gpd.GeoDataFrame:
+    """Read one curated CSV of ``data/layers/`` (``lon``/``lat`` columns) as records."""
+    table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    table = table.replace("", None)
+    lon = pd.to_numeric(table.pop("lon"), errors="coerce") if "lon" in table else None
+    lat = pd.to_numeric(table.pop("lat"), errors="coerce") if "lat" in table else None
+    if lon is None or lat is None:
+        geometry = gpd.GeoSeries([None] * len(table), crs=CRS)
+    else:
+        points = gpd.points_from_xy(lon.fillna(0), lat.fillna(0), crs=CRS)
+        geometry = gpd.GeoSeries(points).where(lon.notna() & lat.notna(), None)
+    return gpd.GeoDataFrame(table, geometry=gpd.GeoSeries(geometry, crs=CRS), crs=CRS)
+
+
+def _write_export(frame: gpd.GeoDataFrame, path: Path, *, kind: str, fmt: str) -> None:
+    if fmt == "csv":
+        table = pd.DataFrame(frame.drop(columns="geometry"))
+        has_point = frame.geometry.notna() & ~frame.geometry.is_empty
+        table["lon"] = frame.geometry.x.where(has_point)
+        table["lat"] = frame.geometry.y.where(has_point)
+        table.to_csv(path, index=False, encoding="utf-8")
+    elif fmt == "geojson":
+        path.unlink(missing_ok=True)
+        pyogrio.write_dataframe(frame, path, driver="GeoJSON",
+                                layer_options={"RFC7946": "YES"})
+    else:
+        path.unlink(missing_ok=True)
+        pyogrio.write_dataframe(frame, path, layer=kind, driver="GPKG", geometry_type="Point")
