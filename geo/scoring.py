@@ -687,8 +687,12 @@ def aggregate_epci(scored: pd.DataFrame, *, columns: Sequence[str] | None = None
     out = out.reset_index()
     if "score" in out.columns:
         out["rank"] = out["score"].rank(ascending=False, method="min").astype("Int64")
-        return out.sort_values(["rank", "epci_code"], na_position="last").reset_index(drop=True)
-    return out.sort_values("epci_code").reset_index(drop=True)
+        out = out.sort_values(["rank", "epci_code"], na_position="last").reset_index(drop=True)
+    else:
+        out = out.sort_values("epci_code").reset_index(drop=True)
+    out.attrs = {**scored.attrs, "value_columns": [c for c in scored.attrs.get(
+        "value_columns", []) if c in out.columns]}
+    return out
 
 
 # ---------------------------------------------------------------------------------------------

@@ -42,7 +42,7 @@ VOCABULARY: dict[str, tuple[str, str]] = {
     "stability": ("conseil renouvelé", "stable"),
     "neo_rural": ("peu d'arrivées", "en croissance"),
     "cooperation": ("peu de coopération", "coopérative"),
-    "rurality": ("urbaine", "très rurale"),
+    "rurality": ("moins rurale", "très rurale"),
 }
 """Adjectives (low value, high value) per indicator key; others get "<label> faible/fort"."""
 
@@ -131,9 +131,11 @@ def standardise(values: pd.DataFrame,
 
 def _fit(z: np.ndarray, k: int, *, random_state: int, n_init: int) -> np.ndarray:
     from sklearn.cluster import KMeans  # noqa: PLC0415
+    from threadpoolctl import threadpool_limits  # noqa: PLC0415
 
     model = KMeans(n_clusters=k, random_state=random_state, n_init=n_init)
-    return model.fit_predict(z)
+    with threadpool_limits(limits=1):  # OpenMP threads are 10x slower on a busy machine
+        return model.fit_predict(z)
 
 
 def _check_k_range(k_range: tuple[int, int], distinct: int) -> range:

@@ -127,13 +127,16 @@ def score(  # noqa: PLR0913 - one parameter per command-line option
     _report_missing(table)
     if top > 0:
         table = table.head(top)
-    values = [c for c in table.columns if c.endswith(("_km", "_min", "_index", "_class"))]
     if level is Level.epci:
-        shown = ["rank", "epci_code", "epci_name", "population", "communes", "score", *values]
-    else:
-        shown = ["rank", "code", "name", "population", "score", "rank_stability", *values,
-                 "reasons"]
+        shown = ["rank", "epci_code", "epci_name", "population", "communes", "score"]
+        _emit(table, fmt, output, title="EPCI classés (moyennes pondérées par la population)",
+              shown=shown)
+        return
+    shown = ["rank", "code", "name", "population", "score", "rank_stability"]
     _emit(table, fmt, output, title="Communes classées (score 0-1, 1 = meilleur)", shown=shown)
+    if fmt is OutputFormat.table and output is None:
+        for row in table[["rank", "name", "code", "reasons"]].itertuples(index=False):
+            console.print(f"{row.rank}. {row.name} ({row.code}) — {row.reasons}", highlight=False)
 
 
 def similar(
