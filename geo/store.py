@@ -465,7 +465,9 @@ def _prepare(kind: str, frame: pd.DataFrame, *, source_label: str | None = None,
     records = conform(kind, frame)
     if source_label is not None:
         records["source"] = records["source"].fillna(source_label)
-    records["location_precision"] = records["location_precision"].fillna("exact")
+    has_point = records.geometry.notna().to_numpy() & ~records.geometry.is_empty.to_numpy()
+    records["location_precision"] = records["location_precision"].where(
+        records["location_precision"].notna() | ~has_point, "exact")
     if kind in SPATIAL_KINDS:
         records["commune_code"] = _fill_communes(records)
     checked = pd.DataFrame(frame).reset_index(drop=True).assign(
