@@ -48,6 +48,9 @@ EARTH_RADIUS_KM = 6371.0088
 
 DEFAULT_HUB_POPULATION = 50_000
 OVERSEAS = ("971", "972", "973", "974", "976")
+MAX_DATE_SCAN_BYTES = 50_000_000
+FALLBACK_SPEED_KPH = 50.0
+"""Speed of edges with neither ``maxspeed`` nor a highway type with known speeds."""
 DEFAULT_MAX_SNAP_KM = 2.0
 """Town halls farther than this from any node of a road graph get no travel time."""
 
@@ -281,18 +284,25 @@ def load_road_graph(path: str | os.PathLike[str]) -> Any:
     except Exception as err:
         msg = f"road graph: cannot read {path.name}: {err}"
         raise InvalidParameterError(msg) from err
-    graph.graph["ancrage_source"] = f"{path.name} ({_file_date(path)})"
+    created = graph.graph.get("created_date") if suffix == ".graphml" else None
+    graph.graph["ancrage_source"] = f"{path.name} ({created or _file_date(path)})"
     return prepare_graph(graph)
 
 
 def _file_date(path: Path) -> str:
-    """Date of the data in a graph file: OSM ``osm_base``/latest timestamp, else mtime."""
+    """Date of the data in a graph file.
+
+    OSM XML: the ``osm_base`` stamp of an Overpass export, else the latest element
+    ``timestamp`` (JOSM exports); else the file's modification date.
+    """
     with path.open("rb") as handle:
-        head = handle.read(4096).decode("utf-8", errors="replace")
-    found = re.search(r"osm_base=['\"]([^'\"]+)", head) or re.search(
-        r"created_date[^>]*>([^<]+)<", head)
+        text = handle.read(MAX_DATE_SCAN_BYTES).decode("utf-8", errors="replace")
+    found = re.search(r"osm_base=['\"]([^'\"]+)", text)
     if found:
         return found.group(1)
+    stamps = re.findall(r"timestamp=['\"]([0-9T:\-]+Z?)", text)
+    if stamps:
+        return f"data up to {max(stamps)}"
     stamp = dt.datetime.fromtimestamp(path.stat().st_mtime, tz=dt.UTC)
     return f"file dated {stamp:%Y-%m-%d}"
 
@@ -305,7 +315,11 @@ def prepare_graph(graph: Any) -> Any:
     if edges and any("length" not in data for _, _, data in edges):
         graph = ox.distance.add_edge_lengths(graph)
     if edges and any("travel_time" not in data for _, _, data in edges):
-        graph = ox.routing.add_edge_speeds(graph, fallback=50)
+        graph = ox.routing.add_edge_speeds(graph, fallback=FALLBACK_SPEED_KPH)
+        for _, _, data in graph.edges(data=True):  # ways without a highway tag get no speed
+            speed = data.get("speed_kph")
+            if speed is None or not np.isfinite(speed):
+                data["speed_kph"] = FALLBACK_SPEED_KPH
         graph = ox.routing.add_edge_travel_times(graph)
     graph.graph.setdefault("ancrage_source", graph.graph.get("created_date", "road graph"))
     return graph

@@ -334,13 +334,16 @@ def _sources(keys: list[str], graph: Any) -> dict[str, list[str]]:
     return sources
 
 
-def load_layers(*, department: str | None = None) -> dict[str, gpd.GeoDataFrame]:
+def load_layers(store_path: str | os.PathLike[str] | None = None) -> dict[str, gpd.GeoDataFrame]:
     """Read the layers from the store, or return ``{}`` when the store is unavailable.
+
+    Layers are read whole: places and events near a commune may lie in the next
+    department, and providers cover communes far from their base.
 
     Parameters
     ----------
-    department
-        Restrict spatial layers to one department (passed to ``Store.read``).
+    store_path
+        GeoPackage of the layers (default: the ``ANCRAGE_STORE`` setting).
 
     Returns
     -------
@@ -353,12 +356,11 @@ def load_layers(*, department: str | None = None) -> dict[str, gpd.GeoDataFrame]
     except ImportError:
         log.info("geo.store not available: indicators computed without layers")
         return {}
-    store, layers = Store(), {}
+    store, layers = Store(store_path), {}
     for kind in LAYER_KEYS:
         try:
-            layers[kind] = store.read(kind, department=department) if department and \
-                kind != "cooperation" else store.read(kind)
-        except Exception as err:
+            layers[kind] = store.read(kind)
+        except Exception as err:  # a broken layer must not stop the indicators
             log.warning("layer %s not read: %s", kind, err)
     return layers
 

@@ -1,0 +1,213 @@
+"""Distances to urban hubs: great-circle nearest hub, counts within a radius, road graphs."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pandas as pd
+import pytest
+from shapely.geometry import box
+
+from geo import distances
+from geo._errors import InvalidParameterError
+from geo.communes import load_communes
+
+DATA = Path(__file__).parent / "data"
+
+
+def haversine_km(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
+    """Plain haversine formula, written out independently of the code under test."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * 6371.0088 * math.asin(math.sqrt(a))
+
+
+def towns(rows: list[tuple[str, str, int, float, float]]) -> gpd.GeoDataFrame:
+    """Made-up communes: (code, department, population, lon, lat), polygons 0.02° wide."""
+    codes, deps, pops, lons, lats = zip(*rows, strict=True)
+    return gpd.GeoDataFrame(
+        {"code": codes, "name": [f"Commune {c}" for c in codes], "department_code": deps,
+         "population": pops, "townhall_lon": lons, "townhall_lat": lats},
+        geometry=[box(x - 0.01, y - 0.01, x + 0.01, y + 0.01) for x, y in zip(lons, lats,
+                                                                             strict=True)],
+        crs="EPSG:4326", index=list(codes))
+
+
+@pytest.fixture
+def small_france() -> gpd.GeoDataFrame:
+    return towns([
+        ("01001", "01", 80_000, 5.0, 45.0),     # hub
+        ("01002", "01", 300, 5.0, 45.5),        # 0.5° north of the hub
+        ("02001", "02", 60_000, 3.0, 49.0),     # hub
+        ("02002", "02", 1_000, 3.2, 49.1),
+        ("2A001", "2A", 2_000, 8.8, 41.9),      # Corsica: no hub there
+        ("97401", "974", 150_000, 55.45, -20.88),   # La Réunion hub
+        ("97402", "974", 30_000, 55.28, -21.0),
+        ("97601", "976", 500, 45.2, -12.8),     # Mayotte: no hub there
+    ])
+
+
+def test_nearest_hub_matches_the_haversine_formula(small_france):
+    found = distances.nearest_hub_distance(small_france, hubs=50_000)
+    assert found.loc["01001", "distance_km"] == pytest.approx(0.0, abs=1e-9)
+    assert found.loc["01002", "distance_km"] == pytest.approx(haversine_km(5, 45.5, 5, 45.0))
+    assert found.loc["02002", "distance_km"] == pytest.approx(haversine_km(3.2, 49.1, 3, 49))
+    assert found.loc["02002", "hub_code"] == "02001"
+    assert found.loc["02002", "hub_name"] == "Commune 02001"
+    assert found.loc["97402", "hub_code"] == "97401"
+
+
+def test_hubs_are_looked_for_in_the_same_territory_only(small_france):
+    found = distances.nearest_hub_distance(small_france, hubs=50_000)
+    # Corsica and Mayotte have no hub: missing, not the mainland or Réunion hub
+    assert np.isnan(found.loc["2A001", "distance_km"])
+    assert np.isnan(found.loc["97601", "distance_km"])
+    assert pd.isna(found.loc["2A001", "hub_code"])
+
+
+def test_hubs_given_as_codes(small_france):
+    found = distances.nearest_hub_distance(small_france, hubs=["01002"])
+    assert found.loc["01001", "hub_code"] == "01002"
+    assert found.loc["02002", "hub_code"] == "01002"   # farther, but the only mainland hub
+    assert found.loc["01001", "distance_km"] == pytest.approx(haversine_km(5, 45, 5, 45.5))
+
+
+def test_hub_candidates_outside_the_area(small_france):
+    area = small_france.loc[["01002"]]
+    found = distances.nearest_hub_distance(area, hub_candidates=small_france)
+    assert found.loc["01002", "hub_code"] == "01001"
+    alone = distances.nearest_hub_distance(area)
+    assert np.isnan(alone.loc["01002", "distance_km"])
+
+
+@pytest.mark.parametrize("hubs", [0, -5])
+def test_bad_threshold_is_refused(small_france, hubs):
+    with pytest.raises(InvalidParameterError, match=f"got {hubs}"):
+        distances.nearest_hub_distance(small_france, hubs=hubs)
+
+
+def test_unknown_hub_code_is_named(small_france):
+    with pytest.raises(InvalidParameterError, match="99999"):
+        distances.select_hubs(small_france, ["01001", "99999"])
+
+
+def test_territories():
+    codes = pd.Series(["01", "2A", "2B", "971", "972", "973", "974", "976", "75"])
+    assert distances.territory(codes).tolist() == [
+        "metropole", "corse", "corse", "971", "972", "973", "974", "976", "metropole"]
+
+
+def test_count_within_radius(small_france):
+    # points 10 km and 20 km north of 01001's town hall (1° of latitude = 111.2 km)
+    step = 1 / haversine_km(5, 45, 5, 46)
+    points = gpd.GeoDataFrame(geometry=gpd.points_from_xy(
+        [5.0, 5.0, 3.2], [45 + 10 * step, 45 + 20 * step, 49.1]), crs="EPSG:4326")
+    counts = distances.count_within(small_france, points, radius_km=15)
+    assert counts["01001"] == 1
+    assert counts["02002"] == 1
+    assert counts["01002"] == 0
+    wide = distances.count_within(small_france, points, radius_km=25)
+    assert wide["01001"] == 2
+
+
+def test_count_within_converts_other_crs(small_france):
+    points = gpd.GeoDataFrame(geometry=gpd.points_from_xy([5.0], [45.05]),
+                              crs="EPSG:4326").to_crs(2154)
+    assert distances.count_within(small_france, points, radius_km=15)["01001"] == 1
+
+
+def test_misplaced_town_halls_are_replaced(small_france):
+    broken = small_france.copy()
+    broken.loc["01002", "townhall_lon"] = -5.0  # sign lost
+    fixed, codes = distances.checked_townhalls(broken)
+    assert codes == ["01002"]
+    assert fixed.loc["01002", "townhall_lon"] == pytest.approx(5.0, abs=0.011)
+    assert fixed.loc["01001", "townhall_lon"] == 5.0
+    assert distances.checked_townhalls(small_france)[1] == []
+
+
+# ---------------------------------------------------------------- road graphs
+
+
+@pytest.fixture(scope="module")
+def tiny_graph():
+    return distances.load_road_graph(DATA / "tiny_roads.graphml")
+
+
+def test_tiny_graph_gets_speeds_and_times(tiny_graph):
+    times = {(u, v): d["travel_time"] for u, v, d in tiny_graph.edges(data=True)}
+    assert times == {(1, 2): pytest.approx(60.0), (2, 3): pytest.approx(120.0),
+                     (3, 4): pytest.approx(72.0)}
+    source = distances.graph_source(tiny_graph)
+    assert source == "road graph tiny_roads.graphml (2024-05-01 12:00:00)"
+
+
+def test_travel_time_on_a_hand_made_graph(tiny_graph):
+    communes = towns([
+        ("01001", "01", 60_000, 5.00, 45.0),      # hub at node 1
+        ("01002", "01", 100, 5.01, 45.0),          # node 2: 60 s
+        ("01003", "01", 100, 5.0201, 45.0001),     # node 3: 180 s
+        ("01004", "01", 100, 5.03, 45.0),          # node 4: 252 s (one-way edges read both ways)
+        ("01005", "01", 100, 5.20, 45.0),          # 13 km from the graph: no value
+    ])
+    found = distances.travel_time_to_hubs(communes, tiny_graph)
+    assert found["travel_time_min"].iloc[:4].tolist() == pytest.approx([0.0, 1.0, 3.0, 4.2])
+    assert np.isnan(found.loc["01005", "travel_time_min"])
+    assert found.loc["01005", "snap_distance_km"] == pytest.approx(
+        haversine_km(5.2, 45, 5.03, 45), rel=1e-3)
+
+
+def test_travel_time_without_hub_on_the_graph(tiny_graph):
+    communes = towns([("01001", "01", 100, 5.0, 45.0), ("01009", "01", 90_000, 6.0, 45.0)])
+    found = distances.travel_time_to_hubs(communes, tiny_graph)
+    assert found["travel_time_min"].isna().all()
+
+
+def test_missing_or_unknown_graph_file(tmp_path):
+    with pytest.raises(InvalidParameterError, match="not found"):
+        distances.load_road_graph(tmp_path / "nope.graphml")
+    other = tmp_path / "roads.shp"
+    other.write_text("x")
+    with pytest.raises(InvalidParameterError, match=r"expected \.graphml or \.osm"):
+        distances.load_road_graph(other)
+
+
+def test_broken_graph_file(tmp_path):
+    broken = tmp_path / "broken.graphml"
+    broken.write_text("<graphml><graph>")
+    with pytest.raises(InvalidParameterError, match=r"cannot read broken\.graphml"):
+        distances.load_road_graph(broken)
+
+
+@pytest.mark.reference
+def test_grenoble_extract(reference_dir, base_dir):
+    graph = distances.load_road_graph(reference_dir / "osm_grenoble_extract.osm")
+    assert graph.number_of_nodes() == 187
+    assert all(d["travel_time"] > 0 for _, _, d in graph.edges(data=True))
+    assert "osm_grenoble_extract.osm (data up to 20" in distances.graph_source(graph)
+    isere = load_communes(department="38")
+    # Grenoble's town hall lies 2.5 km west of the extract: with it as the only hub,
+    # nothing is reachable; Saint-Martin-d'Hères' lies within 1 km of it
+    assert distances.travel_time_to_hubs(isere, graph, hubs=["38185"])[
+        "travel_time_min"].isna().all()
+    found = distances.travel_time_to_hubs(isere, graph, hubs=["38421"])
+    assert found.loc["38421", "travel_time_min"] == pytest.approx(0.0)
+    assert found["travel_time_min"].notna().sum() < 10  # communes off the extract: missing
+    # two made-up town halls on nodes at opposite ends of the extract
+    largest = max(nx.connected_components(graph.to_undirected()), key=len)
+    xs = pd.Series(nx.get_node_attributes(graph, "x"))[list(largest)]
+    west, east = xs.idxmin(), xs.idxmax()
+    pair = towns([("38001", "38", 60_000, graph.nodes[west]["x"], graph.nodes[west]["y"]),
+                  ("38002", "38", 100, graph.nodes[east]["x"], graph.nodes[east]["y"])])
+    minutes = distances.travel_time_to_hubs(pair, graph)["travel_time_min"]
+    expected = nx.shortest_path_length(graph.to_undirected(), west, east,
+                                       weight="travel_time") / 60
+    assert minutes["38002"] == pytest.approx(expected)
+    straight = haversine_km(*pair.iloc[0][["townhall_lon", "townhall_lat"]],
+                            *pair.iloc[1][["townhall_lon", "townhall_lat"]])
+    assert minutes["38002"] > straight / 50 * 60  # no faster than 50 km/h as the crow flies
