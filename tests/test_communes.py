@@ -1,0 +1,111 @@
+"""Reading the commune base: areas, lookups and the tolerant name search."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from geo import communes
+from geo._errors import (
+    CommuneBaseMissingError,
+    CommuneNotFoundError,
+    InvalidParameterError,
+    UnknownAreaError,
+)
+
+
+def test_load_one_department_is_indexed_by_code(small_base):
+    dordogne = communes.load_communes(department="24", data_dir=small_base)
+    assert (dordogne["department_code"] == "24").all()
+    assert dordogne.index.equals(pd.Index(dordogne["code"]))
+    assert dordogne.crs.to_epsg() == 4326
+    assert dordogne.loc["24269", "name"] == "Mialet"
+
+
+def test_load_by_codes_epci_and_columns(small_base):
+    frame = communes.load_communes(codes="24269,19146", columns=["name"], data_dir=small_base)
+    assert sorted(frame.index) == ["19146", "24269"]
+    assert list(frame.columns) == ["code", "name", "geometry"]
+    mialet = communes.load_communes(codes=["24269"], data_dir=small_base)
+    members = communes.load_communes(epci=mialet.loc["24269", "epci_code"], data_dir=small_base)
+    assert "24269" in members.index
+    assert members["epci_code"].nunique() == 1
+
+
+def test_unknown_area_names_the_parameter_and_value(small_base):
+    with pytest.raises(UnknownAreaError, match=r"'department'.*\['99'\]"):
+        communes.load_communes(department=["24", "99"], data_dir=small_base)
+    with pytest.raises(UnknownAreaError, match="no current commune matches"):
+        communes.load_communes(region="00", data_dir=small_base)
+    with pytest.raises(InvalidParameterError, match="'codes' is empty"):
+        communes.load_communes(codes=[], data_dir=small_base)
+
+
+def test_missing_base_says_how_to_build_it(tmp_path):
+    with pytest.raises(CommuneBaseMissingError, match="ancrage data build"):
+        communes.load_communes(data_dir=tmp_path)
+
+
+def test_find_miallet_brings_both_mialet_communes_first(small_base):
+    found = communes.find("Miallet", data_dir=small_base)
+    assert set(found["code"].iloc[:2]) == {"24269", "30168"}
+    assert set(found["department_code"].iloc[:2]) == {"24", "30"}
+    narrowed = communes.find("Miallet", department="24", data_dir=small_base)
+    assert narrowed["code"].iloc[0] == "24269"
+    assert (narrowed["department_code"] == "24").all()
+
+
+@pytest.mark.parametrize("typed", ["MOUSTIER VENTADOUR", "moustier-ventadour",
+                                   "Moustier Ventadoure", "moustier ventadour"])
+def test_find_ignores_case_hyphens_and_tolerates_a_typo(small_base, typed):
+    assert communes.find(typed, data_dir=small_base)["code"].iloc[0] == "19145"
+
+
+def test_find_treats_saint_and_st_alike(small_base):
+    for typed in ("St-Yrieix-le-Déjalat", "saint yrieix le dejalat", "ST YRIEIX LE DEJALAT"):
+        best = communes.find(typed, data_dir=small_base).iloc[0]
+        assert best["code"] == "19249"
+        assert best["score"] == 100
+
+
+def test_find_rejects_empty_names_and_bad_limits(small_base):
+    for empty in ("", "   ", " - '"):
+        with pytest.raises(InvalidParameterError, match="'name'"):
+            communes.find(empty, data_dir=small_base)
+    with pytest.raises(InvalidParameterError, match="'limit'"):
+        communes.find("Naves", limit=0, data_dir=small_base)
+    with pytest.raises(UnknownAreaError, match="'department'"):
+        communes.find("Naves", department="99", data_dir=small_base)
+
+
+def test_get_commune_and_unknown_code(small_base):
+    naves = communes.get_commune("19146", data_dir=small_base)
+    assert naves["name"] == "Naves"
+    assert naves["department_name"] == "Corrèze"
+    with pytest.raises(CommuneNotFoundError, match="'99999' is not the INSEE code"):
+        communes.get_commune("99999", data_dir=small_base)
+
+
+def test_former_code_names_the_commune_that_absorbed_it(small_base):
+    merged = communes.former_codes(data_dir=small_base)
+    former, row = next(iter(merged[merged["code"].str.startswith("24")].iterrows()))
+    with pytest.raises(CommuneNotFoundError, match=f"now part of commune {row['code']}"):
+        communes.get_commune(former, data_dir=small_base)
+
+
+def test_by_postcode(small_base):
+    served = communes.by_postcode("19300", data_dir=small_base)
+    assert {"19073", "19145"} <= set(served["code"])  # Égletons, Moustier-Ventadour
+    with pytest.raises(InvalidParameterError, match="5 digits"):
+        communes.by_postcode("193", data_dir=small_base)
+    with pytest.raises(CommuneNotFoundError, match="00000"):
+        communes.by_postcode("00000", data_dir=small_base)
+
+
+def test_load_layers(small_base):
+    departments = communes.load_layer("departments", data_dir=small_base)
+    assert sorted(departments.index) == ["19", "24", "30"]
+    assert departments.loc["24", "communes"] == len(
+        communes.load_communes(department="24", data_dir=small_base))
+    with pytest.raises(InvalidParameterError, match="'name'"):
+        communes.load_layer("cantons", data_dir=small_base)
