@@ -1,0 +1,402 @@
+"""Import layer records from the files users have: CSV, GeoJSON, GeoPackage, iCalendar.
+
+An import reads the file (:func:`read_records`), maps its headers to the layer's
+columns through the alias table of :mod:`geo.imports._aliases`, places every row
+(:mod:`geo.imports._locate`), validates **every** row with
+:func:`geo.layers.validate_records` and only then stores the records
+(:func:`import_file`). On any invalid row nothing is stored and
+:class:`~geo._errors.LayerValidationError` lists every problem with its line as the
+user sees it in the file (header = line 1). With ``skip_invalid=True`` the good rows
+are stored and the rejected ones are written, with a ``reason`` column, to a CSV file.
+
+Re-importing a file adds nothing twice: rows carry a stable ``source_id`` (the
+file's own identifier column as ``"<file name>:<id>"``, an iCalendar ``UID``) and the
+store also skips records with the same name within 100 m.
+
+Examples
+--------
+>>> from geo.imports import import_file  # doctest: +SKIP
+>>> result = import_file("events", "festivals.csv", defaults={"kind": "festival"},
+...                      skip_invalid=True)  # doctest: +SKIP
+>>> result.added, result.rejected  # doctest: +SKIP
+(7210, 73)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from geo import geocoding
+from geo._errors import ImportFileError, LayerValidationError
+from geo.imports import _aliases
+from geo.imports._common import DEFAULT_MAX_BYTES, FORMATS, Parsed, check_file
+from geo.imports._csv import read_csv
+from geo.imports._ical import read_ics
+from geo.imports._locate import Located, locate
+from geo.imports._vector import read_vector
+from geo.layers import (
+    COLUMNS,
+    REQUIRED,
+    SPATIAL_KINDS,
+    RowProblem,
+    check_kind,
+    conform,
+    validate_records,
+)
+
+__all__ = ["DEFAULT_MAX_BYTES", "FORMATS", "ImportResult", "ParsedRecords", "import_file",
+           "read_records"]
+
+_LOCATION_TARGETS = ("lon", "lat", "latlon", "commune_code", "postcode", "city", "address")
+_DATE_FR = r"^(\d{1,2})/(\d{1,2})/(\d{4})(?:[ T](\d{1,2})[:h](\d{2}))?$"
+
+
+@dataclasses.dataclass
+class ParsedRecords:
+    """A file read, mapped, placed and validated, not stored yet.
+
+    Attributes
+    ----------
+    kind
+        The layer.
+    records
+        Every row in the layer's schema (:func:`geo.layers.conform`), EPSG:4326.
+    lines
+        Line of each row in the file (header = line 1; feature number for GeoPackage).
+    problems
+        Every problem found, sorted by line; ``line=None`` for the whole file.
+    raw
+        The rows as read, with the file's own column names (for the rejected file).
+    mapping
+        ``{file column: layer column}`` as used.
+    details
+        What was detected: format, encoding, delimiter, CRS.
+    """
+
+    kind: str
+    records: gpd.GeoDataFrame
+    lines: np.ndarray
+    problems: list[RowProblem]
+    raw: pd.DataFrame
+    mapping: dict[str, str]
+    details: dict[str, str]
+
+    def bad_rows(self) -> np.ndarray:
+        """Boolean mask of the rows with at least one problem."""
+        bad_lines = {p.line for p in self.problems if p.line is not None}
+        return np.isin(self.lines, list(bad_lines))
+
+
+@dataclasses.dataclass(frozen=True)
+class ImportResult:
+    """What an import did.
+
+    Attributes
+    ----------
+    kind, path
+        Layer and file imported.
+    rows
+        Data rows read from the file.
+    added
+        Records added to the store.
+    duplicates
+        Valid rows not added because the store already had them.
+    rejected
+        Invalid rows skipped (``skip_invalid=True`` only).
+    rejected_path
+        Where the rejected rows were written, or None.
+    problems
+        The problems of the rejected rows.
+    details
+        What was detected: format, encoding, delimiter, CRS, mapping.
+    """
+
+    kind: str
+    path: Path
+    rows: int
+    added: int
+    duplicates: int
+    rejected: int
+    rejected_path: Path | None
+    problems: tuple[RowProblem, ...]
+    details: Mapping[str, str]
+
+
+def _read(path: Path, fmt: str) -> Parsed:
+    if fmt == "csv":
+        return read_csv(path.read_bytes(), name=path.name)
+    if fmt == "ics":
+        return read_ics(path.read_bytes(), name=path.name)
+    if fmt in {"geojson", "gpkg"}:
+        return read_vector(path, fmt=fmt)
+    msg = (f"{path.name!r}: OpenStreetMap files are imported with 'ancrage layers osm --file' "
+           "(geo.osm.places_from_xml), not as a layer file")
+    raise ImportFileError(msg)
+
+
+def read_records(
+    kind: str,
+    path: str | os.PathLike[str],
+    *,
+    columns: Mapping[str, str] | None = None,
+    defaults: Mapping[str, str] | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    geocoder: geocoding.AddressGeocoder | None = None,
+) -> ParsedRecords:
+    """Read a file into layer records and list every problem, without storing anything.
+
+    Parameters
+    ----------
+    kind
+        Layer to import into: ``providers``, ``places``, ``events`` or ``cooperation``.
+    path
+        A ``.csv`` (``.tsv``, ``.txt``), ``.geojson`` (``.json``), ``.gpkg`` or ``.ics`` file.
+    columns
+        Header overrides ``{file header: layer column}``, on top of the alias table.
+    defaults
+        Values for columns the file lacks or leaves empty, e.g. ``{"kind": "festival"}``.
+    max_bytes
+        Largest file accepted.
+    geocoder
+        Online address geocoder (default: the one set by ``ANCRAGE_GEOCODER_URL``,
+        offline only when unset).
+
+    Returns
+    -------
+    ParsedRecords
+        Records, line numbers and problems.
+
+    Raises
+    ------
+    ImportFileError
+        The file is missing, too large, not what its extension says, unreadable, or
+        lacks a required column (the message lists the headers accepted for it).
+    """
+    check_kind(kind)
+    path = Path(path)
+    fmt = check_file(path, max_bytes=max_bytes)
+    parsed = _read(path, fmt)
+    mapping = _aliases.map_headers(parsed.raw.columns, kind, columns=columns)
+    table = parsed.raw[list(mapping)].rename(columns=mapping)
+    table = _apply_defaults(table, kind, defaults or {})
+    _check_columns(kind, table, parsed, path.name)
+    if geocoder is None:
+        geocoder = geocoding.geocoder_from_env()
+    located = locate(table, parsed.lines, geometry=parsed.geometry, geocoder=geocoder)
+    frame = _to_layer(kind, table, located, parsed.lines, file_name=path.name)
+    problems = _merge(parsed.problems + located.problems + _duplicate_ids(table, parsed.lines),
+                      validate_records(kind, frame, line_numbers=parsed.lines))
+    details = {**parsed.details, "columns": ", ".join(f"{k} → {v}" for k, v in mapping.items())}
+    return ParsedRecords(kind=kind, records=conform(kind, frame), lines=parsed.lines,
+                         problems=problems, raw=parsed.raw, mapping=mapping, details=details)
+
+
+def _apply_defaults(table: pd.DataFrame, kind: str,
+                    defaults: Mapping[str, str]) -> pd.DataFrame:
+    allowed = _aliases.targets(kind)
+    for column, value in defaults.items():
+        if column not in allowed:
+            msg = f"'defaults': {column!r} is not a column of {kind}; use one of {allowed}"
+            raise ImportFileError(msg)
+        if column in table:
+            table[column] = table[column].where(table[column].notna(), value)
+        else:
+            table[column] = value
+    return table
+
+
+def _check_columns(kind: str, table: pd.DataFrame, parsed: Parsed, name: str) -> None:
+    missing = [c for c in REQUIRED[kind] if c != "source" and c not in table]
+    lines = []
+    for column in missing:
+        hint = " (or give it for every row with defaults/--set, e.g. kind=festival)" \
+            if column == "kind" else ""
+        lines.append(f"'{column}': accepted headers {_aliases.accepted_headers(column)}{hint}")
+    has_place = parsed.geometry is not None or any(c in table for c in _LOCATION_TARGETS)
+    if kind in SPATIAL_KINDS and not has_place:
+        lines.append("a location: 'lon' + 'lat', 'latlon', 'commune_code', 'postcode' and/or "
+                     "'city' (accepted headers: " + "; ".join(
+                         f"{c}: {_aliases.accepted_headers(c)}" for c in _LOCATION_TARGETS) + ")")
+    if lines:
+        found = ", ".join(repr(c) for c in parsed.raw.columns)
+        msg = (f"{name!r} lacks required column(s) for {kind}:\n  - " + "\n  - ".join(lines)
+               + f"\nIts columns are: {found}. Rename them or map them with "
+               "columns={'file header': 'column'} (--columns 'file header=column').")
+        raise ImportFileError(msg)
+
+
+def _text(table: pd.DataFrame, column: str) -> pd.Series:
+    if column not in table:
+        return pd.Series([None] * len(table), index=table.index, dtype=object)
+    values = table[column].astype(object)
+    return values.where(values.notna(), None)
+
+
+def _iso_dates(values: pd.Series) -> pd.Series:
+    """Turn French ``dd/mm/yyyy[ hh:mm]`` dates into ISO text; others stay as written."""
+    text = values.astype(object).where(values.notna(), None)
+    parts = text.str.strip().str.extract(_DATE_FR)
+    found = parts[0].notna()
+    if not found.any():
+        return text
+    iso = (parts[2] + "-" + parts[1].str.zfill(2) + "-" + parts[0].str.zfill(2))
+    with_time = found & parts[3].notna()
+    iso = iso.where(~with_time, iso + "T" + parts[3].str.zfill(2) + ":" + parts[4])
+    return text.where(~found, iso)
+
+
+def _to_layer(kind: str, table: pd.DataFrame, located: Located, lines: np.ndarray, *,
+              file_name: str) -> gpd.GeoDataFrame:
+    table = table.reset_index(drop=True)
+    data = {c: _text(table, c) for c in COLUMNS[kind] if c in table}
+    if "kind" in data:
+        data["kind"] = _aliases.map_kind_values(kind, data["kind"])
+    for column in ("start", "end"):
+        if column in data:
+            data[column] = _iso_dates(data[column])
+    for column, type_name in COLUMNS[kind].items():
+        if type_name != "str" and column in data:
+            data[column] = data[column].str.replace(",", ".", regex=False)
+    own_source = _text(table, "source")
+    data["source"] = own_source.where(own_source.notna(),
+                                      pd.Series([f"{file_name} line {n}" for n in lines]))
+    file_id = _text(table, "file_id")
+    if file_id.notna().any():
+        data["source_id"] = (file_name + ":" + file_id.str.strip()).where(file_id.notna(), None)
+    data["location_precision"] = located.precision
+    codes = pd.Series(located.commune_code, dtype=object)
+    data["commune_code"] = codes.where(codes.notna(), None)
+    frame = pd.DataFrame(data)
+    return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(located.geometry(), crs="EPSG:4326"))
+
+
+def _duplicate_ids(table: pd.DataFrame, lines: np.ndarray) -> list[RowProblem]:
+    column = "file_id" if "file_id" in table else "source_id"
+    ids = _text(table, column).reset_index(drop=True)
+    ids = ids.str.strip()
+    repeated = (ids.notna() & ids.duplicated(keep="first")).to_numpy()
+    if not repeated.any():
+        return []
+    first = pd.Series(lines).groupby(ids.to_numpy()).transform("min").to_numpy()
+    return [RowProblem(int(lines[i]), column.replace("file_id", "id"), str(ids.iloc[i]),
+                       f"an id unique in the file (already used on line {first[i]})")
+            for i in np.flatnonzero(repeated)]
+
+
+def _merge(ours: list[RowProblem], schema: list[RowProblem]) -> list[RowProblem]:
+    """Our problems plus the schema's, without repeating a location problem twice."""
+    placed_badly = {p.line for p in ours if p.field in (*_LOCATION_TARGETS, "geometry")}
+    kept = [p for p in schema
+            if not (p.line in placed_badly and p.field in {"geometry", "commune_code"})]
+    return sorted(ours + kept, key=lambda p: (-1 if p.line is None else p.line, p.field))
+
+
+def import_file(
+    kind: str,
+    path: str | os.PathLike[str],
+    *,
+    columns: Mapping[str, str] | None = None,
+    defaults: Mapping[str, str] | None = None,
+    skip_invalid: bool = False,
+    rejected_path: str | os.PathLike[str] | None = None,
+    store: object | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> ImportResult:
+    """Import a file into a layer of the store, all or nothing unless ``skip_invalid``.
+
+    Parameters
+    ----------
+    kind
+        ``providers``, ``places``, ``events`` or ``cooperation``.
+    path
+        A ``.csv``, ``.geojson``, ``.gpkg`` or ``.ics`` file.
+    columns
+        Header overrides ``{file header: layer column}``.
+    defaults
+        Values for missing or empty columns, e.g. ``{"kind": "festival"}``.
+    skip_invalid
+        Store the valid rows and write the invalid ones to ``rejected_path``.
+    rejected_path
+        CSV file for rejected rows (default: ``<file>.rejected.csv`` beside the file).
+    store
+        A :class:`geo.store.Store` (default: the store of the ``store`` option).
+    max_bytes
+        Largest file accepted (default 50 MB).
+
+    Returns
+    -------
+    ImportResult
+        Counts of rows read, added, duplicates and rejected.
+
+    Raises
+    ------
+    ImportFileError
+        The file as a whole cannot be imported (see :func:`read_records`).
+    LayerValidationError
+        Some rows are invalid and ``skip_invalid`` is false; nothing was stored.
+    """
+    path = Path(path)
+    parsed = read_records(kind, path, columns=columns, defaults=defaults, max_bytes=max_bytes)
+    whole_file = [p for p in parsed.problems if p.line is None]
+    if whole_file or (parsed.problems and not skip_invalid):
+        raise LayerValidationError(parsed.problems, what=repr(path.name))
+    bad = parsed.bad_rows()
+    written = None
+    if bad.any():
+        written = Path(rejected_path) if rejected_path else path.with_name(
+            path.name + ".rejected.csv")
+        write_rejected(parsed, written)
+    good = parsed.records[~bad].reset_index(drop=True)
+    added = duplicates = 0
+    if len(good):
+        result = _store(store).add(kind, good, source_label=path.name,
+                                   line_numbers=parsed.lines[~bad])
+        added, duplicates = result.added, result.duplicates
+    return ImportResult(kind=kind, path=path, rows=len(parsed.records), added=added,
+                        duplicates=duplicates, rejected=int(bad.sum()), rejected_path=written,
+                        problems=tuple(parsed.problems), details=parsed.details)
+
+
+def _store(store: object | None) -> object:
+    if store is not None:
+        return store
+    from geo.store import Store  # noqa: PLC0415  (the store is only needed to write)
+
+    return Store()
+
+
+def write_rejected(parsed: ParsedRecords, path: Path) -> Path:
+    """Write the rows with problems, as read, plus ``line`` and ``reason``, atomically.
+
+    The file is UTF-8 with BOM and ``;``-separated, so spreadsheet programs open it
+    with accents intact.
+    """
+    reasons: dict[int, list[str]] = {}
+    for problem in parsed.problems:
+        if problem.line is not None:
+            text = str(problem).removeprefix(f"line {problem.line}, ")
+            reasons.setdefault(problem.line, []).append(text)
+    bad = parsed.bad_rows()
+    rows = parsed.raw.reset_index(drop=True)[bad].copy()
+    lines = parsed.lines[bad]
+    rows.insert(0, "reason", ["; ".join(reasons[int(n)]) for n in lines])
+    rows.insert(0, "line", lines)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8-sig", newline="") as out:
+            rows.to_csv(out, sep=";", index=False)
+        Path(tmp).replace(path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
