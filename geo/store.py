@@ -675,7 +675,7 @@ def _write_export(frame: gpd.GeoDataFrame, path: Path, *, kind: str, fmt: str) -
         table.to_csv(path, index=False, encoding="utf-8")
     elif fmt == "geojson":
         path.unlink(missing_ok=True)
-        pyogrio.write_dataframe(frame, path, driver="GeoJSON",
+        pyogrio.write_dataframe(frame, path, layer=kind, driver="GeoJSON",
                                 layer_options={"RFC7946": "YES"})
     else:
         path.unlink(missing_ok=True)

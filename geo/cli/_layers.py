@@ -1,0 +1,138 @@
+"""``ancrage layers``: list, export, seed and delete records of the programme layers.
+
+The store is the GeoPackage given by ``--store``, else ``ANCRAGE_STORE`` (default
+``data/ancrage.gpkg``).
+
+Other modules register more commands on :data:`app` (``import``, ``osm``).
+"""
+
+from __future__ import annotations
+
+import enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from geo import store as layer_store
+from geo._errors import InvalidParameterError
+from geo.cli._common import TableFormat, console, friendly_errors, print_frame
+
+app = typer.Typer(help="Providers, places, events and cooperation records of the layer store.",
+                  no_args_is_help=True)
+
+
+class LayerKind(enum.StrEnum):
+    """Layer names accepted on the command line."""
+
+    providers = "providers"
+    places = "places"
+    events = "events"
+    cooperation = "cooperation"
+
+
+class ExportFormat(enum.StrEnum):
+    """File formats of ``ancrage layers export``."""
+
+    csv = "csv"
+    geojson = "geojson"
+    gpkg = "gpkg"
+
+
+KindArgument = Annotated[LayerKind, typer.Argument(help="Layer: providers, places, events or "
+                                                        "cooperation.")]
+StoreOption = Annotated[Path | None, typer.Option(
+    "--store", help="GeoPackage of the layers (default: ANCRAGE_STORE or data/ancrage.gpkg).")]
+_LIST_COLUMNS = {
+    "providers": ["id", "name", "kind", "commune_code", "perimeter", "reach_km"],
+    "places": ["id", "name", "kind", "commune_code", "location_precision"],
+    "events": ["id", "name", "kind", "start", "end", "season", "recurrence", "commune_code"],
+    "cooperation": ["id", "area_type", "area_code", "year", "kind", "provider_id"],
+}
+
+
+def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
+    """Parse ``"lon_min,lat_min,lon_max,lat_max"``; raise naming ``--bbox`` when malformed."""
+    if text is None:
+        return None
+    parts = [p.strip() for p in text.split(",")]
+    try:
+        values = tuple(float(p) for p in parts)
+    except ValueError:
+        values = ()
+    if len(values) != 4:
+        msg = f"--bbox should be 'lon_min,lat_min,lon_max,lat_max' (4 numbers), got {text!r}"
+        raise InvalidParameterError(msg)
+    return values  # type: ignore[return-value]
+
+
+@app.command("list")
+def list_command(
+    kind: KindArgument,
+    department: Annotated[str | None, typer.Option(
+        "--department", "-d", help="Department code(s), comma-separated, e.g. 19,24.")] = None,
+    epci: Annotated[str | None, typer.Option(
+        "--epci", help="EPCI SIREN code(s), comma-separated.")] = None,
+    bbox: Annotated[str | None, typer.Option(
+        "--bbox", help="lon_min,lat_min,lon_max,lat_max in degrees.")] = None,
+    start: Annotated[str | None, typer.Option(
+        "--start", help="Events only: first day of the window (YYYY-MM-DD).")] = None,
+    end: Annotated[str | None, typer.Option(
+        "--end", help="Events only: last day of the window (YYYY-MM-DD).")] = None,
+    fmt: Annotated[TableFormat, typer.Option("--format", "-f", help="Output format.")] = (
+        TableFormat.table),
+    store: StoreOption = None,
+) -> None:
+    """List the records of a layer, filtered by area and, for events, by dates.
+
+    The table shows the main columns; ``--format json`` gives every column.
+    """
+    with friendly_errors():
+        frame = layer_store.Store(store).read(
+            kind.value, department=department, epci=epci, bbox=parse_bbox(bbox),
+            start=start, end=end)
+    has_point = frame.geometry.notna() & ~frame.geometry.is_empty
+    table = frame.drop(columns="geometry").assign(lon=frame.geometry.x.where(has_point).round(6),
+                                                  lat=frame.geometry.y.where(has_point).round(6))
+    if fmt is TableFormat.table:
+        table = table[_LIST_COLUMNS[kind.value]]
+    print_frame(table, fmt, title=f"{kind.value}: {len(table)} record(s)")
+
+
+@app.command("export")
+def export_command(
+    kind: KindArgument,
+    output: Annotated[Path, typer.Option("--output", "-o", help="File to write.")],
+    fmt: Annotated[ExportFormat, typer.Option("--format", "-f", help="File format.")] = (
+        ExportFormat.csv),
+    department: Annotated[str | None, typer.Option(
+        "--department", "-d", help="Keep only these department code(s).")] = None,
+    epci: Annotated[str | None, typer.Option("--epci", help="Keep only these EPCI(s).")] = None,
+    store: StoreOption = None,
+) -> None:
+    """Export a layer to CSV (lon/lat columns), GeoJSON (RFC 7946) or GeoPackage."""
+    with friendly_errors():
+        path = layer_store.Store(store).export(kind.value, output, fmt=fmt.value,
+                                               department=department, epci=epci)
+    console.print(f"wrote {kind.value} to {path}")
+
+
+@app.command("seed")
+def seed_command(store: StoreOption = None) -> None:
+    """Load the curated programme data of data/layers/ (records already there are skipped)."""
+    with friendly_errors():
+        results = layer_store.Store(store).seed()
+    for kind, result in results.items():
+        console.print(f"{kind}: {result.added} added, {result.duplicates} already present")
+
+
+@app.command("delete")
+def delete_command(
+    kind: KindArgument,
+    record_id: Annotated[str, typer.Argument(metavar="ID", help="Id of the record to delete.")],
+    store: StoreOption = None,
+) -> None:
+    """Delete one record by id."""
+    with friendly_errors():
+        layer_store.Store(store).delete(kind.value, record_id)
+    console.print(f"deleted {record_id} from {kind.value}")
