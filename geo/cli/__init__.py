@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import typer
 
-from geo.cli import _communes, _data, _indicators, _run, _scoring
+from geo.cli import (
+    _communes,
+    _data,
+    _indicators,
+    _layers,
+    _layers_import,  # noqa: F401  (registers import/osm on the layers app)
+    _run,
+    _scoring,
+)
 
 app = typer.Typer(
     name="ancrage",
@@ -16,6 +24,7 @@ app = typer.Typer(
 app.add_typer(_data.app, name="data")
 app.add_typer(_communes.app, name="communes")
 app.add_typer(_indicators.app, name="indicators")
+app.add_typer(_layers.app, name="layers")
 app.command("run")(_run.run)
 app.command("score")(_scoring.score)
 app.command("similar")(_scoring.similar)
