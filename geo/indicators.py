@@ -926,11 +926,11 @@ def map_to_current(values: pd.Series, *, merge: str = "sum",
     IndicatorFileError
         When codes match no current or former commune (all listed).
     """
-    from geo.communes import former_codes, load_communes  # noqa: PLC0415
+    from geo.communes import former_codes  # noqa: PLC0415
 
-    current = load_communes(columns=["code"], data_dir=data_dir).index
+    current = rurality.current_codes(data_dir)
     former = former_codes(data_dir=data_dir)["code"]
-    known = values.index.isin(current)
+    known = rurality.isin_codes(values.index, current)
     mapped = pd.Series(values.index, index=values.index).where(
         known, pd.Series(values.index, index=values.index).map(former))
     unknown = sorted(values.index[mapped.isna()].tolist())
