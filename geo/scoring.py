@@ -632,7 +632,8 @@ def score(communes: gpd.GeoDataFrame, *, weights: Mapping[str, float] | None = N
 # EPCI level
 # ---------------------------------------------------------------------------------------------
 
-def aggregate_epci(scored: pd.DataFrame, *, columns: Sequence[str] | None = None) -> pd.DataFrame:
+def aggregate_epci(scored: pd.DataFrame, *, columns: Sequence[str] | None = None,
+                   outlines: gpd.GeoDataFrame | None = None) -> pd.DataFrame:
     """Population-weighted means of indicators and scores per EPCI.
 
     Each mean ignores communes lacking the value and renormalises the population weights over
@@ -647,6 +648,9 @@ def aggregate_epci(scored: pd.DataFrame, *, columns: Sequence[str] | None = None
     columns
         Columns to average (default: ``score``, the indicator value columns named in
         ``scored.attrs["value_columns"]`` and the ``contrib_*`` columns that exist).
+    outlines
+        EPCI outlines indexed by SIREN code (``geo.communes.load_layer("epci")``); when given
+        the result is a GeoDataFrame with their geometry.
 
     Returns
     -------
@@ -690,8 +694,14 @@ def aggregate_epci(scored: pd.DataFrame, *, columns: Sequence[str] | None = None
         out = out.sort_values(["rank", "epci_code"], na_position="last").reset_index(drop=True)
     else:
         out = out.sort_values("epci_code").reset_index(drop=True)
-    out.attrs = {**scored.attrs, "value_columns": [c for c in scored.attrs.get(
+    attrs = {**scored.attrs, "value_columns": [c for c in scored.attrs.get(
         "value_columns", []) if c in out.columns]}
+    if outlines is not None:
+        import geopandas as gpd  # noqa: PLC0415
+
+        shapes = outlines.geometry.reindex(out["epci_code"]).to_numpy()
+        out = gpd.GeoDataFrame(out, geometry=shapes, crs=outlines.crs)
+    out.attrs = attrs
     return out
 
 

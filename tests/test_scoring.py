@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import io
+import json
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import pytest
+from typer.testing import CliRunner
 
 from geo import scoring
 from geo._errors import InvalidParameterError, UnknownIndicatorError
+from geo.cli import app
+from geo.communes import load_communes
+from geo.indicators import compute_indicators
 
 
 @dataclass(frozen=True)
@@ -277,3 +283,152 @@ def test_aggregate_epci_by_hand():
 def test_aggregate_epci_needs_columns():
     with pytest.raises(InvalidParameterError, match="epci_code"):
         scoring.aggregate_epci(pd.DataFrame({"score": [1.0]}))
+
+
+# --- end to end on the real base (department 24) -------------------------------------------------
+
+@pytest.fixture(scope="module")
+def dordogne(base_dir):
+    communes = load_communes(department="24", data_dir=base_dir)
+    keys = [*scoring.DEFAULT_WEIGHTS, "rurality"]
+    return communes, compute_indicators(communes, keys=keys, layers={})
+
+
+def test_score_dordogne_end_to_end(dordogne):
+    communes, indicators = dordogne
+    table = scoring.score(communes, indicators=indicators, stability_top=10)
+    assert len(table) == len(communes) == table["code"].nunique()
+    assert table["rank"].iloc[0] == 1 and table["score"].is_monotonic_decreasing
+    contributions = table.filter(like="contrib_").sum(axis=1)
+    assert contributions.to_numpy() == pytest.approx(table["score"].to_numpy())
+    assert {"hub_distance_km", "stability_index", "contrib_hub_distance", "reasons",
+            "rank_stability", "geometry"} <= set(table.columns)
+    mialet = table.loc["24269"]
+    assert mialet["name"] == "Mialet"
+    assert mialet["hub_distance_km"] == indicators.loc["24269", "hub_distance_km"]
+    # hub distance is better when larger: Mialet's percentile from the raw column
+    column = indicators["hub_distance_km"]
+    below = (column < column["24269"]).sum() + ((column == column["24269"]).sum() - 1) / 2
+    assert mialet["pct_hub_distance"] == pytest.approx(below / (column.notna().sum() - 1))
+    assert table["rank_stability"].head(3).min() > table["rank_stability"].tail(100).max()
+    missing = int(indicators["stability_index"].isna().sum())
+    assert table.attrs["missing"]["stability"] == missing
+
+
+def test_score_dordogne_filters(dordogne):
+    communes, indicators = dordogne
+    filters = scoring.ScoreFilters(min_population=300, max_population=2000, rurality=(6, 7),
+                                   exclude=("24269", "24172"))
+    table = scoring.score(communes, indicators=indicators, filters=filters,
+                          weights={"cooperation": 2, "neo_rural": 1})
+    assert not {"24269", "24172"} & set(table.index)
+    assert table["population"].between(300, 2000).all()
+    assert set(indicators.loc[table.index, "density_class"]) <= {6, 7}
+    full = scoring.score(communes, indicators=indicators,
+                         weights={"cooperation": 2, "neo_rural": 1})
+    assert table["score"].to_numpy() == pytest.approx(full.loc[table.index, "score"].to_numpy())
+
+
+def test_score_dordogne_errors(dordogne):
+    communes, indicators = dordogne
+    with pytest.raises(UnknownIndicatorError, match=r"known indicators: .*cooperation"):
+        scoring.score(communes, indicators=indicators, weights={"cooperaton": 1})
+    with pytest.raises(InvalidParameterError, match="filters leave no commune"):
+        scoring.score(communes, indicators=indicators,
+                      filters=scoring.ScoreFilters(min_population=10_000_000))
+    with pytest.raises(InvalidParameterError, match="'communes' is empty"):
+        scoring.score(communes.iloc[:0], indicators=indicators)
+
+
+def test_epci_level_dordogne(dordogne):
+    communes, indicators = dordogne
+    table = scoring.score(communes, indicators=indicators)
+    epci = scoring.aggregate_epci(table).set_index("epci_code")
+    assert epci["communes"].sum() == table["epci_code"].notna().sum()
+    code = table.loc["24269", "epci_code"]
+    members = table[table["epci_code"] == code]
+    weights = members["population"].astype(float)
+    assert epci.loc[code, "score"] == pytest.approx((members["score"] * weights).sum()
+                                                    / weights.sum())
+    assert epci.loc[code, "population"] == members["population"].sum()
+    assert "hub_distance_km" in epci.columns
+
+
+# --- command line -------------------------------------------------------------------------------
+
+MIALET_EPCI = "242400752"  # CC Périgord-Limousin, a small area keeps these tests fast
+
+
+@pytest.fixture(scope="module")
+def cli(base_dir, tmp_path_factory):
+    """Run ``ancrage`` with the layer store in a temporary folder."""
+    store = tmp_path_factory.mktemp("store") / "store.gpkg"
+    runner = CliRunner()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("ANCRAGE_STORE", str(store))
+        yield lambda *args: runner.invoke(app, [str(a) for a in args])
+
+
+def test_cli_score_csv(cli):
+    result = cli("score", "--epci", MIALET_EPCI, "--top", 5, "--format", "csv",
+                 "--weights", "cooperation=2,neo_rural=1,stability=1,hub_distance=1")
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(io.StringIO(result.stdout), dtype={"code": str})
+    assert len(table) == 5
+    assert table["rank"].tolist() == sorted(table["rank"])
+    assert {"code", "name", "score", "rank", "hub_distance_km", "contrib_cooperation",
+            "rank_stability", "reasons"} <= set(table.columns)
+    assert table.filter(like="contrib_").sum(axis=1).to_numpy() == pytest.approx(
+        table["score"].to_numpy(), abs=1e-5)
+
+
+def test_cli_score_geojson_file_and_exclude(cli, tmp_path):
+    path = tmp_path / "shortlist.geojson"
+    result = cli("score", "--epci", MIALET_EPCI, "-n", 0, "-f", "geojson", "-o", path,
+                 "--exclude", "24269", "--rurality", "5,6,7", "--stability-top", 3)
+    assert result.exit_code == 0, result.output
+    data = json.loads(path.read_text(encoding="utf-8"))
+    assert data["type"] == "FeatureCollection" and data["features"]
+    codes = {f["properties"]["code"] for f in data["features"]}
+    assert "24269" not in codes
+    first = data["features"][0]
+    assert first["geometry"]["type"] in {"Polygon", "MultiPolygon"}
+    assert first["properties"]["rank"] == 1
+    assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_cli_score_table_and_epci_level(cli):
+    two = f"{MIALET_EPCI},200041168"
+    result = cli("score", "--epci", two, "-n", 3, "--level", "epci", "-f", "json")
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    assert [r["rank"] for r in rows] == [1, 2]
+    assert {"epci_code", "epci_name", "population", "communes", "score"} <= set(rows[0])
+    outlines = cli("score", "--epci", two, "-n", 2, "--level", "epci", "-f", "geojson")
+    assert outlines.exit_code == 0, outlines.output
+    features = json.loads(outlines.stdout)["features"]
+    assert [f["properties"]["epci_code"] for f in features] == [r["epci_code"] for r in rows[:2]]
+    assert features[0]["geometry"]["type"] in {"Polygon", "MultiPolygon"}
+    table = cli("score", "--epci", MIALET_EPCI, "-n", 2)
+    assert table.exit_code == 0, table.output
+    assert "1. " in table.stdout and "Atouts" in table.stdout
+
+
+@pytest.mark.parametrize(("args", "code", "needle"), [
+    (["--weights", "cooperation=-1"], 2, "'cooperation' is '-1'"),
+    (["--weights", "cooperation=abc"], 2, "'abc'"),
+    (["--weights", "a=b=c"], 2, "'a=b=c'"),
+    (["--weights", "nope=1"], 1, "known indicators"),
+    (["--min-population", 10_000_000], 2, "filters leave no commune"),
+    (["--rurality", "9"], 2, "'rurality'"),
+])
+def test_cli_score_errors(cli, args, code, needle):
+    result = cli("score", "--epci", MIALET_EPCI, *args)
+    assert result.exit_code == code, result.output
+    assert needle in " ".join(result.output.split())
+
+
+def test_cli_score_unknown_area(cli):
+    result = cli("score", "--department", "99")
+    assert result.exit_code == 1
+    assert "'department'" in result.output and "99" in result.output

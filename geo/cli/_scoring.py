@@ -123,7 +123,7 @@ def score(  # noqa: PLR0913 - one parameter per command-line option
         table = scoring.score(area, weights=parsed, filters=filters,
                               stability_top=stability_top or top or 20)
         if level is Level.epci:
-            table = scoring.aggregate_epci(table)
+            table = scoring.aggregate_epci(table, outlines=communes.load_layer("epci"))
     _report_missing(table)
     if top > 0:
         table = table.head(top)
