@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import io
+import json
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import pytest
+from typer.testing import CliRunner
 
 from geo import typology
 from geo._errors import CommuneNotFoundError, InvalidParameterError
+from geo.cli import app
+from geo.communes import load_communes
+from geo.indicators import compute_indicators, get_indicator
 
 
 @dataclass(frozen=True)
@@ -158,3 +164,80 @@ def test_nearest_errors(line):
         typology.nearest(line, SPECS, ["ref"], top=0)
     with pytest.raises(InvalidParameterError, match="'references' is empty"):
         typology.nearest(line, SPECS, [])
+
+
+# --- real base: department 24 and the command line ----------------------------------------------
+
+MIALET = "24269"
+TWO_EPCI = "242400752,200041168"
+
+
+@pytest.fixture(scope="module")
+def dordogne(base_dir):
+    communes = load_communes(department="24", data_dir=base_dir)
+    return communes, compute_indicators(communes, keys=typology.TYPOLOGY_KEYS, layers={})
+
+
+def test_area_typology_dordogne(dordogne):
+    communes, indicators = dordogne
+    result = typology.area_typology(communes, k=4, indicators=indicators)
+    assert result.k == 4 and len(result.assignments) == len(communes)
+    assert result.assignments.loc[MIALET, "name"] == "Mialet"
+    assert result.clusters["label"].is_unique
+    assert result.clusters["communes"].sum() == len(communes)
+    assert result.clusters["communes"].is_monotonic_decreasing
+    again = typology.area_typology(communes.iloc[::-1], k=4, indicators=indicators)
+    pd.testing.assert_series_equal(again.assignments["label"].loc[communes.index],
+                                   result.assignments["label"])
+
+
+def test_similar_to_mialet_in_dordogne(dordogne):
+    communes, indicators = dordogne
+    found = typology.similar([MIALET], communes=communes, top=5, indicators=indicators)
+    assert len(found) == 5 and MIALET not in found.index
+    assert found["distance"].is_monotonic_increasing
+    assert (found["department_code"] == "24").all()
+    z, _ = typology.standardise(indicators, {k: get_indicator(k) for k in typology.TYPOLOGY_KEYS})
+    gaps = ((z.drop(MIALET) - z.loc[MIALET]) ** 2).sum(axis=1) ** 0.5
+    assert found["distance"].to_numpy() == pytest.approx(np.sort(gaps.to_numpy())[:5])
+
+
+@pytest.fixture(scope="module")
+def cli(base_dir, tmp_path_factory):
+    """Run ``ancrage`` with the layer store in a temporary folder."""
+    store = tmp_path_factory.mktemp("store") / "store.gpkg"
+    runner = CliRunner()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("ANCRAGE_STORE", str(store))
+        yield lambda *args: runner.invoke(app, [str(a) for a in args])
+
+
+def test_cli_similar_json(cli):
+    result = cli("similar", MIALET, "--department", "24", "--top", 3, "--format", "json")
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    assert len(rows) == 3 and MIALET not in {r["code"] for r in rows}
+    assert {"code", "name", "distance", "close_on"} <= set(rows[0])
+
+
+def test_cli_typology_csv(cli):
+    result = cli("typology", "--epci", TWO_EPCI, "--k", 3, "--format", "csv")
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(io.StringIO(result.stdout), dtype={"code": str})
+    assert table["cluster"].nunique() == 3 and table["label"].notna().all()
+    shown = cli("typology", "--epci", TWO_EPCI, "--k-min", 2, "--k-max", 4)
+    assert shown.exit_code == 0, shown.output
+    assert "silhouette k=2" in shown.output and "Types de territoires" in shown.output
+
+
+@pytest.mark.parametrize(("args", "code", "needle"), [
+    (["similar", "99999", "-d", "24"], 1, "99999"),
+    (["similar", ",", "-d", "24"], 2, "'references'"),
+    (["similar", MIALET, "-d", "24", "-f", "geojson"], 2, "geojson"),
+    (["typology", "--epci", TWO_EPCI, "--k", 1], 2, "'k' is 1"),
+    (["typology", "--epci", TWO_EPCI, "--keys", "nope"], 1, "known indicators"),
+])
+def test_cli_errors(cli, args, code, needle):
+    result = cli(*args)
+    assert result.exit_code == code, result.output
+    assert needle in " ".join(result.output.split())
