@@ -6,8 +6,9 @@ punctuation or spaces turned into one space (``"Code postal (de la commune)"`` �
 column, the normalised headers that mean it. Targets are the layer columns of
 :mod:`geo.layers` plus a few *location* columns used to place a record and then
 dropped: ``lon``, ``lat``, ``latlon`` (one "lat, lon" field), ``postcode``, ``city``
-(commune name) and ``file_id`` (the file's own row identifier, kept as
-``source_id``).
+(commune name) and ``file_id`` (the file's own row identifier, stored as
+``source_id = "<file name>:<id>"``). A ``source_id`` column (e.g. in a file exported
+from the store) is kept as it is, so re-importing an export adds nothing twice.
 
 :data:`KIND_ALIASES` maps French and English labels of the ``kind`` vocabularies
 to their keys (``"Marché"`` → ``market``, ``"Tiers-lieu"`` → ``tiers_lieu``).
@@ -34,8 +35,8 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
              "nom de l evenement", "nom de l organisme", "evenement", "event", "structure"),
     "kind": ("kind", "type", "category", "categorie", "nature", "type de lieu",
              "type d evenement", "type de structure", "categories"),
-    "file_id": ("id", "identifiant", "identifier", "uid", "ref", "reference",
-                "source id", "source_id"),
+    "file_id": ("id", "identifiant", "identifier", "uid", "ref", "reference"),
+    "source_id": ("source_id", "source id", "osm id", "osm_id"),
     "lon": ("lon", "lng", "long", "longitude", "x", "coord x", "longitude wgs84", "wgs84 lon"),
     "lat": ("lat", "latitude", "y", "coord y", "latitude wgs84", "wgs84 lat"),
     "latlon": ("latlon", "lat lon", "geocodage xy", "geo point", "geo point 2d", "coordonnees",
@@ -232,16 +233,15 @@ def map_kind_values(kind: str, values: pd.Series) -> pd.Series:
     >>> map_kind_values("places", pd.Series(["Tiers-lieu", "coworking", "Bar"])).tolist()
     ['tiers_lieu', 'coworking', 'Bar']
     """
-    text = values.astype(object).where(values.notna(), None)
-    unique = pd.Series(text.dropna().unique(), dtype=object)
-    if unique.empty:
-        return text
-    norm = unique.map(normalise_header)
-    keys = norm.str.replace(" ", "_", regex=False)
     vocabulary = set(_vocabulary(kind))
-    mapped = keys.where(keys.isin(vocabulary), norm.map(KIND_ALIASES.get(kind, {})))
-    table = dict(zip(unique, mapped.where(mapped.notna(), unique), strict=True))
-    return text.map(table).where(text.notna(), None)
+    aliases = KIND_ALIASES.get(kind, {})
+    table: dict[str, str] = {}
+    for value in values.dropna().unique().tolist():
+        norm = normalise_header(value)
+        key = norm.replace(" ", "_")
+        table[value] = key if key in vocabulary else aliases.get(norm, value)
+    mapped = [None if pd.isna(v) else table[v] for v in values.tolist()]
+    return pd.Series(mapped, index=values.index, dtype=object)
 
 
 def _vocabulary(kind: str) -> tuple[str, ...]:

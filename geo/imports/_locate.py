@@ -214,7 +214,7 @@ def _from_postcodes(work: _Work, data_dir: Path | None) -> None:
     bad = pd.notna(problem)
     shown = (postcode.fillna("") + " " + city.fillna("")).str.strip().to_numpy()
     for i, what in zip(rows[bad], problem[bad], strict=True):
-        field = "postcode" if postcode.iloc[i] is not None else "city"
+        field = "postcode" if pd.notna(postcode.iloc[i]) else "city"
         work.problems.append(RowProblem(int(work.lines[i]), field, shown[i], str(what)))
     work.failed[rows[bad]] = True
     good = rows[~bad]
