@@ -77,6 +77,9 @@ class IndicatorContext:
     all_communes : geopandas.GeoDataFrame or None
         Whole-France base when ``communes`` is a subset and an indicator needs
         more (hubs outside the area, department trends).
+    councillors : pandas.DataFrame or None
+        2026 councillors (``code``, ``profession``, ``in_2020_council``); read
+        from the base's ``councillors_2026.parquet`` when ``None``.
     """
 
     communes: gpd.GeoDataFrame
@@ -87,6 +90,7 @@ class IndicatorContext:
     year: int = field(default_factory=lambda: dt.date.today().year)
     notes: list[str] = field(default_factory=list)
     all_communes: gpd.GeoDataFrame | None = None
+    councillors: pd.DataFrame | None = None
 
     def note(self, message: str) -> None:
         """Record (and log) a message about the computation."""
@@ -319,12 +323,21 @@ def _whole_base(communes: gpd.GeoDataFrame) -> gpd.GeoDataFrame | None:
     """Load the whole base when ``communes`` looks like a subset of it."""
     if len(communes) >= 30_000 or "department_code" not in communes:
         return None
-    from geo.communes import load_communes  # noqa: PLC0415 (keeps import light)
+    from geo.communes import base_file  # noqa: PLC0415 (keeps import light)
 
     try:
-        return load_communes()
-    except Exception:
+        path = base_file("communes")
+    except Exception:  # made-up frames in tests have no base behind them
         return None
+    return _read_whole_base(str(path), path.stat().st_mtime)
+
+
+@functools.lru_cache(maxsize=1)
+def _read_whole_base(path: str, _mtime: float) -> gpd.GeoDataFrame:
+    """The whole base, kept while its file is unchanged (read-only use)."""
+    from geo.communes import load_communes  # noqa: PLC0415
+
+    return load_communes(data_dir=Path(path).parent)
 
 
 def _sources(keys: list[str], graph: Any) -> dict[str, list[str]]:
@@ -517,7 +530,7 @@ def compute_neo_rural(context: IndicatorContext) -> pd.DataFrame:
     low = (classes >= LOW_DENSITY_MIN_CLASS).astype("boolean")
     relative = growth - dept
     counted = relative.where(low.fillna(False).to_numpy(), 0.0).where(relative.notna())
-    councillors = _councillors()
+    councillors = context.councillors if context.councillors is not None else _councillors()
     if councillors is None:
         context.note("neo_rural: councillors_2026.parquet not found; profile part missing")
         profile = pd.DataFrame(index=communes.index, columns=[
