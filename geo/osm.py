@@ -33,6 +33,7 @@ from __future__ import annotations
 import dataclasses
 import os
 from pathlib import Path
+from xml.etree import ElementTree
 
 import geopandas as gpd
 import osmnx as ox
@@ -160,7 +161,7 @@ def places_from_xml(path: str | os.PathLike[str]) -> OsmPlaces:
         features = ox.features_from_xml(path, tags=PLACE_TAGS)
     except InsufficientResponseError:
         features = _no_features()
-    except (ValueError, KeyError, OSError) as err:
+    except (ValueError, KeyError, OSError, ElementTree.ParseError) as err:
         msg = f"{path.name!r} cannot be read as OpenStreetMap XML: {err}"
         raise ImportFileError(msg) from err
     return features_to_places(features)
