@@ -277,11 +277,22 @@ class Store:
             _insert(connection, kind, fresh)
         return AddResult(len(fresh), int(duplicate.sum()), tuple(fresh["id"]))
 
-    def update(self, kind: str, record_id: str, **fields: object) -> pd.Series:
+    def update(self, kind: str, record_id: str, /, **fields: object) -> pd.Series:
         """Change fields of one record (validated as a whole) and return it.
 
-        ``geometry`` takes a shapely Point; when it changes without a new
-        ``commune_code``, the commune is found again from the point.
+        ``kind`` and ``record_id`` are positional only, so ``kind=...`` among the
+        fields changes the record's own ``kind``. ``geometry`` takes a shapely Point;
+        when it changes without a new ``commune_code``, the commune is found again
+        from the point.
+
+        Raises
+        ------
+        RecordNotFoundError
+            No record has this id.
+        InvalidParameterError
+            A field is not a column of the layer (or is ``id``).
+        LayerValidationError
+            The changed record would not be valid; nothing was written.
         """
         check_kind(kind)
         unknown = sorted(set(fields) - set(layers.layer_columns(kind)) | ({"id"} & set(fields)))

@@ -1,0 +1,347 @@
+"""The GeoPackage layer store: CRUD, duplicates, filters, exports, seeding, transactions
+with real crashes and real concurrent processes, and readability by GDAL (what QGIS uses)."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+import pytest
+import shapely
+
+from geo import layers
+from geo._errors import InvalidParameterError, LayerValidationError, RecordNotFoundError
+from geo.store import CURATED_DIR, AddResult, Store, name_keys, read_curated
+
+# Town halls of a few communes: Mialet (24, CC Périgord-Limousin), Neuvic and Égletons (19).
+MIALET = (0.904732, 45.550315)
+NEUVIC = (2.27278, 45.382801)
+EGLETONS = (2.046285, 45.406044)
+PROJECT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def store(tmp_path: Path, base_dir: Path) -> Store:
+    """An empty store in a temporary folder (the commune base must be built)."""
+    return Store(tmp_path / "layers.gpkg", seed_on_create=False)
+
+
+def places(names: list[str], points: list[tuple[float, float]], **columns: object
+           ) -> gpd.GeoDataFrame:
+    data = {"name": names, "kind": ["tiers_lieu"] * len(names), "source": ["test"] * len(names)}
+    data.update(columns)
+    return gpd.GeoDataFrame(data, geometry=[shapely.Point(p) for p in points], crs="EPSG:4326")
+
+
+def metres_east(point: tuple[float, float], metres: float) -> tuple[float, float]:
+    """A point ``metres`` east of ``point`` (at 45° N one degree of longitude is ~78.8 km)."""
+    return point[0] + metres / 78_800, point[1]
+
+
+# --- CRUD ---------------------------------------------------------------------------------
+
+def test_add_fills_ids_communes_and_precision(store: Store) -> None:
+    result = store.add("places", places(["ATILI", "Grange"], [NEUVIC, MIALET]))
+    assert result == AddResult(added=2, duplicates=0, ids=("pla-1", "pla-2"))
+    stored = store.read("places")
+    assert stored["id"].tolist() == ["pla-1", "pla-2"]
+    assert stored["commune_code"].tolist() == ["19148", "24269"]
+    assert stored["location_precision"].tolist() == ["exact", "exact"]
+    assert stored.crs.to_epsg() == 4326
+    assert stored.geometry.x.round(6).tolist() == [NEUVIC[0], MIALET[0]]
+    again = store.add("places", places(["Café"], [EGLETONS]))
+    assert again.ids == ("pla-3",)
+
+
+def test_names_are_stored_verbatim(store: Store) -> None:
+    name = "<script>alert('x')</script> Café & Co"
+    store.add("places", places([name], [NEUVIC], opening_notes=["<b>mardi</b>"]))
+    record = store.read("places").iloc[0]
+    assert (record["name"], record["opening_notes"]) == (name, "<b>mardi</b>")
+
+
+def test_get_update_delete(store: Store) -> None:
+    store.add("places", places(["ATILI"], [NEUVIC], id=["atili"]))
+    assert store.get("places", "atili")["name"] == "ATILI"
+    updated = store.update("places", "atili", name="ATILI tiers-lieu",
+                           geometry=shapely.Point(EGLETONS))
+    assert updated["commune_code"] == "19073"  # found again from the moved point
+    record = store.get("places", "atili")
+    assert (record["name"], record["commune_code"]) == ("ATILI tiers-lieu", "19073")
+    store.delete("places", "atili")
+    assert store.count("places") == 0
+    with pytest.raises(RecordNotFoundError, match="no record with id 'atili' in layer 'places'"):
+        store.delete("places", "atili")
+    with pytest.raises(KeyError):
+        store.get("places", "atili")
+
+
+def test_update_validates_and_rejects_unknown_fields(store: Store) -> None:
+    store.add("places", places(["ATILI"], [NEUVIC], id=["atili"]))
+    with pytest.raises(InvalidParameterError, match=r"cannot update field\(s\) \['colour'\]"):
+        store.update("places", "atili", colour="red")
+    with pytest.raises(LayerValidationError, match="field 'kind': got 'pub'"):
+        store.update("places", "atili", kind="pub")
+    assert store.get("places", "atili")["kind"] == "tiers_lieu"
+
+
+# --- duplicates ---------------------------------------------------------------------------
+
+def test_re_adding_the_same_records_adds_nothing(store: Store) -> None:
+    batch = places(["ATILI", "Grange"], [NEUVIC, MIALET])
+    store.add("places", batch)
+    assert store.add("places", batch) == AddResult(added=0, duplicates=2)
+    assert store.count("places") == 2
+
+
+def test_same_name_within_100_m_is_a_duplicate_but_not_farther(store: Store) -> None:
+    store.add("places", places(["Tiers-lieu ATILI"], [NEUVIC]))
+    near = places(["tiers lieu atili", "Tiers-lieu ATILI", "Autre lieu"],
+                  [metres_east(NEUVIC, 80), metres_east(NEUVIC, 300), NEUVIC])
+    result = store.add("places", near)
+    assert (result.added, result.duplicates) == (2, 1)
+    assert store.read("places")["name"].tolist() == [
+        "Tiers-lieu ATILI", "Tiers-lieu ATILI", "Autre lieu"]
+
+
+def test_same_source_id_is_a_duplicate_wherever_it_is(store: Store) -> None:
+    store.add("places", places(["A"], [NEUVIC], source_id=["node/1"]))
+    result = store.add("places", places(["B", "C"], [MIALET, EGLETONS],
+                                        source_id=["node/1", "node/2"]))
+    assert (result.added, result.duplicates) == (1, 1)
+
+
+def test_duplicates_inside_one_batch(store: Store) -> None:
+    batch = places(["Marché", "Marché", "Marché"], [NEUVIC, metres_east(NEUVIC, 50), MIALET])
+    assert store.add("places", batch) == AddResult(added=2, duplicates=1,
+                                                   ids=("pla-1", "pla-2"))
+
+
+def test_cooperation_duplicates_by_area_year_kind_provider(store: Store) -> None:
+    frame = pd.DataFrame({"source": ["t", "t"], "area_type": ["commune", "commune"],
+                          "area_code": ["24269", "24269"], "year": [2022, 2023],
+                          "kind": ["citizen_residency"] * 2, "provider_id": ["pro-atis"] * 2})
+    assert store.add("cooperation", frame).added == 2
+    assert store.add("cooperation", frame.iloc[[0]]).duplicates == 1
+
+
+def test_id_already_used_by_another_record_is_refused(store: Store) -> None:
+    store.add("places", places(["A"], [NEUVIC], id=["p1"]))
+    with pytest.raises(LayerValidationError, match="line 2, field 'id': got 'p1', expected an "
+                       "id not already used by another record of the store"):
+        store.add("places", places(["B"], [MIALET], id=["p1"]))
+    assert store.count("places") == 1
+
+
+def test_name_keys_ignore_case_accents_and_saints() -> None:
+    keys = name_keys(pd.Series(["Salle des fêtes de Saint-Ciers", "SALLE DES FETES DE ST CIERS",
+                                None, " - "]))
+    assert keys.tolist() == ["salle des fetes de st ciers", "salle des fetes de st ciers",
+                             None, None]
+
+
+# --- validation on add: all or nothing ------------------------------------------------------
+
+def test_one_bad_row_at_the_end_stores_nothing(store: Store) -> None:
+    store.add("places", places(["Existing"], [MIALET]))
+    before = store.read("places")
+    names = [f"Lieu {i}" for i in range(500)]
+    points = [metres_east(NEUVIC, 200 * i) for i in range(499)] + [(-40.0, 10.0)]
+    with pytest.raises(LayerValidationError) as caught:
+        store.add("places", places(names, points), line_numbers=range(2, 502))
+    assert [p.line for p in caught.value.problems] == [501]
+    pd.testing.assert_frame_equal(store.read("places"), before)
+
+
+def test_add_accepts_other_crs_and_source_label(store: Store) -> None:
+    frame = places(["Lambert"], [NEUVIC], source=[None]).to_crs("EPSG:2154")
+    store.add("places", frame, source_label="lambert.geojson")
+    record = store.read("places").iloc[0]
+    assert record["source"] == "lambert.geojson"
+    assert record.geometry.distance(shapely.Point(NEUVIC)) < 1e-6
+
+
+# --- filters ------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def filled(tmp_path_factory: pytest.TempPathFactory, base_dir: Path) -> Store:
+    """A store with places, events and cooperation records, shared by read-only tests."""
+    store = Store(tmp_path_factory.mktemp("filled") / "layers.gpkg", seed_on_create=False)
+    store.add("places", places(["Neuvic", "Mialet", "Égletons"], [NEUVIC, MIALET, EGLETONS],
+                               id=["n", "m", "e"]))
+    store.add("events", places(
+        ["Résidence", "Marché du samedi", "Festival d'été", "Salon"], [MIALET, NEUVIC, EGLETONS,
+                                                                        EGLETONS],
+        id=["res", "sat", "summer", "fair"], kind=["residency", "market", "festival", "fair"],
+        start=["2022-04-30", None, None, "2024-10-12"], end=["2022-05-06", None, None, None],
+        recurrence=[None, "FREQ=WEEKLY;BYDAY=SA", None, None],
+        season=[None, None, "juillet-août", None]))
+    store.add("cooperation", pd.DataFrame({
+        "id": ["c1", "c2"], "source": ["t", "t"], "area_type": ["commune", "epci"],
+        "area_code": ["24269", "241900133"], "year": [2022, 2023],
+        "kind": ["citizen_residency", "partnership_convention"]}))
+    return store
+
+
+def test_filter_by_department_and_epci(filled: Store) -> None:
+    assert filled.read("places", department="19")["id"].tolist() == ["n", "e"]
+    assert filled.read("places", department="24,19")["id"].tolist() == ["n", "m", "e"]
+    assert filled.read("places", epci="241900133")["id"].tolist() == ["e"]
+    assert filled.read("cooperation", department="19")["id"].tolist() == ["c2"]
+    assert filled.read("cooperation", epci="242400752")["id"].tolist() == ["c1"]
+
+
+def test_filter_by_bbox(filled: Store) -> None:
+    assert filled.read("places", bbox=(2.0, 45.3, 2.3, 45.5))["id"].tolist() == ["n", "e"]
+    assert filled.read("cooperation", bbox=(0.8, 45.5, 1.0, 45.6))["id"].tolist() == ["c1"]
+    with pytest.raises(InvalidParameterError, match="'bbox' should be"):
+        filled.read("places", bbox=(3, 45, 2, 46))
+
+
+def test_filter_events_by_date_window(filled: Store) -> None:
+    assert filled.read("events", start="2022-05-01", end="2022-05-05")["id"].tolist() == [
+        "res"]  # 1-5 May 2022 holds no Saturday; the residency (30 April-6 May) spans it
+    assert filled.read("events", start="2024-10-12", end="2024-10-12")["id"].tolist() == [
+        "sat", "fair"]
+    assert filled.read("events", start="2025-07-14", end="2025-07-18")["id"].tolist() == [
+        "summer"]
+    with pytest.raises(InvalidParameterError, match="'start'/'end' filter events only"):
+        filled.read("places", start="2024-01-01")
+
+
+# --- exports ------------------------------------------------------------------------------
+
+def test_export_round_trips(filled: Store, tmp_path: Path) -> None:
+    original = filled.read("events")
+    csv = filled.export("events", tmp_path / "events.csv", fmt="csv")
+    back = read_curated(csv)
+    assert back["id"].tolist() == original["id"].tolist()
+    assert back.geometry.geom_equals_exact(original.geometry, 1e-9).all()
+    geojson = pyogrio.read_dataframe(filled.export("events", tmp_path / "e.geojson",
+                                                   fmt="geojson"))
+    assert geojson["id"].tolist() == original["id"].tolist()
+    assert geojson.crs.to_epsg() == 4326
+    gpkg = filled.export("events", tmp_path / "e.gpkg", fmt="gpkg", department="19")
+    assert pyogrio.read_dataframe(gpkg, layer="events")["id"].tolist() == [
+        "sat", "summer", "fair"]
+
+
+def test_failed_export_leaves_the_previous_file(filled: Store, tmp_path: Path) -> None:
+    target = tmp_path / "out.csv"
+    target.write_text("previous")
+    with pytest.raises(InvalidParameterError, match="'fmt' should be one of csv, geojson, gpkg"):
+        filled.export("places", target, fmt="xlsx")
+    with pytest.raises(InvalidParameterError):
+        filled.export("places", target, fmt="csv", bbox=(1, 2, 3))
+    assert target.read_text() == "previous"
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".out")] == []
+
+
+# --- GDAL / QGIS --------------------------------------------------------------------------
+
+def test_gdal_reads_every_layer_as_points_in_wgs84(filled: Store) -> None:
+    listed = dict(pyogrio.list_layers(filled.path).tolist())
+    assert listed == dict.fromkeys(layers.LAYER_KINDS, "Point")
+    for kind in layers.LAYER_KINDS:
+        ours = filled.read(kind)
+        gdal = pyogrio.read_dataframe(filled.path, layer=kind)
+        assert gdal["id"].tolist() == ours["id"].tolist(), kind
+        assert pyogrio.read_info(filled.path, layer=kind)["features"] == len(ours)
+        assert pyogrio.read_info(filled.path, layer=kind)["crs"] == "EPSG:4326"
+    gdal_places = pyogrio.read_dataframe(filled.path, layer="places")
+    assert gdal_places.geometry.geom_equals_exact(filled.read("places").geometry, 1e-12).all()
+
+
+def test_a_new_store_is_created_and_seeded_once(tmp_path: Path, base_dir: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ANCRAGE_STORE", str(tmp_path / "sub" / "default.gpkg"))
+    store = Store()
+    assert store.path == tmp_path / "sub" / "default.gpkg"
+    for kind in layers.LAYER_KINDS:
+        assert store.count(kind) == len(read_curated(CURATED_DIR / f"{kind}.csv")), kind
+    again = store.seed()
+    assert {k: r.added for k, r in again.items()} == dict.fromkeys(layers.LAYER_KINDS, 0)
+    assert store.get("events", "eve-residence-mialet-2022")["start"] == "2022-04-30"
+    assert sorted(p.name for p in (tmp_path / "sub").iterdir()) == ["default.gpkg"]
+
+
+# --- transactions: rollback, crash, concurrency ---------------------------------------------
+
+def test_error_inside_a_transaction_rolls_back(store: Store) -> None:
+    store.add("places", places(["A"], [NEUVIC], id=["a"]))
+    with pytest.raises(sqlite3.IntegrityError), store.transaction() as connection:
+        connection.execute('DELETE FROM "places"')
+        connection.execute('INSERT INTO "places" ("id") VALUES (?), (?)', ("x", "x"))
+    assert store.read("places")["id"].tolist() == ["a"]
+
+
+_CRASHING_WRITER = textwrap.dedent("""
+    import sys
+    import geopandas as gpd
+    import numpy as np
+    from geo.store import Store
+    n = int(sys.argv[2])
+    lon = np.linspace(2.10, 2.30, n)
+    frame = gpd.GeoDataFrame(
+        {"name": [f"Lieu {i}" for i in range(n)], "kind": "coworking", "source": "crash",
+         "commune_code": "19148"},
+        geometry=gpd.points_from_xy(lon, np.full(n, 45.38)), crs="EPSG:4326")
+    Store(sys.argv[1], seed_on_create=False).add("places", frame)
+    print("finished")
+""")
+
+
+def test_a_writer_killed_mid_write_leaves_the_store_unchanged(store: Store) -> None:
+    store.add("places", places(["Existing"], [MIALET]))
+    journal = Path(f"{store.path}-journal")
+    process = subprocess.Popen([sys.executable, "-c", _CRASHING_WRITER, str(store.path), "100000"],
+                               cwd=PROJECT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    while not journal.exists() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.002)
+    assert journal.exists(), f"the writer never started writing: {process.communicate()}"
+    os.kill(process.pid, signal.SIGKILL)
+    output, _ = process.communicate()
+    assert process.returncode == -signal.SIGKILL
+    assert b"finished" not in output
+    assert journal.exists()  # a hot journal: the write was cut in the middle
+    assert store.read("places")["name"].tolist() == ["Existing"]
+    with sqlite3.connect(store.path) as connection:
+        assert connection.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    assert len(pyogrio.read_dataframe(store.path, layer="places")) == 1
+
+
+def _concurrent_writer(path: str, worker: int, count: int) -> None:
+    for batch in range(2):
+        rows = range(batch * count // 2, (batch + 1) * count // 2)
+        frame = places([f"Lieu {worker}-{i}" for i in rows],
+                       [(2.2 + 0.0001 * i, 45.38 + 0.001 * worker) for i in rows],
+                       source_id=[f"w{worker}/{i}" for i in rows],
+                       commune_code=["19148"] * len(rows))
+        Store(path, seed_on_create=False, timeout=120).add("places", frame)
+
+
+def test_concurrent_writers_lose_nothing(store: Store) -> None:
+    store.ensure()
+    context = multiprocessing.get_context("spawn")
+    workers = [context.Process(target=_concurrent_writer, args=(str(store.path), w, 200))
+               for w in range(3)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=180)
+    assert [w.exitcode for w in workers] == [0, 0, 0]
+    stored = store.read("places")
+    assert len(stored) == 600
+    assert stored["id"].is_unique
+    assert set(stored["source_id"]) == {f"w{w}/{i}" for w in range(3) for i in range(200)}
