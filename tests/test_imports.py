@@ -414,3 +414,42 @@ def test_read_records_reports_without_storing(tmp_path: Path, base_dir: Path) ->
     assert parsed.problems == [] and len(parsed.records) == 3
     assert parsed.lines.tolist() == [2, 3, 4]
     assert np.array_equal(parsed.bad_rows(), [False, False, False])
+
+
+# --- command line -----------------------------------------------------------------------
+
+def test_cli_import_dry_run_then_import_then_invalid_file(tmp_path: Path, base_dir: Path) -> None:
+    from typer.testing import CliRunner  # noqa: PLC0415
+
+    from geo.cli import app  # noqa: PLC0415
+
+    del base_dir
+    runner = CliRunner()
+    store = str(tmp_path / "s.gpkg")
+    path = write(tmp_path, "lieux.csv", LATIN1_CSV, encoding="cp1252")
+    dry = runner.invoke(app, ["layers", "import", "places", str(path), "--dry-run",
+                              "--format", "json", "--store", store])
+    assert dry.exit_code == 0, dry.output
+    assert json.loads(dry.stdout)["valid"] == 3 and not (tmp_path / "s.gpkg").exists()
+    done = runner.invoke(app, ["layers", "import", "places", str(path), "--format", "json",
+                               "--store", store])
+    assert done.exit_code == 0, done.output
+    summary = json.loads(done.stdout)
+    assert (summary["rows"], summary["added"], summary["encoding"]) == (3, 3, "cp1252")
+    bad = write(tmp_path, "bad.csv", "Salle;Genre;Code\nA;fablab;19136\nB;x;00000\n")
+    failed = runner.invoke(app, ["layers", "import", "places", str(bad), "--columns",
+                                 "Salle=name,Genre=kind,Code=commune_code", "--format", "json",
+                                 "--store", store])
+    assert failed.exit_code == 2
+    problems = json.loads(failed.stdout)
+    assert {(p["line"], p["field"]) for p in problems} == {(3, "kind"), (3, "commune_code")}
+    assert "nothing was imported" in failed.stderr
+    skipped = runner.invoke(app, ["layers", "import", "places", str(bad), "--columns",
+                                  "Salle=name,Genre=kind,Code=commune_code", "--skip-invalid",
+                                  "--rejected", str(tmp_path / "rej.csv"), "--store", store,
+                                  "--format", "json"])
+    assert skipped.exit_code == 0, skipped.output
+    assert json.loads(skipped.stdout)["rejected"] == 1 and (tmp_path / "rej.csv").is_file()
+    missing = runner.invoke(app, ["layers", "import", "places", str(tmp_path / "none.csv"),
+                                  "--store", store])
+    assert missing.exit_code == 2 and "file not found" in missing.stderr

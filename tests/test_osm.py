@@ -149,3 +149,25 @@ def test_a_file_that_is_not_osm_xml(tmp_path: Path) -> None:
         osm.places_from_xml(path)
     with pytest.raises(ImportFileError, match="file not found"):
         osm.places_from_xml(tmp_path / "missing.osm")
+
+
+def test_cli_osm_from_file(tmp_path: Path, base_dir: Path) -> None:
+    from typer.testing import CliRunner  # noqa: PLC0415
+
+    from geo.cli import app  # noqa: PLC0415
+
+    del base_dir
+    path = tmp_path / "meymac.osm"
+    path.write_text(OSM_XML, encoding="utf-8")
+    store = str(tmp_path / "s.gpkg")
+    runner = CliRunner()
+    dry = runner.invoke(app, ["layers", "osm", "--file", str(path), "--dry-run", "--format",
+                              "json", "--store", store])
+    assert dry.exit_code == 0, dry.output
+    assert [p["source_id"] for p in json.loads(dry.stdout)] == ["node/11", "way/31"]
+    done = runner.invoke(app, ["layers", "osm", "--file", str(path), "--format", "json",
+                               "--store", store])
+    assert done.exit_code == 0, done.output
+    assert json.loads(done.stdout)["added"] == 2
+    both = runner.invoke(app, ["layers", "osm", "--store", store])
+    assert both.exit_code == 2 and "exactly one of --department" in both.stderr
