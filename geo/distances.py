@@ -63,11 +63,15 @@ def territory(department_codes: pd.Series) -> pd.Series:
     >>> territory(pd.Series(["24", "2A", "974"])).tolist()
     ['metropole', 'corse', '974']
     """
-    codes = department_codes.astype(str)
-    out = pd.Series("metropole", index=codes.index, dtype=object)
-    out[codes.isin(["2A", "2B"])] = "corse"
-    overseas = codes.isin(OVERSEAS)
-    out[overseas] = codes[overseas]
+    return pd.Series(_territory(department_codes), index=department_codes.index, dtype=object)
+
+
+def _territory(department_codes: pd.Series) -> np.ndarray:
+    codes = np.asarray(department_codes.to_numpy(dtype=object, na_value=""), dtype=str)
+    out = np.full(len(codes), "metropole", dtype=object)
+    out[(codes == "2A") | (codes == "2B")] = "corse"
+    for code in OVERSEAS:
+        out[codes == code] = code
     return out
 
 
@@ -192,10 +196,10 @@ def nearest_hub_distance(
     nearest = np.full(n, -1)
     points = _radians(communes)
     known = ~np.isnan(points).any(axis=1)
-    places = territory(communes["department_code"]).to_numpy()
-    hub_places = territory(hub_frame["department_code"]).to_numpy()
+    places = _territory(communes["department_code"])
+    hub_places = _territory(hub_frame["department_code"])
     hub_points = _radians(hub_frame)
-    for place in np.unique(places[known]):
+    for place in ("metropole", "corse", *OVERSEAS):
         in_hubs = np.flatnonzero(hub_places == place)
         if not len(in_hubs):
             continue

@@ -293,12 +293,13 @@ def compute_indicators(
         official_grid = rurality.load_official()
     checked, fixed = distances.checked_townhalls(communes)
     france = all_communes if all_communes is not None else _whole_base(communes)
-    if france is not None:
-        france = distances.checked_townhalls(france)[0]
+    if france is not None and france is not communes:
+        france = working_frame(distances.checked_townhalls(france)[0])
+    work = working_frame(checked)
     context = IndicatorContext(
-        communes=checked, layers=dict(layers or {}), hubs=hubs, graph=graph,
+        communes=work, layers=dict(layers or {}), hubs=hubs, graph=graph,
         official_grid=None if official_grid is False else official_grid,
-        year=year or dt.date.today().year, all_communes=france,
+        year=year or dt.date.today().year, all_communes=work if france is communes else france,
     )
     if fixed:
         shown = ", ".join(fixed[:10]) + (" ..." if len(fixed) > 10 else "")
@@ -307,7 +308,7 @@ def compute_indicators(
     pieces, missing = [], {}
     for key in wanted:
         indicator = REGISTRY[key]
-        part = indicator.compute(context).reindex(communes.index)
+        part = indicator.compute(context).reindex(work.index).set_axis(communes.index)
         pieces.append(part[[indicator.column, *indicator.parts]])
         missing[key] = int(part[indicator.column].isna().sum())
         if missing[key]:
@@ -317,6 +318,34 @@ def compute_indicators(
     frame.attrs.update(missing=missing, notes=list(context.notes),
                        sources=_sources(wanted, graph))
     return frame
+
+
+_WORK_COLUMNS = (
+    "name", "department_code", "region_code", "epci_code", "population", "population_2018",
+    "area_km2", "townhall_lon", "townhall_lat", "delegated_communes", "councillors_2026",
+    "mayor_reelected_2026", "carried_over_share", "midterm_arrivals_2020_2026",
+)
+
+
+def working_frame(communes: pd.DataFrame) -> pd.DataFrame:
+    """Columns indicators read, without geometry, codes as plain Python strings.
+
+    Lookups on pyarrow-backed text (the base's dtype) are several times slower
+    than on ``object`` arrays; indicators run on this light copy and their
+    results are put back on the caller's index.
+    """
+    data = {}
+    for column in _WORK_COLUMNS:
+        if column not in communes:
+            continue
+        values = communes[column]
+        if pd.api.types.is_string_dtype(values.dtype) or values.dtype == object:
+            data[column] = pd.Series(values.to_numpy(dtype=object, na_value=None),
+                                     dtype=object)
+        else:
+            data[column] = pd.Series(values.array)
+    index = pd.Index(communes.index.to_numpy(dtype=object), dtype=object)
+    return pd.DataFrame({k: v.set_axis(index) for k, v in data.items()}, index=index)
 
 
 def _whole_base(communes: gpd.GeoDataFrame) -> gpd.GeoDataFrame | None:
@@ -481,7 +510,12 @@ def _councillors() -> pd.DataFrame | None:
 
 @functools.lru_cache(maxsize=2)
 def _read_councillors(path: str, _mtime: float) -> pd.DataFrame:
-    return pd.read_parquet(path, columns=["code", "profession", "in_2020_council"])
+    table = pd.read_parquet(path, columns=["code", "profession", "in_2020_council"])
+    return pd.DataFrame({  # plain Python strings: faster grouping, converted once
+        "code": table["code"].to_numpy(dtype=object, na_value=None),
+        "profession": table["profession"].to_numpy(dtype=object, na_value=""),
+        "in_2020_council": table["in_2020_council"].to_numpy(dtype=bool),
+    }).astype({"code": object, "profession": object})
 
 
 def newcomer_profile(councillors: pd.DataFrame, departments: pd.Series) -> pd.DataFrame:
