@@ -46,6 +46,11 @@ EXPECTED_COMMUNES = 34_875
 #: valid for metropolitan France and the overseas departments alike.
 EQUAL_AREA_CRS = "EPSG:6933"
 
+#: A source town hall farther than this outside its commune's (simplified) polygon
+#: is taken as misplaced. The simplification itself moves borders by a few hundred metres.
+TOWNHALL_MAX_OUTSIDE_KM = 2.0
+EARTH_RADIUS_KM = 6371.0088
+
 OUTPUT_FILES = (
     "communes.parquet", "epci.parquet", "departments.parquet", "regions.parquet",
     "former_codes.parquet", "councillors_2026.parquet", "sources.json",
@@ -66,7 +71,7 @@ class BuildResult:
     communes: int
     match: MatchReport
     recovered_geometries: list[str]
-    estimated_townhalls: int
+    townhall_quality: dict[str, int]
     seconds: float
     warnings: list[str] = field(default_factory=list)
 
@@ -176,7 +181,7 @@ def build_commune_base(
     _write_atomically(out_dir, tables, manifest)
     return BuildResult(
         out_dir=out_dir, communes=len(communes), match=match, recovered_geometries=recovered,
-        estimated_townhalls=int(communes["townhall_estimated"].sum()),
+        townhall_quality=communes["townhall_quality"].value_counts().to_dict(),
         seconds=time.perf_counter() - started, warnings=notes,
     )
 
@@ -301,14 +306,41 @@ def _add_measures(communes: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     population = communes["population"].astype("Float64")
     communes["density"] = (population / communes["area_km2"].where(communes["area_km2"] > 0))
     communes["density"] = communes["density"].astype("Float64").round(2)
-    townhall = communes["townhall"]
-    estimated = pd.isna(townhall) | shapely.is_empty(townhall.to_numpy(dtype=object))
-    fallback = shapely.point_on_surface(communes.geometry.to_numpy())
-    points = np.where(estimated, fallback, townhall.to_numpy(dtype=object))
+    return _place_townhalls(communes)
+
+
+def _place_townhalls(communes: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Town hall points, replaced by the polygon's representative point when unusable.
+
+    ``townhall_quality`` says why: ``source`` (as published), ``missing`` (no point
+    in the source) or ``outside_commune`` (more than
+    :data:`TOWNHALL_MAX_OUTSIDE_KM` from the commune's polygon: a neighbour's town
+    hall, a lost longitude sign...).
+    """
+    townhall = communes["townhall"].to_numpy(dtype=object)
+    missing = pd.isna(communes["townhall"]).to_numpy() | shapely.is_empty(townhall)
+    polygons = communes.geometry.to_numpy()
+    outside_km = np.where(missing, 0.0, _km_outside(townhall, polygons, missing))
+    misplaced = outside_km > TOWNHALL_MAX_OUTSIDE_KM
+    quality = np.select([missing, misplaced], ["missing", "outside_commune"], "source")
+    estimated = quality != "source"
+    points = np.where(estimated, shapely.point_on_surface(polygons), townhall)
     communes["townhall_lon"] = shapely.get_x(points).round(6)
     communes["townhall_lat"] = shapely.get_y(points).round(6)
-    communes["townhall_estimated"] = np.asarray(estimated, dtype=bool)
+    communes["townhall_estimated"] = estimated
+    communes["townhall_quality"] = quality
     return communes.drop(columns="townhall")
+
+
+def _km_outside(points: np.ndarray, polygons: np.ndarray, skip: np.ndarray) -> np.ndarray:
+    """Great-circle distance (km) from each point to its polygon; 0 inside."""
+    points = np.where(skip, shapely.point_on_surface(polygons), points)
+    ends = shapely.get_coordinates(shapely.shortest_line(points, polygons)).reshape(-1, 2, 2)
+    lon1, lat1, lon2, lat2 = np.radians([ends[:, 0, 0], ends[:, 0, 1], ends[:, 1, 0],
+                                         ends[:, 1, 1]])
+    half = (np.sin((lat2 - lat1) / 2) ** 2
+            + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2)
+    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(half))
 
 
 def _join_councils(communes: gpd.GeoDataFrame, per_commune: pd.DataFrame) -> gpd.GeoDataFrame:
@@ -319,7 +351,8 @@ def _join_councils(communes: gpd.GeoDataFrame, per_commune: pd.DataFrame) -> gpd
     columns = [
         "code", "name", "department_code", "department_name", "region_code", "region_name",
         "epci_code", "epci_name", "epci_type", "population", "population_2018", "area_km2",
-        "density", "townhall_lon", "townhall_lat", "townhall_estimated", "postcodes",
+        "density", "townhall_lon", "townhall_lat", "townhall_estimated", "townhall_quality",
+        "postcodes",
         "delegated_communes", "councillors_2026", "mayor_reelected_2026", "carried_over_share",
         "midterm_arrivals_2020_2026", "geometry",
     ]
@@ -408,7 +441,7 @@ def _manifest(used: list[sources.SourcePackage], match: MatchReport, recovered: 
         ],
         "councillor_match": match.as_dict(),
         "recovered_geometries": recovered,
-        "estimated_townhalls": int(communes["townhall_estimated"].sum()),
+        "townhall_quality": communes["townhall_quality"].value_counts().to_dict(),
         "area_crs": EQUAL_AREA_CRS,
         "warnings": notes,
     }

@@ -28,6 +28,10 @@ def build_command(
         "--npm/--no-npm",
         help="Use the npm packages (latest legal populations, 2018 populations) "
              "(default: when npm is installed or they are cached).")] = None,
+    departments: Annotated[str | None, typer.Option(
+        "--departments",
+        help="Build only these departments, comma-separated (e.g. 19,24): a regional base.")
+    ] = None,
 ) -> None:
     """Download the official source packages and build the commune base.
 
@@ -45,7 +49,9 @@ def build_command(
             state["task"] = progress.add_task(name, total=None)
 
         result = build.build_commune_base(out_dir=out_dir, cache_dir=cache_dir,
-                                          offline=offline, use_npm=npm, report=step)
+                                          offline=offline, use_npm=npm, report=step,
+                                          departments=departments.split(",") if departments
+                                          else None)
         progress.update(state["task"], completed=1, total=1)
     match = result.match
     console.print(f"[green]built[/] {result.communes:,} communes into {result.out_dir} "
@@ -56,7 +62,9 @@ def build_command(
         f"mayors re-elected: {match.mayor_reelection_rate:.1%}")
     console.print(f"geometries recovered from former communes: "
                   f"{', '.join(result.recovered_geometries) or 'none'}; "
-                  f"town halls estimated: {result.estimated_townhalls}")
+                  f"town halls replaced by a point inside the commune: "
+                  f"{result.townhall_quality.get('missing', 0)} missing in the source, "
+                  f"{result.townhall_quality.get('outside_commune', 0)} outside their commune")
     for note in result.warnings:
         console.print(f"[yellow]warning:[/] {note}")
 
