@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
-from geo._errors import InvalidParameterError
+from geo._errors import DataSourceError, InvalidParameterError
 
 EARTH_RADIUS_KM = 6371.0088
 """Mean Earth radius (IUGG), the radius of the haversine distances."""
@@ -288,8 +288,10 @@ def load_road_graph(path: str | os.PathLike[str]) -> Any:
     except Exception as err:
         msg = f"road graph: cannot read {path.name}: {err}"
         raise InvalidParameterError(msg) from err
-    created = graph.graph.get("created_date") if suffix == ".graphml" else None
-    graph.graph["ancrage_source"] = f"{path.name} ({created or _file_date(path)})"
+    origin = None
+    if suffix == ".graphml":  # saved by fetch_road_graph, or osmnx's creation date
+        origin = graph.graph.get("ancrage_source") or graph.graph.get("created_date")
+    graph.graph["ancrage_source"] = f"{path.name} ({origin or _file_date(path)})"
     return prepare_graph(graph)
 
 
@@ -309,6 +311,57 @@ def _file_date(path: Path) -> str:
         return f"data up to {max(stamps)}"
     stamp = dt.datetime.fromtimestamp(path.stat().st_mtime, tz=dt.UTC)
     return f"file dated {stamp:%Y-%m-%d}"
+
+
+AREA_BUFFER_KM = 5.0
+"""Roads fetched around an area reach this far beyond it (town halls near its edge)."""
+
+
+def fetch_road_graph(
+    area: Any,
+    *,
+    network_type: str = "drive",
+    buffer_km: float = AREA_BUFFER_KM,
+    save_to: str | os.PathLike[str] | None = None,
+) -> Any:
+    """Build a road graph of an area online with osmnx (Overpass), ready for travel times.
+
+    Parameters
+    ----------
+    area
+        Shapely polygon in EPSG:4326, or a GeoDataFrame of communes (their union).
+    network_type
+        osmnx network type (``drive`` by default).
+    buffer_km
+        Margin around the area, so town halls near its edge snap to real roads.
+    save_to
+        Write the graph as GraphML there (atomically) for later offline runs.
+
+    Raises
+    ------
+    DataSourceError
+        When Overpass cannot be reached or answers with an error.
+    """
+    import osmnx as ox  # noqa: PLC0415
+
+    polygon = area.geometry.union_all() if hasattr(area, "geometry") else area
+    if buffer_km:
+        polygon = polygon.buffer(buffer_km / 111.0)
+    try:
+        graph = ox.graph_from_polygon(polygon, network_type=network_type, retain_all=True)
+    except Exception as err:
+        msg = f"OpenStreetMap (Overpass at {ox.settings.overpass_url}) failed: {err}"
+        raise DataSourceError(msg) from err
+    fetched = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    graph.graph["ancrage_source"] = f"OpenStreetMap via {ox.settings.overpass_url}, {fetched}"
+    graph = prepare_graph(graph)
+    if save_to is not None:
+        target = Path(save_to)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.tmp")
+        ox.save_graphml(graph, tmp)
+        os.replace(tmp, target)
+    return graph
 
 
 def prepare_graph(graph: Any) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
@@ -10,10 +11,11 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 import pytest
+from fakes.server import FakeServer, fixed
 from shapely.geometry import box
 
 from geo import distances
-from geo._errors import InvalidParameterError
+from geo._errors import DataSourceError, InvalidParameterError
 from geo.communes import load_communes
 
 DATA = Path(__file__).parent / "data"
@@ -211,3 +213,71 @@ def test_grenoble_extract(reference_dir, base_dir):
     straight = haversine_km(*pair.iloc[0][["townhall_lon", "townhall_lat"]],
                             *pair.iloc[1][["townhall_lon", "townhall_lat"]])
     assert minutes["38002"] > straight / 50 * 60  # no faster than 50 km/h as the crow flies
+
+
+# ---------------------------------------------------------------- online graphs (fake Overpass)
+
+STATUS = (b"Connected as: 1\nCurrent time: 2026-11-26T00:00:00Z\nAnnounced endpoint: none\n"
+          b"Rate limit: 2\n2 slots available now.\n"
+          b"Currently running queries (pid, space limit, time limit, start time):\n")
+# One primary road of three nodes 0.01° of longitude apart at 45° N, limited to 60 km/h.
+OVERPASS_ROADS = {
+    "version": 0.6, "generator": "hand-made for ancrage tests",
+    "osm3s": {"timestamp_osm_base": "2026-11-20T10:00:00Z"},
+    "elements": [
+        {"type": "node", "id": 1, "lat": 45.0, "lon": 5.00},
+        {"type": "node", "id": 2, "lat": 45.0, "lon": 5.01},
+        {"type": "node", "id": 3, "lat": 45.0, "lon": 5.02},
+        {"type": "way", "id": 101, "nodes": [1, 2, 3],
+         "tags": {"highway": "primary", "maxspeed": "60", "name": "Route de test"}},
+    ],
+}
+
+
+@pytest.fixture
+def overpass_roads():
+    import osmnx as ox  # noqa: PLC0415 (slow import, only for these tests)
+
+    body = json.dumps(OVERPASS_ROADS).encode()
+    server = FakeServer({"/api/status": fixed(STATUS, ctype="text/plain"),
+                         "/api/interpreter": fixed(body)})
+    saved = ox.settings.overpass_url, ox.settings.use_cache, ox.settings.requests_timeout
+    with server.running():
+        ox.settings.overpass_url, ox.settings.use_cache = server.url + "/api", False
+        ox.settings.requests_timeout = 10
+        try:
+            yield server
+        finally:
+            ox.settings.overpass_url, ox.settings.use_cache, ox.settings.requests_timeout = saved
+
+
+def test_fetch_road_graph_online(overpass_roads, tmp_path):
+    area = towns([("01001", "01", 60_000, 5.0, 45.0), ("01003", "01", 100, 5.02, 45.0)])
+    saved = tmp_path / "roads.graphml"
+    graph = distances.fetch_road_graph(area, save_to=saved, buffer_km=1)
+    query = [r for r in overpass_roads.requests if r.path == "/api/interpreter"]
+    assert query and b"highway" in query[0].body
+    assert "OpenStreetMap via http://127.0.0.1" in distances.graph_source(graph)
+    found = distances.travel_time_to_hubs(area, graph)
+    road_km = haversine_km(5.0, 45, 5.01, 45) + haversine_km(5.01, 45, 5.02, 45)
+    assert found.loc["01003", "travel_time_min"] == pytest.approx(road_km / 60 * 60, rel=1e-3)
+    again = distances.load_road_graph(saved)  # offline later
+    assert "roads.graphml (OpenStreetMap via http://127.0.0.1" in distances.graph_source(again)
+    assert distances.travel_time_to_hubs(area, again)["travel_time_min"].tolist() == \
+        pytest.approx(found["travel_time_min"].tolist())
+
+
+def test_fetch_road_graph_reports_overpass_errors():
+    import osmnx as ox  # noqa: PLC0415
+
+    server = FakeServer({"/api/status": fixed(STATUS, ctype="text/plain"),
+                         "/api/interpreter": fixed(b"<html>busy</html>", status=400,
+                                                   ctype="text/html")})
+    saved = ox.settings.overpass_url, ox.settings.use_cache
+    try:
+        with server.running():
+            ox.settings.overpass_url, ox.settings.use_cache = server.url + "/api", False
+            with pytest.raises(DataSourceError, match=r"Overpass at .* failed"):
+                distances.fetch_road_graph(box(5.0, 45.0, 5.02, 45.01))
+    finally:
+        ox.settings.overpass_url, ox.settings.use_cache = saved

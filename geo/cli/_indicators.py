@@ -158,7 +158,32 @@ def compute_command(  # noqa: PLR0913, PLR0917 - one parameter per option
 def remove_command(
     key: Annotated[str, typer.Argument(help="Key of a user indicator.")],
 ) -> None:
-    """Delete a user indicator added with ``indicators add``."""
+    """Delete a user indicator added with 'indicators add'."""
     with friendly_errors():
         indicators.remove_user_indicator(key)
     console.print(f"indicator {key} removed", highlight=False)
+
+
+@app.command("road-graph")
+def road_graph_command(
+    output: Annotated[Path, typer.Option("--output", "-o", help="GraphML file to write.")],
+    department: Annotated[str | None, typer.Option(
+        "--department", "-d", help="Department code(s), comma-separated.")] = None,
+    epci: Annotated[str | None, typer.Option("--epci", help="EPCI SIREN code(s).")] = None,
+    codes: Annotated[str | None, typer.Option("--codes", help="INSEE codes.")] = None,
+) -> None:
+    """Download the drivable roads of an area from OpenStreetMap (online) into a GraphML file.
+
+    Use the file later with ``indicators compute --graph FILE`` (offline).
+    """
+    from geo import distances  # noqa: PLC0415
+    from geo.communes import load_communes  # noqa: PLC0415
+
+    with friendly_errors():
+        if not (department or epci or codes):
+            msg = "give an area: --department, --epci or --codes (a whole country is too big)"
+            raise InvalidParameterError(msg)
+        area = load_communes(department=department, epci=epci, codes=codes)
+        graph = distances.fetch_road_graph(area, save_to=output)
+    console.print(f"{graph.number_of_nodes():,} nodes, {graph.number_of_edges():,} edges "
+                  f"written to {output}", highlight=False)
