@@ -56,6 +56,9 @@ _SRS_ID = 4326
 _GPKG_HEADER = b"GP\x00\x01" + struct.pack("<i", _SRS_ID)
 _ENVELOPE_BYTES = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}
 _EARTH_RADIUS_M = 6_371_008.8
+# Columns read back to find duplicates and taken ids when adding records.
+_IDENTITY_COLUMNS = {kind: ["id", "source_id", "name"] for kind in SPATIAL_KINDS} | {
+    "cooperation": ["id", "source_id", "area_type", "area_code", "year", "kind", "provider_id"]}
 _LIGATURES = (("œ", "oe"), ("Œ", "OE"), ("æ", "ae"), ("Æ", "AE"), ("ß", "ss"))
 
 
@@ -269,7 +272,7 @@ class Store:
         records = _prepare(kind, frame, source_label=source_label, line_numbers=line_numbers)
         lines = _lines(records, line_numbers)
         with self.transaction() as connection:
-            stored = _select(connection, kind)
+            stored = _select(connection, kind, columns=_IDENTITY_COLUMNS[kind])
             duplicate = duplicate_mask(kind, records, stored)
             fresh = records[~duplicate.to_numpy()].reset_index(drop=True)
             _check_id_conflicts(fresh, stored, lines[~duplicate.to_numpy()])
@@ -393,8 +396,11 @@ def _create_tables(path: Path) -> None:
 
 
 def _select(connection: sqlite3.Connection, kind: str, *,
-            where: tuple[str, object] | None = None) -> gpd.GeoDataFrame:
-    columns = list(layers.COLUMNS[kind])
+            where: tuple[str, object] | None = None,
+            columns: Sequence[str] | None = None) -> gpd.GeoDataFrame:
+    """Rows of a layer, typed as in :func:`geo.layers.empty_layer`, in insertion order."""
+    types = layers.COLUMNS[kind]
+    columns = list(columns) if columns is not None else list(types)
     names = ", ".join(f'"{c}"' for c in [*columns, _GEOMETRY_COLUMN])
     sql = f'SELECT {names} FROM "{kind}"'
     params: tuple[object, ...] = ()
@@ -402,9 +408,19 @@ def _select(connection: sqlite3.Connection, kind: str, *,
         sql += f' WHERE "{where[0]}" = ?'
         params = (where[1],)
     rows = connection.execute(sql + " ORDER BY fid", params).fetchall()
-    data = pd.DataFrame(rows, columns=[*columns, "geometry"], dtype=object)
-    geometry = decode_geometries(data.pop("geometry").tolist())
-    return conform(kind, gpd.GeoDataFrame(data, geometry=gpd.GeoSeries(geometry, crs=CRS)))
+    values = list(zip(*rows, strict=True)) if rows else [()] * (len(columns) + 1)
+    data = {name: _typed(values[i], types[name]) for i, name in enumerate(columns)}
+    geometry = gpd.GeoSeries(decode_geometries(list(values[-1])), crs=CRS)
+    return gpd.GeoDataFrame(data, geometry=geometry, crs=CRS)
+
+
+def _typed(values: Sequence[object], type_name: str) -> pd.Series:
+    if type_name == "str":
+        return pd.Series(values, dtype=object)
+    numbers = pd.to_numeric(pd.Series(values, dtype=object), errors="coerce")
+    if type_name == "float":
+        return numbers.astype("float64")
+    return numbers.astype("Float64").round().astype("Int64")
 
 
 def _insert(connection: sqlite3.Connection, kind: str, records: gpd.GeoDataFrame) -> None:
@@ -498,11 +514,10 @@ def _fill_communes(records: gpd.GeoDataFrame) -> pd.Series:
         return codes
     if not _base_exists():
         return codes
-    points = records.geometry[missing]
     path = communes.base_file("communes")
     area = _commune_polygons(str(path), path.stat().st_mtime)
-    joined = gpd.sjoin(gpd.GeoDataFrame(geometry=points, crs=CRS), area[["code", "geometry"]],
-                       predicate="within", how="left")
+    points = gpd.GeoDataFrame(geometry=records.geometry[missing], crs=CRS)
+    joined = gpd.sjoin(points, area, predicate="within", how="left")
     found = joined.loc[~joined.index.duplicated(), "code"]
     codes.loc[found.index] = found.where(found.notna(), None).to_numpy()
     return codes
