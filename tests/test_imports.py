@@ -453,3 +453,33 @@ def test_cli_import_dry_run_then_import_then_invalid_file(tmp_path: Path, base_d
     missing = runner.invoke(app, ["layers", "import", "places", str(tmp_path / "none.csv"),
                                   "--store", store])
     assert missing.exit_code == 2 and "file not found" in missing.stderr
+
+
+def test_cooperation_records_need_no_location(tmp_path: Path, store: Store) -> None:
+    text = ("Type de territoire;Code territoire;Année;Type;Commentaire\n"
+            "commune;19136;2024;Convention de partenariat;<i>signée</i> en mairie\n"
+            "epci;000000000;2023;résidence citoyenne;\n")
+    with pytest.raises(LayerValidationError) as err:
+        import_file("cooperation", write(tmp_path, "coop.csv", text), store=store)
+    assert problem_lines(err) == [(3, "area_code")]
+    good = text.replace("000000000", _an_epci_code())
+    result = import_file("cooperation", write(tmp_path, "coop.csv", good), store=store)
+    assert result.added == 2
+    stored = store.read("cooperation").sort_values("year")
+    assert stored["kind"].tolist() == ["citizen_residency", "partnership_convention"]
+    assert stored["note"].tolist()[1] == "<i>signée</i> en mairie"
+
+
+def _an_epci_code() -> str:
+    from geo.communes import load_layer  # noqa: PLC0415
+
+    return str(load_layer("epci").index[0])
+
+
+def test_docs_list_every_header_alias() -> None:
+    from geo.imports._aliases import HEADER_ALIASES  # noqa: PLC0415
+
+    lines = (Path(__file__).parents[1] / "docs" / "imports.md").read_text().splitlines()
+    for target, aliases in HEADER_ALIASES.items():
+        row = next(line for line in lines if line.startswith(f"| `{target}`"))
+        assert row.endswith("| " + ", ".join(aliases) + " |"), target

@@ -190,7 +190,8 @@ def read_records(
     _check_columns(kind, table, parsed, path.name)
     if geocoder is None:
         geocoder = geocoding.geocoder_from_env()
-    located = locate(table, parsed.lines, geometry=parsed.geometry, geocoder=geocoder)
+    located = locate(table, parsed.lines, geometry=parsed.geometry, geocoder=geocoder,
+                     required=kind in SPATIAL_KINDS)
     frame = _to_layer(kind, table, located, parsed.lines, file_name=path.name)
     problems = _merge(parsed.problems + located.problems + _duplicate_ids(table, parsed.lines),
                       validate_records(kind, frame, line_numbers=parsed.lines))
@@ -267,7 +268,7 @@ def _to_layer(kind: str, table: pd.DataFrame, located: Located, lines: np.ndarra
             data[column] = data[column].str.replace(",", ".", regex=False)
     own_source = _text(table, "source")
     data["source"] = own_source.where(own_source.notna(),
-                                      pd.Series([f"{file_name} line {n}" for n in lines]))
+                                      f"{file_name} line " + pd.Series(lines).astype(str))
     file_id = _text(table, "file_id")
     if file_id.notna().any():
         data["source_id"] = (file_name + ":" + file_id.str.strip()).where(file_id.notna(), None)

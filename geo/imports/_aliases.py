@@ -240,8 +240,8 @@ def map_kind_values(kind: str, values: pd.Series) -> pd.Series:
         norm = normalise_header(value)
         key = norm.replace(" ", "_")
         table[value] = key if key in vocabulary else aliases.get(norm, value)
-    mapped = [None if pd.isna(v) else table[v] for v in values.tolist()]
-    return pd.Series(mapped, index=values.index, dtype=object)
+    mapped = values.map(table)
+    return mapped.astype(object).where(mapped.notna(), None)
 
 
 def _vocabulary(kind: str) -> tuple[str, ...]:

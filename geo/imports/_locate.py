@@ -45,11 +45,11 @@ class Located:
 
 
 def _text(table: pd.DataFrame, name: str) -> pd.Series:
+    """Stripped text of a column (pandas ``str`` dtype), missing where absent or blank."""
     if name not in table:
-        return pd.Series([None] * len(table), index=table.index, dtype=object)
-    values = table[name].astype(object).where(table[name].notna(), None)
-    stripped = values.map(lambda v: v if v is None else str(v).strip())
-    return stripped.where(stripped.fillna("") != "", None).astype(object)
+        return pd.Series(pd.NA, index=table.index, dtype="str")
+    stripped = table[name].astype("str").str.strip()
+    return stripped.mask(stripped == "")
 
 
 def _numbers(text: pd.Series) -> pd.Series:
@@ -95,6 +95,7 @@ def locate(
     geometry: gpd.GeoSeries | None = None,
     geocoder: geocoding.AddressGeocoder | None = None,
     data_dir: Path | None = None,
+    required: bool = True,
 ) -> Located:
     """Place each row of a mapped import table (see the module docstring for the order).
 
@@ -111,6 +112,8 @@ def locate(
         Online address geocoder, or None for offline only.
     data_dir
         Folder of the commune base.
+    required
+        Report rows that cannot be placed (false for non-spatial layers).
 
     Returns
     -------
@@ -126,8 +129,9 @@ def locate(
     if geocoder is not None:
         _from_geocoder(work, geocoder)
     _from_postcodes(work, data_dir)
-    missing = ~work.placed & ~work.failed
-    work.report(missing, "geometry", np.full(len(missing), None), _LOCATION_EXPECTED)
+    if required:
+        missing = ~work.placed & ~work.failed
+        work.report(missing, "geometry", np.full(len(missing), None), _LOCATION_EXPECTED)
     _fill_codes(work, data_dir)
     return Located(work.lon, work.lat, work.precision, work.code, work.problems)
 
