@@ -334,17 +334,31 @@ def rank_stability(pct: pd.DataFrame, weights: Mapping[str, float], *, top: int 
     p = pct[keys].to_numpy(dtype=float)
     w = np.array([weights[k] for k in keys], dtype=float)
     factors = np.random.default_rng(seed).uniform(1 - spread, 1 + spread, (draws, len(keys)))
-    drawn = factors * w
+    scores = _drawn_scores(p, factors * w)
+    count = np.zeros(scores.shape[1])
+    if scores.shape[1]:
+        kth = max(scores.shape[1] - top, 0)
+        cut = np.partition(scores, kth, axis=1)[:, kth : kth + 1]
+        count = np.count_nonzero((scores >= cut) & np.isfinite(scores), axis=0)
+    return pd.Series(count / draws, index=pct.index, name="rank_stability", dtype=float)
+
+
+def _drawn_scores(p: np.ndarray, drawn: np.ndarray) -> np.ndarray:
+    """Scores of every commune (columns) under every weight draw (rows); -inf when unscored.
+
+    Communes with every indicator share the denominator of a draw; only those lacking some
+    get their own renormalised weights.
+    """
     present = ~np.isnan(p)
-    numerator = np.where(present, p, 0.0) @ drawn.T
-    denominator = present.astype(float) @ drawn.T
-    with np.errstate(invalid="ignore", divide="ignore"):
-        scores = np.where(denominator > 0, numerator / denominator, -np.inf)
-    inside = np.zeros(scores.shape, dtype=bool)
-    if len(scores):
-        cut = np.partition(scores, max(len(scores) - top, 0), axis=0)[max(len(scores) - top, 0)]
-        inside = (scores >= cut) & np.isfinite(scores)
-    return pd.Series(inside.mean(axis=1), index=pct.index, name="rank_stability", dtype=float)
+    partial = np.flatnonzero(~present.all(axis=1))
+    scores = drawn @ np.where(present, p, 0.0).T  # draws × communes, rows contiguous
+    scores /= drawn.sum(axis=1, keepdims=True)
+    if partial.size:
+        available = drawn @ present[partial].T.astype(float)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            scores[:, partial] *= drawn.sum(axis=1, keepdims=True) / available
+        scores[:, partial[(available <= 0).any(axis=0)]] = -np.inf
+    return scores
 
 
 def _check_stability_options(*, top: int, draws: int, spread: float) -> None:
@@ -377,6 +391,47 @@ def display_unit(unit: str) -> str:
     return "" if unit.strip().lower().startswith(_ABSTRACT_UNITS) else unit.strip()
 
 
+_TEXT = np.dtypes.StringDType()
+
+
+def _decimals(numbers: np.ndarray) -> int:
+    """Decimals shown for a column: none from 10 up, one from 1 up, else two."""
+    finite = np.abs(numbers[np.isfinite(numbers)])
+    typical = float(np.median(finite)) if finite.size else 0.0
+    return 0 if typical >= 10 else 1 if typical >= 1 else 2
+
+
+def _number_text(numbers: np.ndarray, decimals: int) -> np.ndarray:
+    """Numbers as French text (decimal comma); only the distinct rounded values are formatted."""
+    factor = 10**decimals
+    finite = np.isfinite(numbers)
+    scaled = np.round(np.where(finite, numbers, 0.0) * factor).astype(np.int64)
+    distinct, inverse = np.unique(scaled, return_inverse=True)
+    table = np.array([f"{v / factor:.{decimals}f}".replace(".", ",") for v in distinct.tolist()],
+                     dtype=object)
+    return np.where(finite, table[inverse], "n.d.")
+
+
+def _pieces(numbers: np.ndarray, pct: np.ndarray, label: str, unit: str) -> tuple[list, np.ndarray]:
+    """Distinct "label value unit (centile c)" texts of one indicator and each row's text id.
+
+    Rows sharing a rounded value and a centile share a text, so only the distinct pairs are
+    formatted (a few thousand at most for all of France).
+    """
+    decimals = _decimals(numbers)
+    finite = np.isfinite(numbers)
+    scaled = np.round(np.where(finite, numbers, 0.0) * 10**decimals).astype(np.int64)
+    centile = np.nan_to_num(pct * 100).round().astype(np.int64)
+    pair = np.where(finite, scaled * 101 + centile, np.iinfo(np.int64).min)
+    _, first, inverse = np.unique(pair, return_index=True, return_inverse=True)
+    shown = _number_text(numbers[first], decimals)
+    if unit:
+        shown = np.where(finite[first], shown + f" {unit}", shown)
+    texts = [f"{label} {value} (centile {c})"
+             for value, c in zip(shown.tolist(), centile[first].tolist(), strict=True)]
+    return texts, inverse
+
+
 def format_values(values: pd.Series, unit: str = "") -> pd.Series:
     """Format numbers the French way (decimal comma) with their unit, vectorised.
 
@@ -386,16 +441,14 @@ def format_values(values: pd.Series, unit: str = "") -> pd.Series:
     --------
     >>> format_values(pd.Series([42.26, 7.0]), "km").tolist()
     ['42 km', '7 km']
-    >>> format_values(pd.Series([0.825, float("nan")])).tolist()
-    ['0,82', 'n.d.']
+    >>> format_values(pd.Series([0.825, -0.5, float("nan")])).tolist()
+    ['0,82', '-0,50', 'n.d.']
     """
-    numbers = pd.to_numeric(values, errors="coerce").astype(float)
-    typical = numbers.abs().median()
-    decimals = 0 if typical >= 10 else 1 if typical >= 1 else 2
-    text = numbers.round(decimals).map(f"{{:.{decimals}f}}".format).str.replace(".", ",")
+    numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    text = _number_text(numbers, _decimals(numbers))
     if unit:
-        text = text + f" {unit}"
-    return text.where(numbers.notna(), "n.d.")
+        text = np.where(np.isfinite(numbers), text + f" {unit}", text)
+    return pd.Series(text, index=values.index, dtype=object)
 
 
 def reasons(values: pd.DataFrame, pct: pd.DataFrame, contributions: pd.DataFrame,
@@ -422,24 +475,31 @@ def reasons(values: pd.DataFrame, pct: pd.DataFrame, contributions: pd.DataFrame
         0,82 (centile 75)"``.
     """
     keys = [k for k in specs if f"contrib_{k}" in contributions.columns]
+    if not keys:
+        return pd.Series(_NO_REASON, index=contributions.index, dtype=object)
     shares = contributions[[f"contrib_{k}" for k in keys]].to_numpy(dtype=float)
-    pieces = np.empty(shares.shape, dtype=object)
+    texts: list[str] = []
+    ids = np.empty(shares.shape, dtype=np.int64)
     for j, key in enumerate(keys):
         spec = specs[key]
-        centile = (pct[key] * 100).round().map("{:.0f}".format)
-        text = (f"{spec.label} " + format_values(values[spec.column], display_unit(spec.unit))
-                + " (centile " + centile + ")")
-        pieces[:, j] = text.to_numpy(dtype=object)
+        numbers = pd.to_numeric(values[spec.column], errors="coerce").to_numpy(
+            dtype=float, na_value=np.nan)
+        distinct, inverse = _pieces(numbers, pct[key].to_numpy(dtype=float), spec.label,
+                                    display_unit(spec.unit))
+        ids[:, j] = inverse + len(texts)
+        texts.extend(distinct)
+    table = np.array(texts, dtype=_TEXT)
     order = np.argsort(-shares, axis=1, kind="stable")[:, :limit]
-    chosen = np.take_along_axis(pieces, order, axis=1)
+    chosen = np.take_along_axis(ids, order, axis=1)
     useful = np.take_along_axis(shares > 0, order, axis=1)
-    text = pd.Series("", index=contributions.index, dtype=object)
-    for j in range(order.shape[1]):
-        piece = pd.Series(np.where(useful[:, j], chosen[:, j], ""), index=text.index)
-        glue = np.where((text != "") & (piece != ""), " ; ", "")
-        text = text + glue + piece
-    return ("Atouts : " + text).where(text != "", "Aucun atout mesuré (indicateurs manquants "
-                                                   "ou au plus bas de la zone)").astype(str)
+    text = np.where(useful[:, 0], table[chosen[:, 0]], "")
+    for j in range(1, order.shape[1]):
+        text = np.where(useful[:, j], text + " ; " + table[chosen[:, j]], text)
+    text = np.where(useful[:, 0], "Atouts : " + text, _NO_REASON)
+    return pd.Series(text.astype(object), index=contributions.index, dtype=object)
+
+
+_NO_REASON = "Aucun atout mesuré (indicateurs manquants ou au plus bas de la zone)"
 
 
 # ---------------------------------------------------------------------------------------------

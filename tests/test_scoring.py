@@ -137,15 +137,18 @@ def _loop_stability(pct, weights, *, top, draws, seed, spread=0.25):
     hits = pd.Series(0.0, index=pct.index)
     for row in factors:
         drawn = {k: w * f for (k, w), f in zip(weights.items(), row, strict=True)}
-        hits += (scoring.combine(pct, drawn)["rank"] <= top).astype(float)
+        hits += (scoring.combine(pct, drawn)["rank"] <= top).fillna(False).astype(float)
     return hits / draws
 
 
 @pytest.fixture
 def many() -> pd.DataFrame:
     rng = np.random.default_rng(7)
-    return pd.DataFrame({"x_km": rng.random(60), "y_index": rng.random(60)},
-                        index=[f"c{i:02d}" for i in range(60)])
+    frame = pd.DataFrame({"x_km": rng.random(60), "y_index": rng.random(60)},
+                         index=[f"c{i:02d}" for i in range(60)])
+    frame.iloc[5:9, 1] = np.nan  # renormalised weights for these
+    frame.iloc[9, :] = np.nan  # no score at all
+    return frame
 
 
 def test_rank_stability_deterministic_and_matches_loop(many):
@@ -157,6 +160,7 @@ def test_rank_stability_deterministic_and_matches_loop(many):
     assert first.to_numpy() == pytest.approx(
         _loop_stability(pct, weights, top=10, draws=50, seed=3).to_numpy())
     assert first.sum() == pytest.approx(10)  # no ties: each draw keeps exactly 10 communes
+    assert first["c09"] == 0.0
     other = scoring.rank_stability(pct, weights, top=10, draws=50, seed=4)
     assert other.sum() == pytest.approx(10)
 
