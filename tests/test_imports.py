@@ -311,6 +311,7 @@ def test_geopackage_in_another_crs(tmp_path: Path, store: Store) -> None:
     stored = store.read("places").sort_values("name").reset_index(drop=True)
     assert (stored.geometry[0].x, stored.geometry[0].y) == pytest.approx(MEYMAC, abs=1e-6)
     assert stored["kind"].tolist() == ["fablab", "marketplace"]
+    assert stored["source"].tolist() == ["lieux.gpkg feature 1", "lieux.gpkg feature 2"]
 
 
 # --- iCalendar --------------------------------------------------------------------------
@@ -483,3 +484,19 @@ def test_docs_list_every_header_alias() -> None:
     for target, aliases in HEADER_ALIASES.items():
         row = next(line for line in lines if line.startswith(f"| `{target}`"))
         assert row.endswith("| " + ", ".join(aliases) + " |"), target
+
+
+def test_header_only_and_broken_files(tmp_path: Path, store: Store) -> None:
+    result = import_file("places", write(tmp_path, "vide.csv", "nom;type;lat;lon\r\n"),
+                         store=store)
+    assert (result.rows, result.added) == (0, 0)
+    with pytest.raises(ImportFileError, match=r"'vide2\.csv' is empty"):
+        import_file("places", write(tmp_path, "vide2.csv", ""), store=store)
+    with pytest.raises(ImportFileError, match="cannot be read as GEOJSON"):
+        import_file("places", write(tmp_path, "cassé.geojson", '{"type": "Feature'), store=store)
+    with pytest.raises(ImportFileError, match="not a valid iCalendar"):
+        import_file("events", write(tmp_path, "cassé.ics", "BEGIN:VCALENDAR\nfoo\n"),
+                    store=store)
+    with pytest.raises(ImportFileError, match="layers osm --file"):
+        import_file("places", write(tmp_path, "x.osm", "<?xml version='1.0'?><osm/>"),
+                    store=store)

@@ -192,10 +192,14 @@ def read_records(
         geocoder = geocoding.geocoder_from_env()
     located = locate(table, parsed.lines, geometry=parsed.geometry, geocoder=geocoder,
                      required=kind in SPATIAL_KINDS)
-    frame = _to_layer(kind, table, located, parsed.lines, file_name=path.name)
+    where = "feature" if fmt == "gpkg" else "line"
+    frame = _to_layer(kind, table, located, parsed.lines, origin=f"{path.name} {where} ",
+                      file_name=path.name)
     problems = _merge(parsed.problems + located.problems + _duplicate_ids(table, parsed.lines),
                       validate_records(kind, frame, line_numbers=parsed.lines))
-    details = {**parsed.details, "columns": ", ".join(f"{k} → {v}" for k, v in mapping.items())}
+    ignored = [c for c in parsed.raw.columns if c not in mapping]
+    details = {**parsed.details, "columns": ", ".join(f"{k} → {v}" for k, v in mapping.items()),
+               "ignored_columns": ", ".join(ignored)}
     return ParsedRecords(kind=kind, records=conform(kind, frame), lines=parsed.lines,
                          problems=problems, raw=parsed.raw, mapping=mapping, details=details)
 
@@ -255,7 +259,7 @@ def _iso_dates(values: pd.Series) -> pd.Series:
 
 
 def _to_layer(kind: str, table: pd.DataFrame, located: Located, lines: np.ndarray, *,
-              file_name: str) -> gpd.GeoDataFrame:
+              origin: str, file_name: str) -> gpd.GeoDataFrame:
     table = table.reset_index(drop=True)
     data = {c: _text(table, c) for c in COLUMNS[kind] if c in table}
     if "kind" in data:
@@ -268,7 +272,7 @@ def _to_layer(kind: str, table: pd.DataFrame, located: Located, lines: np.ndarra
             data[column] = data[column].str.replace(",", ".", regex=False)
     own_source = _text(table, "source")
     data["source"] = own_source.where(own_source.notna(),
-                                      f"{file_name} line " + pd.Series(lines).astype(str))
+                                      origin + pd.Series(lines).astype(str))
     file_id = _text(table, "file_id")
     if file_id.notna().any():
         data["source_id"] = (file_name + ":" + file_id.str.strip()).where(file_id.notna(), None)

@@ -111,7 +111,7 @@ def _fast(text: str, delimiter: str) -> tuple[pd.DataFrame, np.ndarray] | None:
     for column in table.columns:
         counts = pc.count_substring(column, "\n").fill_null(0)
         extra += counts.to_numpy(zero_copy_only=False)
-    starts = 2 + np.concatenate([[0], np.cumsum(extra + 1)[:-1]]).astype(int)
+    starts = 2 + np.concatenate([[0], np.cumsum(extra + 1)])[:table.num_rows].astype(int)
     frame = table.to_pandas()
     frame.columns = _unique([h.strip() for h in header])
     return frame, starts
