@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
+import json
 import os
 import sqlite3
 import struct
@@ -212,10 +213,16 @@ class Store:
             msg = f"'start'/'end' filter events only, not {kind!r}; drop them or use 'events'"
             raise InvalidParameterError(msg)
         box = _check_bbox(bbox)
+        area = _area_codes(kind, department=department, epci=epci, bbox=box)
+        within = None
+        if area is not None:  # let SQLite skip the rows outside the area
+            column = "commune_code" if kind in SPATIAL_KINDS else "area_code"
+            within = (column, sorted(area[0] | area[1]) if column == "area_code" else
+                      sorted(area[0]))
         with self._reading() as connection:
-            frame = _select(connection, kind)
-        if department is not None or epci is not None or box is not None:
-            frame = frame[_area_mask(kind, frame, department=department, epci=epci, bbox=box)]
+            frame = _select(connection, kind, within=within)
+        if area is not None or box is not None:
+            frame = frame[_area_mask(kind, frame, area=area, bbox=box)]
         if start is not None or end is not None:
             frame = frame[layers.events_in_window(frame, start=start, end=end)]
         return frame.reset_index(drop=True)
@@ -386,6 +393,8 @@ def _create_tables(path: Path) -> None:
     try:
         for kind in LAYER_KINDS:
             connection.execute(f'CREATE UNIQUE INDEX "{kind}_id" ON "{kind}" ("id")')
+            area_column = "commune_code" if kind in SPATIAL_KINDS else "area_code"
+            connection.execute(f'CREATE INDEX "{kind}_{area_column}" ON "{kind}" ("{area_column}")')
             # GDAL's per-row feature-count triggers slow bulk inserts tenfold; without
             # them GDAL reads a NULL count and counts rows itself, as its docs describe.
             for event in ("insert", "delete"):
@@ -397,8 +406,13 @@ def _create_tables(path: Path) -> None:
 
 def _select(connection: sqlite3.Connection, kind: str, *,
             where: tuple[str, object] | None = None,
+            within: tuple[str, Sequence[str]] | None = None,
             columns: Sequence[str] | None = None) -> gpd.GeoDataFrame:
-    """Rows of a layer, typed as in :func:`geo.layers.empty_layer`, in insertion order."""
+    """Rows of a layer, typed as in :func:`geo.layers.empty_layer`, in insertion order.
+
+    ``where`` keeps rows whose column equals a value, ``within`` rows whose column is
+    one of a list of values.
+    """
     types = layers.COLUMNS[kind]
     columns = list(columns) if columns is not None else list(types)
     names = ", ".join(f'"{c}"' for c in [*columns, _GEOMETRY_COLUMN])
@@ -407,6 +421,9 @@ def _select(connection: sqlite3.Connection, kind: str, *,
     if where is not None:
         sql += f' WHERE "{where[0]}" = ?'
         params = (where[1],)
+    elif within is not None:
+        sql += f' WHERE "{within[0]}" IN (SELECT value FROM json_each(?))'
+        params = (json.dumps(list(within[1])),)
     rows = connection.execute(sql + " ORDER BY fid", params).fetchall()
     values = list(zip(*rows, strict=True)) if rows else [()] * (len(columns) + 1)
     data = {name: _typed(values[i], types[name]) for i, name in enumerate(columns)}
@@ -654,21 +671,34 @@ def _check_bbox(bbox: Sequence[float] | None) -> tuple[float, float, float, floa
     return values  # type: ignore[return-value]
 
 
-def _area_mask(kind: str, frame: gpd.GeoDataFrame, *, department: object, epci: object,
-               bbox: tuple[float, float, float, float] | None) -> np.ndarray:
-    keep = np.ones(len(frame), dtype=bool)
-    if kind in SPATIAL_KINDS and bbox is not None:
-        x, y = frame.geometry.x.to_numpy(), frame.geometry.y.to_numpy()
-        keep &= (x >= bbox[0]) & (x <= bbox[2]) & (y >= bbox[1]) & (y <= bbox[3])
-    if department is None and epci is None and kind in SPATIAL_KINDS:
-        return keep
+def _area_codes(kind: str, *, department: object, epci: object,
+                bbox: tuple[float, float, float, float] | None
+                ) -> tuple[set[str], set[str]] | None:
+    """Commune and EPCI codes of the requested area, or ``None`` when no area filter applies.
+
+    Cooperation records have no point, so a ``bbox`` selects the communes whose town
+    hall lies inside it.
+    """
+    if department is None and epci is None and (kind in SPATIAL_KINDS or bbox is None):
+        return None
     area = communes.load_communes(department=department, epci=epci,
                                   columns=["department_code", "epci_code", "townhall_lon",
                                            "townhall_lat"])
     if kind not in SPATIAL_KINDS and bbox is not None:
         lon, lat = area["townhall_lon"], area["townhall_lat"]
         area = area[lon.between(bbox[0], bbox[2]) & lat.between(bbox[1], bbox[3])]
-    codes, epcis = set(area["code"]), set(area["epci_code"].dropna())
+    return set(area["code"]), set(area["epci_code"].dropna())
+
+
+def _area_mask(kind: str, frame: gpd.GeoDataFrame, *, area: tuple[set[str], set[str]] | None,
+               bbox: tuple[float, float, float, float] | None) -> np.ndarray:
+    keep = np.ones(len(frame), dtype=bool)
+    if kind in SPATIAL_KINDS and bbox is not None:
+        x, y = frame.geometry.x.to_numpy(), frame.geometry.y.to_numpy()
+        keep &= (x >= bbox[0]) & (x <= bbox[2]) & (y >= bbox[1]) & (y <= bbox[3])
+    if area is None:
+        return keep
+    codes, epcis = area
     if kind in SPATIAL_KINDS:
         return keep & frame["commune_code"].isin(codes).to_numpy()
     on_commune = (frame["area_type"] == "commune") & frame["area_code"].isin(codes)
