@@ -620,7 +620,8 @@ def _indicator_specs(keys: Iterable[str]) -> dict[str, IndicatorLike]:
 
 def score(communes: gpd.GeoDataFrame, *, weights: Mapping[str, float] | None = None,
           filters: ScoreFilters | None = None, indicators: pd.DataFrame | None = None,
-          stability_top: int = 20, draws: int = 200, seed: int = 0) -> gpd.GeoDataFrame:
+          indicator_options: Mapping[str, object] | None = None, stability_top: int = 20,
+          draws: int = 200, seed: int = 0) -> gpd.GeoDataFrame:
     """Rank the communes of an area for hosting a programme, with explanations.
 
     Parameters
@@ -635,6 +636,9 @@ def score(communes: gpd.GeoDataFrame, *, weights: Mapping[str, float] | None = N
     indicators
         Indicator frame already computed for these communes (default: computed with
         :func:`geo.indicators.compute_indicators`).
+    indicator_options
+        Extra options of :func:`geo.indicators.compute_indicators` when the indicators are
+        computed here, e.g. ``{"hubs": 20000}`` or ``{"graph": "roads.graphml"}``.
     stability_top, draws, seed
         Options of the rank stability (share of ±25 % weight perturbations in which a commune
         stays in the top ``stability_top``).
@@ -669,20 +673,24 @@ def score(communes: gpd.GeoDataFrame, *, weights: Mapping[str, float] | None = N
     if indicators is None:
         from geo.indicators import compute_indicators, load_layers  # noqa: PLC0415
 
-        indicators = compute_indicators(communes, keys=keys, layers=load_layers())
-    values = indicators.reindex(communes.index)
+        options = dict(indicator_options or {})
+        options.setdefault("layers", load_layers())
+        indicators = compute_indicators(communes, keys=keys, **options)
+    values = indicators if indicators.index.equals(communes.index) else \
+        indicators.reindex(communes.index)
     rurality = values[specs["rurality"].column] if "rurality" in specs else None
     mask = candidate_mask(communes, filters, rurality=rurality)
     table = score_values(values, specs, weights=weights, candidates=mask,
                          stability_top=stability_top, draws=draws, seed=seed)
     context = [c for c in CONTEXT_COLUMNS if c in communes.columns]
-    front = communes.loc[table.index, context]
+    rows = communes.index.get_indexer(table.index)
+    front = communes[context].iloc[rows]
     out = pd.concat([front, table.drop(columns=[c for c in context if c in table])], axis=1)
     out.attrs = table.attrs
     if "geometry" in communes.columns:
         import geopandas as gpd  # noqa: PLC0415
 
-        out = gpd.GeoDataFrame(out, geometry=communes.loc[table.index, "geometry"].to_numpy(),
+        out = gpd.GeoDataFrame(out, geometry=communes.geometry.to_numpy()[rows],
                                crs=communes.crs)
         out.attrs = table.attrs
     return out

@@ -386,6 +386,17 @@ def test_cli_score_csv(cli):
         table["score"].to_numpy(), abs=1e-5)
 
 
+def test_cli_score_hub_population(cli):
+    default = cli("score", "--codes", "24269,24095", "-n", 0, "-f", "json")
+    closer = cli("score", "--codes", "24269,24095", "-n", 0, "-f", "json",
+                 "--hub-population", 10_000)
+    assert default.exit_code == 0 and closer.exit_code == 0, closer.output
+    far = {r["code"]: r["hub_distance_km"] for r in json.loads(default.stdout)}
+    near = {r["code"]: r["hub_distance_km"] for r in json.loads(closer.stdout)}
+    assert set(far) == set(near) == {"24269", "24095"}
+    assert all(near[c] < far[c] for c in far)  # towns of 10,000+ now count as hubs
+
+
 def test_cli_score_geojson_file_and_exclude(cli, tmp_path):
     path = tmp_path / "shortlist.geojson"
     result = cli("score", "--epci", MIALET_EPCI, "-n", 0, "-f", "geojson", "-o", path,

@@ -105,6 +105,14 @@ def score(  # noqa: PLR0913 - one parameter per command-line option
     level: Annotated[Level, typer.Option(
         "--level", help="commune, or epci for population-weighted means per EPCI.")]
     = Level.commune,
+    hub_population: Annotated[int | None, typer.Option(
+        "--hub-population", help="Urban hubs are communes from this population up "
+                                 "(default 50000).")] = None,
+    hubs: Annotated[str | None, typer.Option(
+        "--hubs", help="Urban hubs given as INSEE codes, comma-separated (instead of a "
+                       "population threshold).")] = None,
+    graph: Annotated[Path | None, typer.Option(
+        "--graph", help="Road graph (GraphML or .osm) for the travel_time indicator.")] = None,
 ) -> None:
     """Rank the communes of an area for hosting a programme, with explanations.
 
@@ -120,7 +128,9 @@ def score(  # noqa: PLR0913 - one parameter per command-line option
             exclude=tuple(c.strip() for c in (exclude or "").split(",") if c.strip()))
         area = communes.load_communes(department=department, region=region, epci=epci,
                                       codes=codes)
-        table = scoring.score(area, weights=parsed, filters=filters,
+        hub_choice = _codes(hubs, "hubs") if hubs is not None else hub_population
+        options = {k: v for k, v in (("hubs", hub_choice), ("graph", graph)) if v is not None}
+        table = scoring.score(area, weights=parsed, filters=filters, indicator_options=options,
                               stability_top=stability_top or top or 20)
         if level is Level.epci:
             table = scoring.aggregate_epci(table, outlines=communes.load_layer("epci"))
@@ -216,3 +226,4 @@ def _codes(text: str, name: str) -> list[str]:
 
 def _keys(text: str | None) -> list[str] | None:
     return None if text is None else [k.strip() for k in text.split(",") if k.strip()]
+
