@@ -421,13 +421,19 @@ def area_typology(communes: gpd.GeoDataFrame, *, keys: Sequence[str] | None = No
     Returns
     -------
     Typology
-        With ``name`` and ``population`` joined to the assignments.
+        With ``code``, ``name`` and ``population`` joined to the assignments (a GeoDataFrame
+        with the commune outlines when ``communes`` has them).
     """
     specs, values = _specs_and_values(communes, keys, indicators)
     result = typology(values, specs, k=k, k_range=k_range)
     context = communes[[c for c in ("name", "population") if c in communes.columns]]
     assignments = context.join(result.assignments)
     assignments.insert(0, "code", assignments.index)
+    if "geometry" in communes.columns:
+        import geopandas as gpd  # noqa: PLC0415
+
+        assignments = gpd.GeoDataFrame(assignments, geometry=communes.geometry.to_numpy(),
+                                       crs=communes.crs)
     return Typology(assignments=assignments, clusters=result.clusters, k=result.k,
                     silhouettes=result.silhouettes, dropped=result.dropped)
 

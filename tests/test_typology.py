@@ -225,6 +225,11 @@ def test_cli_typology_csv(cli):
     assert result.exit_code == 0, result.output
     table = pd.read_csv(io.StringIO(result.stdout), dtype={"code": str})
     assert table["cluster"].nunique() == 3 and table["label"].notna().all()
+    outlines = cli("typology", "--epci", TWO_EPCI, "--k", 3, "--format", "geojson")
+    assert outlines.exit_code == 0, outlines.output
+    features = json.loads(outlines.stdout)["features"]
+    assert len(features) == len(table)
+    assert {"code", "cluster", "label"} <= set(features[0]["properties"])
     shown = cli("typology", "--epci", TWO_EPCI, "--k-min", 2, "--k-max", 4)
     assert shown.exit_code == 0, shown.output
     assert "silhouette k=2" in shown.output and "Types de territoires" in shown.output

@@ -211,7 +211,7 @@ def typology_command(  # noqa: PLR0913 - one parameter per command-line option
         shown = [c for c in result.clusters.columns if not c.startswith("z_")]
         print_frame(_rounded(result.clusters[shown]), TableFormat.table,
                     title=f"Types de territoires (k={result.k})")
-        console.print("Centroid z-scores are in the csv/json output of each commune's type.")
+        console.print("Each commune's type: --format csv, json or geojson.")
         return
     _emit(result.assignments, fmt, output, title="", shown=[])
 
