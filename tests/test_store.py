@@ -3,6 +3,7 @@ with real crashes and real concurrent processes, and readability by GDAL (what Q
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import os
 import signal
@@ -18,9 +19,12 @@ import pandas as pd
 import pyogrio
 import pytest
 import shapely
+from click.testing import Result
+from typer.testing import CliRunner
 
 from geo import layers
 from geo._errors import InvalidParameterError, LayerValidationError, RecordNotFoundError
+from geo.cli import app as cli_app
 from geo.store import CURATED_DIR, AddResult, Store, name_keys, read_curated
 
 # Town halls of a few communes: Mialet (24, CC Périgord-Limousin), Neuvic and Égletons (19).
@@ -345,3 +349,50 @@ def test_concurrent_writers_lose_nothing(store: Store) -> None:
     assert len(stored) == 600
     assert stored["id"].is_unique
     assert set(stored["source_id"]) == {f"w{w}/{i}" for w in range(3) for i in range(200)}
+
+
+# --- command line -------------------------------------------------------------------------
+
+def run_cli(*args: str) -> Result:
+    return CliRunner().invoke(cli_app, ["layers", *args])
+
+
+def test_cli_list_filters_and_prints_json(filled: Store) -> None:
+    result = run_cli("list", "places", "--department", "19", "--format", "json",
+                     "--store", str(filled.path))
+    assert result.exit_code == 0, result.output
+    records = json.loads(result.stdout)
+    assert [r["id"] for r in records] == ["n", "e"]
+    assert records[0]["lon"] == NEUVIC[0]
+    result = run_cli("list", "events", "--start", "2025-07-14", "--end", "2025-07-18",
+                     "-f", "json", "--store", str(filled.path))
+    assert [r["id"] for r in json.loads(result.stdout)] == ["summer"]
+
+
+def test_cli_reports_bad_input_with_exit_codes(filled: Store) -> None:
+    bad_date = run_cli("list", "events", "--start", "2025-13-01", "--store", str(filled.path))
+    assert bad_date.exit_code == 2
+    assert "'start' should be an ISO date (YYYY-MM-DD), got '2025-13-01'" in bad_date.stderr
+    bad_box = run_cli("list", "places", "--bbox", "1,2,3", "--store", str(filled.path))
+    assert bad_box.exit_code == 2
+    assert "--bbox should be 'lon_min,lat_min,lon_max,lat_max'" in bad_box.stderr
+    missing = run_cli("delete", "places", "nope", "--store", str(filled.path))
+    assert missing.exit_code == 1
+    assert "no record with id 'nope' in layer 'places'" in missing.stderr
+
+
+def test_cli_export_seed_and_delete(tmp_path: Path, base_dir: Path) -> None:
+    path = tmp_path / "cli.gpkg"
+    Store(path, seed_on_create=False).ensure()
+    seeded = run_cli("seed", "--store", str(path))
+    assert seeded.exit_code == 0, seeded.output
+    providers = len(read_curated(CURATED_DIR / "providers.csv"))
+    assert f"providers: {providers} added, 0 already present" in seeded.stdout
+    out = tmp_path / "providers.geojson"
+    exported = run_cli("export", "providers", "--format", "geojson", "-o", str(out),
+                       "--store", str(path))
+    assert exported.exit_code == 0, exported.output
+    assert len(pyogrio.read_dataframe(out)) == providers
+    deleted = run_cli("delete", "providers", "pro-atis", "--store", str(path))
+    assert deleted.exit_code == 0
+    assert Store(path).count("providers") == providers - 1
