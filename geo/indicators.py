@@ -286,6 +286,10 @@ def compute_indicators(
         ``attrs["missing"]`` maps keys to their count of missing values,
         ``attrs["notes"]`` lists explanations, ``attrs["sources"]`` the inputs.
     """
+    if not isinstance(communes, pd.DataFrame):
+        msg = (f"'communes' should be a GeoDataFrame of the commune base "
+               f"(geo.communes.load_communes), got {type(communes)}")
+        raise InvalidParameterError(msg)
     if isinstance(graph, (str, os.PathLike)):
         graph = distances.load_road_graph(graph)
     wanted = _resolve_keys(keys, has_graph=graph is not None)
@@ -308,7 +312,7 @@ def compute_indicators(
     pieces, missing = [], {}
     for key in wanted:
         indicator = REGISTRY[key]
-        part = indicator.compute(context).reindex(work.index).set_axis(communes.index)
+        part = _run(indicator, context).reindex(work.index).set_axis(communes.index)
         pieces.append(part[[indicator.column, *indicator.parts]])
         missing[key] = int(part[indicator.column].isna().sum())
         if missing[key]:
@@ -318,6 +322,17 @@ def compute_indicators(
     frame.attrs.update(missing=missing, notes=list(context.notes),
                        sources=_sources(wanted, graph))
     return frame
+
+
+def _run(indicator: Indicator, context: IndicatorContext) -> pd.DataFrame:
+    try:
+        return indicator.compute(context)
+    except KeyError as err:
+        if isinstance(err, UnknownIndicatorError):
+            raise
+        msg = (f"indicator {indicator.key!r} needs column {err.args[0]!r}, absent from "
+               "'communes'; pass rows of the commune base (geo.communes.load_communes)")
+        raise InvalidParameterError(msg) from err
 
 
 _WORK_COLUMNS = (

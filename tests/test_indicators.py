@@ -323,6 +323,14 @@ def test_unknown_key_in_compute(two_communes):
         indicators.compute_indicators(two_communes, keys=" , ")
 
 
+def test_bad_communes_argument(two_communes):
+    with pytest.raises(InvalidParameterError, match="'communes' should be a GeoDataFrame"):
+        indicators.compute_indicators(["24269"])
+    with pytest.raises(InvalidParameterError, match="'stability' needs column"):
+        indicators.compute_indicators(two_communes.drop(columns="carried_over_share"),
+                                      keys="stability")
+
+
 def test_load_layers_from_a_store(tmp_path):
     layers = indicators.load_layers(tmp_path / "store.gpkg")
     assert set(layers) == set(indicators.LAYER_KEYS)
