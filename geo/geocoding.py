@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 import requests
 from rapidfuzz import fuzz, process
+from scipy.spatial import cKDTree
 
 from geo import communes
 from geo._errors import GeocoderError, GeoError, InvalidParameterError
@@ -66,6 +67,28 @@ def _postcodes(data_dir: Path | None) -> dict[str, list[str]]:
     return _postcode_index(path, path.stat().st_mtime)
 
 
+@functools.lru_cache(maxsize=2)
+def _townhall_tree(path: Path, mtime: float) -> tuple[cKDTree, np.ndarray]:
+    table = _table(path, mtime)
+    points = np.column_stack([table["townhall_lon"].to_numpy(dtype=float),
+                              table["townhall_lat"].to_numpy(dtype=float)])
+    return cKDTree(points), table["department_code"].to_numpy(dtype=object)
+
+
+def nearby_departments(lon: np.ndarray, lat: np.ndarray, *, neighbours: int = 4,
+                       data_dir: Path | None = None) -> list[str]:
+    """Departments of the town halls nearest to the points (to load only those communes).
+
+    A point belongs to the commune of one of its few nearest town halls, so loading
+    the departments of its ``neighbours`` nearest town halls is enough to find it.
+    """
+    path = communes.base_file("communes", data_dir)
+    tree, departments = _townhall_tree(path, path.stat().st_mtime)
+    k = min(neighbours, len(departments))
+    _, nearest = tree.query(np.column_stack([lon, lat]), k=k)
+    return sorted(set(departments[np.asarray(nearest).ravel()]))
+
+
 def current_codes(codes: pd.Series, *, data_dir: Path | None = None) -> pd.Series:
     """Map INSEE codes to current ones: former codes (merged communes) → absorbing commune.
 
@@ -77,7 +100,8 @@ def current_codes(codes: pd.Series, *, data_dir: Path | None = None) -> pd.Serie
     table = commune_table(data_dir=data_dir)
     text = codes.astype(object).where(codes.notna(), None)
     text = text.map(lambda c: c if c is None else str(c).strip().upper().zfill(5))
-    current = text.where(text.isin(table.index))
+    known = table.index.get_indexer(text.fillna("").to_numpy(dtype=object)) >= 0
+    current = text.where(known)
     unknown = text.notna() & current.isna()
     if unknown.any():
         former = communes.former_codes(data_dir=data_dir)["code"]

@@ -113,3 +113,12 @@ def test_import_uses_the_online_geocoder_when_set(tmp_path: Path, base_dir: Path
     assert stored.loc["Café"].geometry.x == 2.146013
     assert stored.loc["Atelier", "location_precision"] == "townhall"  # low score: offline
     assert stored.loc["Atelier", "commune_code"] == "19073"
+
+
+def test_nearby_departments_cover_points_near_a_border(base_dir: Path) -> None:
+    import numpy as np  # noqa: PLC0415
+
+    # Bort-les-Orgues (19) sits on the Corrèze/Cantal border.
+    found = geocoding.nearby_departments(np.array([2.4960]), np.array([45.3990]),
+                                         data_dir=base_dir)
+    assert "19" in found and len(found) <= 4

@@ -24,6 +24,7 @@ from geo.layers import RowProblem
 
 _NUMBER = r"-?\d+(?:[.,]\d+)?"
 _LATLON = rf"^\s*\(?\s*({_NUMBER})\s*[,; ]\s*({_NUMBER})\s*\)?\s*$"
+_MAX_FILTERED_DEPARTMENTS = 20
 _LOCATION_EXPECTED = ("lon/lat columns, a 'lat, lon' column, an INSEE commune code, "
                       "or a postcode and commune name")
 
@@ -232,11 +233,11 @@ def _from_postcodes(work: _Work, data_dir: Path | None) -> None:
 
 
 def _fill_codes(work: _Work, data_dir: Path | None) -> None:
-    todo = np.flatnonzero(work.placed & (work.code == None))  # noqa: E711
+    todo = np.flatnonzero(work.placed & ~work.failed & (work.code == None))  # noqa: E711
     if len(todo) == 0:
         return
     points = shapely.points(work.lon[todo], work.lat[todo])
-    polygons = _commune_polygons(points, data_dir)
+    polygons = _commune_polygons(work.lon[todo], work.lat[todo], data_dir)
     if polygons.empty:
         return
     shapes = polygons.geometry.to_numpy()
@@ -247,8 +248,12 @@ def _fill_codes(work: _Work, data_dir: Path | None) -> None:
     work.code[todo[first.index.to_numpy()]] = polygons["code"].to_numpy()[first.to_numpy()]
 
 
-def _commune_polygons(points: np.ndarray, data_dir: Path | None) -> gpd.GeoDataFrame:
-    xmin, ymin, xmax, ymax = shapely.total_bounds(points)
-    frame = gpd.read_parquet(communes.base_file("communes", data_dir),
-                             columns=["code", "geometry"])
-    return frame.cx[xmin:xmax, ymin:ymax]
+def _commune_polygons(lon: np.ndarray, lat: np.ndarray,
+                      data_dir: Path | None) -> gpd.GeoDataFrame:
+    """Communes of the departments around the points (only those row groups are read)."""
+    departments = geocoding.nearby_departments(lon, lat, data_dir=data_dir)
+    if len(departments) > _MAX_FILTERED_DEPARTMENTS:  # reading everything is then faster
+        departments = None
+    frame = communes.load_communes(department=departments, columns=["code", "department_code"],
+                                   data_dir=data_dir)
+    return frame.cx[lon.min():lon.max(), lat.min():lat.max()]
