@@ -93,3 +93,7 @@ class GeocoderError(DataSourceError):
 
 class RecordNotFoundError(UnknownLayerError):
     """No record of a layer has the given id."""
+
+
+class LayerStoreError(GeoError, OSError):
+    """The layer store file cannot be used (not a GeoPackage of ancrage, locked too long...)."""

@@ -42,6 +42,7 @@ from geo._config import PROJECT_ROOT, get_options
 from geo._errors import (
     CommuneBaseMissingError,
     InvalidParameterError,
+    LayerStoreError,
     RecordNotFoundError,
 )
 from geo.layers import CRS, LAYER_KINDS, SPATIAL_KINDS, check_kind, conform
@@ -122,7 +123,22 @@ class Store:
     def _connect(self) -> sqlite3.Connection:
         self.ensure()
         connection = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
-        connection.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
+        try:
+            connection.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
+            tables = {row[0] for row in connection.execute(
+                "SELECT table_name FROM gpkg_contents")}
+        except sqlite3.DatabaseError as err:
+            connection.close()
+            msg = (f"the layer store {self.path} is not a readable GeoPackage ({err}); point "
+                   "ANCRAGE_STORE (or --store) to another file, or move this one away so a "
+                   "new store is created")
+            raise LayerStoreError(msg) from err
+        missing = [kind for kind in LAYER_KINDS if kind not in tables]
+        if missing:
+            connection.close()
+            msg = (f"the GeoPackage {self.path} is not an ancrage layer store: it has no "
+                   f"table(s) {', '.join(missing)}; use another file for ANCRAGE_STORE")
+            raise LayerStoreError(msg)
         return connection
 
     @contextlib.contextmanager
@@ -138,7 +154,12 @@ class Store:
         """One write transaction (``BEGIN IMMEDIATE``): committed whole or not at all."""
         connection = self._connect()
         try:
-            connection.execute("BEGIN IMMEDIATE")
+            try:
+                connection.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as err:
+                msg = (f"the layer store {self.path} stayed locked by another writer for "
+                       f"{self.timeout:g} s ({err}); try again when it has finished")
+                raise LayerStoreError(msg) from err
             try:
                 yield connection
             except BaseException:

@@ -23,7 +23,12 @@ from click.testing import Result
 from typer.testing import CliRunner
 
 from geo import layers
-from geo._errors import InvalidParameterError, LayerValidationError, RecordNotFoundError
+from geo._errors import (
+    InvalidParameterError,
+    LayerStoreError,
+    LayerValidationError,
+    RecordNotFoundError,
+)
 from geo.cli import app as cli_app
 from geo.store import CURATED_DIR, AddResult, Store, name_keys, read_curated
 
@@ -277,6 +282,26 @@ def test_a_new_store_is_created_and_seeded_once(tmp_path: Path, base_dir: Path,
     assert {k: r.added for k, r in again.items()} == dict.fromkeys(layers.LAYER_KINDS, 0)
     assert store.get("events", "eve-residence-mialet-2022")["start"] == "2022-04-30"
     assert sorted(p.name for p in (tmp_path / "sub").iterdir()) == ["default.gpkg"]
+
+
+def test_a_file_that_is_not_a_store_is_refused(tmp_path: Path) -> None:
+    text = tmp_path / "notes.gpkg"
+    text.write_text("not a database, just text " * 100)
+    with pytest.raises(LayerStoreError, match="is not a readable GeoPackage"):
+        Store(text).read("places")
+    other = tmp_path / "other.gpkg"
+    pyogrio.write_dataframe(places(["A"], [NEUVIC]), other, layer="mine", driver="GPKG")
+    with pytest.raises(LayerStoreError, match="has no table\\(s\\) providers, places, events, "
+                       "cooperation"):
+        Store(other).count("places")
+
+
+def test_a_writer_gives_up_with_a_clear_error_when_locked_too_long(store: Store) -> None:
+    store.ensure()
+    impatient = Store(store.path, timeout=0.2)
+    with store.transaction(), pytest.raises(
+            LayerStoreError, match=r"stayed locked by another writer for 0\.2 s"):
+        impatient.delete("places", "x")
 
 
 # --- transactions: rollback, crash, concurrency ---------------------------------------------
