@@ -43,6 +43,7 @@ from geo._errors import (
     CommuneBaseMissingError,
     InvalidParameterError,
     LayerStoreError,
+    LayerValidationError,
     RecordNotFoundError,
 )
 from geo.layers import CRS, LAYER_KINDS, SPATIAL_KINDS, check_kind, conform
@@ -340,7 +341,12 @@ class Store:
                 record[name] = [value]
             if "geometry" in fields and "commune_code" not in fields:
                 record["commune_code"] = None
-            record = _prepare(kind, gpd.GeoDataFrame(record, geometry="geometry", crs=CRS))
+            try:
+                record = _prepare(kind, gpd.GeoDataFrame(record, geometry="geometry", crs=CRS))
+            except LayerValidationError as err:
+                problems = [dataclasses.replace(p, line=None) for p in err.problems]
+                raise LayerValidationError(problems, what=f"record {record_id!r} of {kind}"
+                                           ) from None
             _update_row(connection, kind, record)
         return record.iloc[0]
 

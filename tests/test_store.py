@@ -99,7 +99,8 @@ def test_update_validates_and_rejects_unknown_fields(store: Store) -> None:
     store.add("places", places(["ATILI"], [NEUVIC], id=["atili"]))
     with pytest.raises(InvalidParameterError, match=r"cannot update field\(s\) \['colour'\]"):
         store.update("places", "atili", colour="red")
-    with pytest.raises(LayerValidationError, match="field 'kind': got 'pub'"):
+    with pytest.raises(LayerValidationError, match="1 problem\\(s\\) in record 'atili' of "
+                       "places; nothing was stored:\n  - field 'kind': got 'pub'"):
         store.update("places", "atili", kind="pub")
     assert store.get("places", "atili")["kind"] == "tiers_lieu"
 
