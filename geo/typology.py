@@ -12,7 +12,7 @@ area are left out (their key is listed in ``dropped``).
   Rows are sorted by INSEE code before fitting and clusters numbered by decreasing size, so the
   same communes give the same clusters whatever the input order.
 * :func:`nearest` finds the communes closest to one or several reference communes (to the
-  mean of their standardised indicators) and names the indicators that make them close.
+  nearest of them) and names the indicators that make them close.
 """
 
 from __future__ import annotations
@@ -306,8 +306,9 @@ def nearest(values: pd.DataFrame, specs: Mapping[str, IndicatorLike],
             references: Sequence[str], *, top: int = 10, reasons: int = 3) -> pd.DataFrame:
     """Communes closest to the reference communes on standardised indicators.
 
-    The target is the mean z-score vector of the references (one reference: its own
-    profile); distances are Euclidean in z-score units (scikit-learn ``NearestNeighbors``).
+    Each commune's distance is its Euclidean distance, in z-score units, to the nearest
+    reference (scikit-learn ``NearestNeighbors``), so several past hosts that differ give the
+    communes like any one of them rather than like an average profile that may fit none.
     The references themselves are excluded from the result.
 
     Parameters
@@ -326,9 +327,10 @@ def nearest(values: pd.DataFrame, specs: Mapping[str, IndicatorLike],
     Returns
     -------
     pandas.DataFrame
-        Indexed by INSEE code, closest first: ``distance``, ``close_on`` (labels of the
-        indicators with the smallest standardised gaps, with the gap in standard deviations)
-        and each indicator's value column.
+        Indexed by INSEE code, closest first: ``distance``, ``reference`` (the nearest
+        reference), ``close_on`` (labels of the indicators with the smallest standardised gaps
+        to that reference, with the gap in standard deviations) and each indicator's value
+        column.
 
     Raises
     ------
@@ -339,13 +341,18 @@ def nearest(values: pd.DataFrame, specs: Mapping[str, IndicatorLike],
     """
     refs = _check_references(values, references, top=top)
     z, _ = standardise(values, specs)
-    target = z.loc[refs].to_numpy().mean(axis=0, keepdims=True)
-    found = _neighbours(z.to_numpy(), target, min(len(z), top + len(refs)))
-    codes = z.index[found[1]]
-    keep = ~codes.isin(refs)
-    codes, distance = codes[keep][:top], found[0][keep][:top]
-    gaps = (z.loc[codes] - target[0]).abs()
-    out = pd.DataFrame({"distance": distance}, index=codes)
+    distance, index = _neighbours(z.to_numpy(), z.loc[refs].to_numpy(),
+                                  min(len(z), top + len(refs)))
+    found = pd.DataFrame({"position": index.ravel(), "distance": distance.ravel(),
+                          "reference": np.repeat(refs, index.shape[1])})
+    found = found[~z.index[found["position"]].isin(refs)]
+    found = found.sort_values(["distance", "position"], kind="stable")
+    found = found.drop_duplicates("position").head(top)
+    codes = z.index[found["position"]]
+    gaps = pd.DataFrame(np.abs(z.loc[codes].to_numpy() - z.loc[found["reference"]].to_numpy()),
+                        index=codes, columns=z.columns)
+    out = pd.DataFrame({"distance": found["distance"].to_numpy(),
+                        "reference": found["reference"].to_numpy()}, index=codes)
     out["close_on"] = _close_on(gaps, specs, reasons)
     columns = list(dict.fromkeys(specs[k].column for k in z.columns))
     return out.join(values[columns])
@@ -369,8 +376,7 @@ def _check_references(values: pd.DataFrame, references: Sequence[str], *, top: i
 def _neighbours(z: np.ndarray, target: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:
     from sklearn.neighbors import NearestNeighbors  # noqa: PLC0415
 
-    distance, index = NearestNeighbors(n_neighbors=count).fit(z).kneighbors(target)
-    return distance[0], index[0]
+    return NearestNeighbors(n_neighbors=count).fit(z).kneighbors(target)
 
 
 def _close_on(gaps: pd.DataFrame, specs: Mapping[str, IndicatorLike], count: int) -> list[str]:
@@ -460,8 +466,8 @@ def similar(references: Sequence[str], *, communes: gpd.GeoDataFrame | None = No
     Returns
     -------
     pandas.DataFrame
-        ``code``, ``name``, ``department_code``, ``population``, ``distance``, ``close_on`` and
-        the indicator values, closest first.
+        ``code``, ``name``, ``department_code``, ``population``, ``distance``, ``reference``,
+        ``close_on`` and the indicator values, closest first.
 
     Examples
     --------

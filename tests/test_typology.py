@@ -134,8 +134,8 @@ def line() -> pd.DataFrame:
 def test_reference_is_its_own_nearest_neighbour(line):
     z, _ = typology.standardise(line, SPECS)
     distance, index = typology._neighbours(z.to_numpy(), z.loc[["ref"]].to_numpy(), 1)
-    assert z.index[index[0]] in {"ref", "twin"}
-    assert distance[0] == 0.0
+    assert z.index[index[0, 0]] in {"ref", "twin"}
+    assert distance[0, 0] == 0.0
 
 
 def test_nearest_excludes_reference_and_orders(line):
@@ -148,13 +148,19 @@ def test_nearest_excludes_reference_and_orders(line):
     assert found.loc["mid", "hub_distance_km"] == 30.0
 
 
-def test_nearest_several_references_uses_their_mean(line):
-    found = typology.nearest(line, SPECS, ["twin", "far"], top=1)
+def test_nearest_several_references_takes_the_nearest_of_them(line):
+    found = typology.nearest(line, SPECS, ["ref", "far"], top=3)
     z, _ = typology.standardise(line, SPECS)
-    target = z.loc[["twin", "far"]].mean()
-    distances = ((z.drop(["twin", "far"]) - target) ** 2).sum(axis=1) ** 0.5
-    assert found.index[0] == distances.idxmin()
-    assert found["distance"].iloc[0] == pytest.approx(distances.min())
+    others = z.drop(["ref", "far"])
+    to_ref = ((others - z.loc["ref"]) ** 2).sum(axis=1) ** 0.5
+    to_far = ((others - z.loc["far"]) ** 2).sum(axis=1) ** 0.5
+    expected = pd.concat([to_ref, to_far], axis=1).min(axis=1).sort_values(kind="stable")
+    assert list(found.index) == list(expected.index[:3])
+    assert found["distance"].to_numpy() == pytest.approx(expected.to_numpy()[:3])
+    assert found.loc["twin", "reference"] == "ref"
+    nearer_far = to_far < to_ref
+    for code in found.index:
+        assert found.loc[code, "reference"] == ("far" if nearer_far[code] else "ref")
 
 
 def test_nearest_errors(line):

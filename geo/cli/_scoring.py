@@ -162,10 +162,10 @@ def similar(
     fmt: FormatOption = OutputFormat.table,
     output: OutputOption = None,
 ) -> None:
-    """List the communes most like the reference communes (e.g. a past host).
+    """List the communes most like the reference communes (e.g. past hosts).
 
     Indicators are standardised within the search area (missing values set to the area
-    median); the closest communes to the references' mean profile come first, with the
+    median); the communes closest to any reference come first, with that reference and the
     indicators on which they are closest.
     """
     with friendly_errors():
@@ -174,7 +174,8 @@ def similar(
             area = communes.load_communes(department=department, region=region)
         found = typology.similar(_codes(references, "references"), communes=area,
                                  keys=_keys(keys), top=top)
-    shown = ["code", "name", "department_code", "population", "distance", "close_on"]
+    shown = ["code", "name", "department_code", "population", "distance", "reference",
+             "close_on"]
     _emit(found, fmt, output, title=f"Communes proches de {references}", shown=shown)
 
 
