@@ -251,7 +251,11 @@ def _fill_codes(work: _Work, data_dir: Path | None) -> None:
 def _commune_polygons(lon: np.ndarray, lat: np.ndarray,
                       data_dir: Path | None) -> gpd.GeoDataFrame:
     """Communes of the departments around the points (only those row groups are read)."""
-    departments = geocoding.nearby_departments(lon, lat, data_dir=data_dir)
+    cells = np.unique(np.round(np.column_stack([lon, lat]), 2), axis=0)  # ~1 km cells
+    probe = cells[:: max(1, len(cells) // 2000)]
+    departments = geocoding.nearby_departments(probe[:, 0], probe[:, 1], data_dir=data_dir)
+    if len(probe) < len(cells) and len(departments) <= _MAX_FILTERED_DEPARTMENTS:
+        departments = geocoding.nearby_departments(cells[:, 0], cells[:, 1], data_dir=data_dir)
     if len(departments) > _MAX_FILTERED_DEPARTMENTS:  # reading everything is then faster
         departments = None
     frame = communes.load_communes(department=departments, columns=["code", "department_code"],
