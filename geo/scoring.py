@@ -455,6 +455,9 @@ def reasons(values: pd.DataFrame, pct: pd.DataFrame, contributions: pd.DataFrame
             specs: Mapping[str, IndicatorLike], *, limit: int = 3) -> pd.Series:
     """French text naming each commune's strongest contributions, with values and units.
 
+    Only indicators on which the commune is above the area median (percentile > 0.5) are
+    named, largest contribution first; a commune with none gets "Aucun atout ...".
+
     Parameters
     ----------
     values
@@ -489,9 +492,10 @@ def reasons(values: pd.DataFrame, pct: pd.DataFrame, contributions: pd.DataFrame
         ids[:, j] = inverse + len(texts)
         texts.extend(distinct)
     table = np.array(texts, dtype=_TEXT)
-    order = np.argsort(-shares, axis=1, kind="stable")[:, :limit]
+    strengths = (shares > 0) & (pct[keys].to_numpy(dtype=float) > 0.5)
+    order = np.argsort(-np.where(strengths, shares, -1.0), axis=1, kind="stable")[:, :limit]
     chosen = np.take_along_axis(ids, order, axis=1)
-    useful = np.take_along_axis(shares > 0, order, axis=1)
+    useful = np.take_along_axis(strengths, order, axis=1)
     text = np.where(useful[:, 0], table[chosen[:, 0]], "")
     for j in range(1, order.shape[1]):
         text = np.where(useful[:, j], text + " ; " + table[chosen[:, j]], text)
@@ -499,7 +503,7 @@ def reasons(values: pd.DataFrame, pct: pd.DataFrame, contributions: pd.DataFrame
     return pd.Series(text.astype(object), index=contributions.index, dtype=object)
 
 
-_NO_REASON = "Aucun atout mesuré (indicateurs manquants ou au plus bas de la zone)"
+_NO_REASON = "Aucun atout : aucun indicateur au-dessus de la médiane de la zone"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -686,6 +690,8 @@ def score(communes: gpd.GeoDataFrame, *, weights: Mapping[str, float] | None = N
     rows = communes.index.get_indexer(table.index)
     front = communes[context].iloc[rows]
     out = pd.concat([front, table.drop(columns=[c for c in context if c in table])], axis=1)
+    first = [c for c in ("code", "name", "score", "rank", "rank_stability") if c in out]
+    out = out[first + [c for c in out.columns if c not in first]]
     out.attrs = table.attrs
     if "geometry" in communes.columns:
         import geopandas as gpd  # noqa: PLC0415

@@ -119,9 +119,11 @@ def test_candidates_keep_area_percentiles(values):
 
 def test_reasons_name_top_contributions_with_units(values):
     table = scoring.score_values(values, SPECS, weights={"x": 2, "y": 1})
-    assert table.loc["b", "reasons"] == (
-        "Atouts : Distance 40 km (centile 100) ; Indice 5,0 (centile 17)")
-    assert table.loc["a", "reasons"] == "Atouts : Indice 5,0 (centile 17)"
+    assert table.loc["b", "reasons"] == "Atouts : Distance 40 km (centile 100)"
+    assert table.loc["d", "reasons"] == (
+        "Atouts : Distance 30 km (centile 67) ; Indice 3,0 (centile 67)")
+    assert table.loc["c", "reasons"] == "Atouts : Indice 1,0 (centile 100)"
+    assert table.loc["a", "reasons"].startswith("Aucun atout")
 
 
 def test_format_values_french():
