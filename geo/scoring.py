@@ -83,6 +83,23 @@ class ScoreFilters:
     rurality: tuple[int, ...] | None = None
     exclude: tuple[str, ...] = ()
 
+    def describe(self) -> str:
+        """The filters set, as ``name=value`` pairs (for messages).
+
+        Examples
+        --------
+        >>> ScoreFilters(min_population=500, rurality=(6, 7)).describe()
+        'min_population=500, rurality=6,7'
+        """
+        parts = []
+        for name in ("min_population", "max_population", "rurality", "exclude"):
+            value = getattr(self, name)
+            if value is None or value == ():
+                continue
+            shown = ",".join(map(str, value)) if isinstance(value, tuple) else value
+            parts.append(f"{name}={shown}")
+        return ", ".join(parts) or "none"
+
 
 # ---------------------------------------------------------------------------------------------
 # Parameters
@@ -684,6 +701,10 @@ def score(communes: gpd.GeoDataFrame, *, weights: Mapping[str, float] | None = N
         indicators.reindex(communes.index)
     rurality = values[specs["rurality"].column] if "rurality" in specs else None
     mask = candidate_mask(communes, filters, rurality=rurality)
+    if filters is not None and not mask.any():
+        msg = (f"the filters ({filters.describe()}) leave no commune out of {len(communes)} in "
+               "the area; loosen them")
+        raise InvalidParameterError(msg)
     table = score_values(values, specs, weights=weights, candidates=mask,
                          stability_top=stability_top, draws=draws, seed=seed)
     context = [c for c in CONTEXT_COLUMNS if c in communes.columns]

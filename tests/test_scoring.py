@@ -339,7 +339,7 @@ def test_score_dordogne_errors(dordogne):
     communes, indicators = dordogne
     with pytest.raises(UnknownIndicatorError, match=r"known indicators: .*cooperation"):
         scoring.score(communes, indicators=indicators, weights={"cooperaton": 1})
-    with pytest.raises(InvalidParameterError, match="filters leave no commune"):
+    with pytest.raises(InvalidParameterError, match=r"\(min_population=10000000\) leave no"):
         scoring.score(communes, indicators=indicators,
                       filters=scoring.ScoreFilters(min_population=10_000_000))
     with pytest.raises(InvalidParameterError, match="'communes' is empty"):
@@ -436,7 +436,8 @@ def test_cli_score_table_and_epci_level(cli):
     (["--weights", "cooperation=abc"], 2, "'abc'"),
     (["--weights", "a=b=c"], 2, "'a=b=c'"),
     (["--weights", "nope=1"], 1, "known indicators"),
-    (["--min-population", 10_000_000], 2, "filters leave no commune"),
+    (["--min-population", 10_000_000], 2, "(min_population=10000000) leave no commune"),
+    (["--rurality", "1", "--exclude", "24269"], 2, "rurality=1, exclude=24269) leave no"),
     (["--rurality", "9"], 2, "'rurality'"),
 ])
 def test_cli_score_errors(cli, args, code, needle):
