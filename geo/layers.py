@@ -469,13 +469,11 @@ def _known_perimeter_items(items: pd.Series) -> pd.Series:
 
 @functools.cache
 def _base_codes_cached(level: str, data_dir: str, mtime: float) -> pa.Array:
-    if level == "commune":
-        table = pq.read_table(communes.base_file("communes", data_dir), columns=["code"])
-        codes = table.column("code").to_pandas()
-    else:
-        layer = {"epci": "epci", "department": "departments", "region": "regions"}[level]
-        codes = communes.load_layer(layer, data_dir=data_dir).index
-    return pa.array(sorted(set(codes.astype(str))), pa.string())
+    name = {"commune": "communes", "epci": "epci", "department": "departments",
+            "region": "regions"}[level]
+    table = pq.read_table(communes.base_file(name, data_dir), columns=["code"])
+    codes = table.column("code").to_pandas().dropna().astype(str)
+    return pa.array(sorted(set(codes)), pa.string())
 
 
 def _base_codes(level: str) -> pa.Array:

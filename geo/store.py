@@ -189,8 +189,7 @@ class Store:
             _create_tables(temporary)
             if self.seed_on_create:
                 Store(temporary, seed_on_create=False, timeout=self.timeout).seed()
-            with contextlib.suppress(FileExistsError):  # another process made it first
-                os.link(temporary, self.path)
+            _publish(temporary, self.path)
         finally:
             for leftover in (temporary, Path(f"{temporary}-journal")):
                 leftover.unlink(missing_ok=True)
@@ -409,6 +408,17 @@ class Store:
 
 
 # --- helpers: creation and SQL ----------------------------------------------------------
+
+def _publish(temporary: Path, path: Path) -> None:
+    """Give the finished new store its name, unless another process made one first."""
+    try:
+        os.link(temporary, path)  # atomic, and fails if the name is taken
+    except FileExistsError:
+        return
+    except OSError:  # file systems without hard links: rename, with a tiny race window
+        if not path.exists():
+            os.replace(temporary, path)
+
 
 def _create_tables(path: Path) -> None:
     for kind in LAYER_KINDS:

@@ -4,7 +4,6 @@ with real crashes and real concurrent processes, and readability by GDAL (what Q
 from __future__ import annotations
 
 import json
-import multiprocessing
 import os
 import signal
 import sqlite3
@@ -351,26 +350,51 @@ def test_a_writer_killed_mid_write_leaves_the_store_unchanged(store: Store) -> N
     assert len(pyogrio.read_dataframe(store.path, layer="places")) == 1
 
 
-def _concurrent_writer(path: str, worker: int, count: int) -> None:
+_FIRST_USE = "import sys; from geo.store import Store; print(Store(sys.argv[1]).count('providers'))"
+
+_WRITER = textwrap.dedent("""
+    import sys
+    import geopandas as gpd
+    from geo.store import Store
+    path, worker, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
     for batch in range(2):
         rows = range(batch * count // 2, (batch + 1) * count // 2)
-        frame = places([f"Lieu {worker}-{i}" for i in rows],
-                       [(2.2 + 0.0001 * i, 45.38 + 0.001 * worker) for i in rows],
-                       source_id=[f"w{worker}/{i}" for i in rows],
-                       commune_code=["19148"] * len(rows))
+        frame = gpd.GeoDataFrame(
+            {"name": [f"Lieu {worker}-{i}" for i in rows], "kind": "tiers_lieu", "source": "t",
+             "source_id": [f"w{worker}/{i}" for i in rows], "commune_code": "19148"},
+            geometry=gpd.points_from_xy([2.2 + 0.0001 * i for i in rows],
+                                        [45.38 + 0.001 * worker] * len(rows)), crs="EPSG:4326")
         Store(path, seed_on_create=False, timeout=120).add("places", frame)
+""")
+
+
+def run_together(*commands: list[str]) -> list[subprocess.CompletedProcess[str]]:
+    """Start every command at once (real processes) and wait for all of them."""
+    started = [subprocess.Popen([sys.executable, "-c", *c], cwd=PROJECT, text=True,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+               for c in commands]
+    finished = []
+    for process in started:
+        out, err = process.communicate(timeout=300)
+        finished.append(subprocess.CompletedProcess(process.args, process.returncode, out, err))
+    return finished
+
+
+def test_two_processes_creating_the_store_at_once_seed_it_once(tmp_path: Path,
+                                                                base_dir: Path) -> None:
+    path = tmp_path / "new.gpkg"
+    done = run_together([_FIRST_USE, str(path)], [_FIRST_USE, str(path)])
+    assert [d.returncode for d in done] == [0, 0], [d.stderr for d in done]
+    expected = len(read_curated(CURATED_DIR / "providers.csv"))
+    assert [int(d.stdout) for d in done] == [expected, expected]
+    assert Store(path).count("providers") == expected
+    assert [p.name for p in tmp_path.iterdir()] == ["new.gpkg"]
 
 
 def test_concurrent_writers_lose_nothing(store: Store) -> None:
     store.ensure()
-    context = multiprocessing.get_context("spawn")
-    workers = [context.Process(target=_concurrent_writer, args=(str(store.path), w, 200))
-               for w in range(3)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join(timeout=180)
-    assert [w.exitcode for w in workers] == [0, 0, 0]
+    done = run_together(*([_WRITER, str(store.path), str(w), "200"] for w in range(3)))
+    assert [d.returncode for d in done] == [0, 0, 0], [d.stderr for d in done]
     stored = store.read("places")
     assert len(stored) == 600
     assert stored["id"].is_unique
