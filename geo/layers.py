@@ -252,7 +252,7 @@ def conform(kind: str, frame: pd.DataFrame) -> gpd.GeoDataFrame:
 
 
 def _geometry_of(frame: pd.DataFrame) -> gpd.GeoSeries:
-    if isinstance(frame, gpd.GeoDataFrame) and frame.geometry.name in frame:
+    if isinstance(frame, gpd.GeoDataFrame) and frame.active_geometry_name is not None:
         geometry = frame.geometry
         if geometry.crs is not None and geometry.crs != CRS:
             geometry = geometry.to_crs(CRS)
