@@ -116,9 +116,10 @@ def score(  # noqa: PLR0913 - one parameter per command-line option
 ) -> None:
     """Rank the communes of an area for hosting a programme, with explanations.
 
-    Each indicator becomes a 0-1 percentile within the area (1 = best), the score is their
-    weighted mean, and each commune gets its rank, the contribution of each indicator and
-    a French "reasons" text. Without an area, all of France is scored.
+    Each indicator becomes a 0-1 percentile within the area (1 = best).
+    The score is their weighted mean; each commune gets its rank, the
+    contribution of each indicator, its rank stability and a French
+    "reasons" text. Without an area, all of France is scored.
     """
     with friendly_errors():
         parsed = scoring.parse_weights(weights) if weights is not None else None
@@ -164,9 +165,9 @@ def similar(
 ) -> None:
     """List the communes most like the reference communes (e.g. past hosts).
 
-    Indicators are standardised within the search area (missing values set to the area
-    median); the communes closest to any reference come first, with that reference and the
-    indicators on which they are closest.
+    Indicators are standardised within the search area (missing values set
+    to the area median). The communes closest to any reference come first,
+    with that reference and the indicators on which they are closest.
     """
     with friendly_errors():
         area = None
@@ -196,8 +197,8 @@ def typology_command(  # noqa: PLR0913 - one parameter per command-line option
 ) -> None:
     """Group the communes of an area into territory types (KMeans on standardised indicators).
 
-    The table shows one row per type with its French label, size and mean indicator values;
-    csv, json and geojson give the type of every commune.
+    The table shows one row per type with its French label, size and mean
+    indicator values; csv, json and geojson give the type of every commune.
     """
     with friendly_errors():
         area = communes.load_communes(department=department, region=region, epci=epci,
