@@ -53,7 +53,7 @@ from geo.layers import (
 )
 
 __all__ = ["DEFAULT_MAX_BYTES", "FORMATS", "ImportResult", "ParsedRecords", "import_file",
-           "read_records"]
+           "read_records", "write_rejected"]
 
 _LOCATION_TARGETS = ("lon", "lat", "latlon", "commune_code", "postcode", "city", "address")
 _DATE_FR = r"^(\d{1,2})/(\d{1,2})/(\d{4})(?:[ T](\d{1,2})[:h](\d{2}))?$"
@@ -179,6 +179,8 @@ def read_records(
     ImportFileError
         The file is missing, too large, not what its extension says, unreadable, or
         lacks a required column (the message lists the headers accepted for it).
+    GeocoderError
+        The online geocoder is configured but fails (offline geocoding never does).
     """
     check_kind(kind)
     path = Path(path)
