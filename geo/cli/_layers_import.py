@@ -90,7 +90,7 @@ def import_command(  # noqa: PLR0913, PLR0917 - one parameter per option
             _report_invalid(err, fmt)
             raise typer.Exit(2) from err
     summary = {"layer": result.kind, "file": str(result.path), "rows": result.rows,
-               "added": result.added, "already_in_store": result.duplicates,
+               "added": result.added, "duplicates": result.duplicates,
                "rejected": result.rejected,
                "rejected_file": str(result.rejected_path) if result.rejected_path else None,
                **result.details}
@@ -135,7 +135,7 @@ def osm_command(
         result = osm.store_places(found, store=Store(store))
     summary = {"features": found.features, "unnamed_skipped": found.unnamed,
                "places": len(found.places), "added": result.added,
-               "already_in_store": result.duplicates}
+               "duplicates": result.duplicates}
     print_card(summary, fmt, title="OpenStreetMap places")
     if fmt is TableFormat.table:
         console.print("tags: " + ", ".join(f"{k}={v}" for k, v, _ in osm.KIND_BY_TAG))
