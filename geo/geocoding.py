@@ -287,7 +287,8 @@ class AddressGeocoder:
         -------
         pandas.DataFrame
             Aligned with ``addresses``: ``lon, lat, score, code, label``; ``lon``/``lat``
-            are NaN where nothing was found with at least ``min_score``.
+            are NaN where nothing was found with at least ``min_score``, or only the
+            commune (``result_type`` "municipality").
 
         Raises
         ------
@@ -329,7 +330,9 @@ class AddressGeocoder:
                    f"{list(answer.columns)[:12]}; expected {len(index)} rows with {sorted(needed)}")
             raise GeocoderError(msg)
         score = pd.to_numeric(answer["result_score"], errors="coerce")
-        good = (score >= self.min_score).to_numpy()
+        kind = answer.get("result_type", pd.Series([""] * len(answer)))
+        # A "municipality" result only found the commune: the offline town hall is as good.
+        good = ((score >= self.min_score) & (kind != "municipality")).to_numpy()
         lon = pd.to_numeric(answer["longitude"], errors="coerce").where(good)
         lat = pd.to_numeric(answer["latitude"], errors="coerce").where(good)
         return pd.DataFrame({

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from fakes.ban import csv_geocoder, recorded_answers
 from fakes.server import FakeServer, fixed
 
 from geo import geocoding
@@ -64,9 +65,13 @@ def test_geocoder_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
     assert geocoding.geocoder_from_env().url == "http://127.0.0.1:9/search/csv/"
 
 
+def _geocoder_server() -> FakeServer:
+    answers = recorded_answers(FAKES / "ban_csv_response.csv")
+    return FakeServer({"/search/csv": csv_geocoder(answers)})
+
+
 def test_online_geocoder_posts_a_csv_and_reads_the_answer() -> None:
-    server = FakeServer({"/search/csv": fixed((FAKES / "ban_csv_response.csv").read_bytes(),
-                                              ctype="text/csv")})
+    server = _geocoder_server()
     addresses = pd.DataFrame({"address": ["2 place de l'Église", "12 rue Introuvable"],
                               "postcode": ["19250", "19300"], "city": ["Meymac", "Egletons"]},
                              index=[10, 11])
@@ -76,6 +81,7 @@ def test_online_geocoder_posts_a_csv_and_reads_the_answer() -> None:
     assert (found.loc[10, "lon"], found.loc[10, "lat"]) == (2.146013, 45.536512)
     assert found.loc[10, "code"] == "19136" and found.loc[10, "score"] == pytest.approx(0.9412)
     assert pd.isna(found.loc[11, "lon"])  # score 0.31 is below the 0.5 minimum
+    assert found.loc[11, "code"] == "19073"
     request = server.requests[0]
     assert request.method == "POST" and b'name="data"; filename="addresses.csv"' in request.body
     assert b"2 place de l'\xc3\x89glise,19250,Meymac" in request.body
@@ -99,20 +105,31 @@ def test_import_uses_the_online_geocoder_when_set(tmp_path: Path, base_dir: Path
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     del base_dir
     path = tmp_path / "lieux.csv"
-    path.write_text("nom;type;adresse;code postal;commune\n"
-                    "Café;café associatif;2 place de l'Église;19250;Meymac\n"
-                    "Atelier;fablab;12 rue Introuvable;19300;Egletons\n", encoding="utf-8")
-    server = FakeServer({"/search/csv": fixed((FAKES / "ban_csv_response.csv").read_bytes(),
-                                              ctype="text/csv")})
+    path.write_text("nom;type;adresse;code postal;commune;code insee\n"
+                    "Café;café associatif;2 place de l'Église;19250;Meymac;19136\n"
+                    "Atelier;fablab;12 rue Introuvable;19300;Egletons;\n"
+                    "Salle;salle des fêtes;1 place de la Mairie;19300;Egletons;\n"
+                    "Bureau;coworking;5 rue de Rivoli;75001;Paris;\n"
+                    "Halle;halle;;19250;Meymac;\n", encoding="utf-8")
+    server = _geocoder_server()
     store = Store(tmp_path / "s.gpkg", seed_on_create=False)
     with server.running():
         monkeypatch.setenv(geocoding.GEOCODER_URL_ENV, server.url + "/search/csv/")
-        assert import_file("places", path, store=store).added == 2
+        assert import_file("places", path, store=store).added == 5
+    posted = server.requests[0].body
+    assert posted.count(b",19250,Meymac") == 1  # only rows with an address are sent
     stored = store.read("places").set_index("name")
-    assert stored.loc["Café", "location_precision"] == "address"
+    assert stored.loc["Café", "location_precision"] == "address"  # before the INSEE code
+    assert stored.loc["Café", "commune_code"] == "19136"
     assert stored.loc["Café"].geometry.x == 2.146013
-    assert stored.loc["Atelier", "location_precision"] == "townhall"  # low score: offline
-    assert stored.loc["Atelier", "commune_code"] == "19073"
+    # low score, or only the commune found: the offline town hall
+    assert stored.loc["Atelier", "location_precision"] == "townhall"
+    assert stored.loc["Salle", "location_precision"] == "townhall"
+    assert stored.loc["Atelier", "commune_code"] == stored.loc["Salle", "commune_code"] == "19073"
+    # an arrondissement code (75104) is not a commune of the base: the point decides
+    assert stored.loc["Bureau", "location_precision"] == "address"
+    assert stored.loc["Bureau", "commune_code"] == "75056"
+    assert stored.loc["Halle", "location_precision"] == "townhall"
 
 
 def test_nearby_departments_cover_points_near_a_border(base_dir: Path) -> None:

@@ -126,9 +126,9 @@ def locate(
         _from_geometry(work, geometry)
     _from_lonlat(work)
     _from_latlon(work)
-    _from_codes(work, data_dir)
     if geocoder is not None:
-        _from_geocoder(work, geocoder)
+        _from_geocoder(work, geocoder, data_dir)
+    _from_codes(work, data_dir)
     _from_postcodes(work, data_dir)
     if required:
         missing = ~work.placed & ~work.failed
@@ -191,7 +191,8 @@ def _from_codes(work: _Work, data_dir: Path | None) -> None:
     work.set_points(known, points["lon"].to_numpy(), points["lat"].to_numpy(), "townhall")
 
 
-def _from_geocoder(work: _Work, geocoder: geocoding.AddressGeocoder) -> None:
+def _from_geocoder(work: _Work, geocoder: geocoding.AddressGeocoder,
+                   data_dir: Path | None) -> None:
     address = _text(work.table, "address")
     todo = (address.notna().to_numpy() & ~work.placed & ~work.failed)
     if not todo.any():
@@ -203,8 +204,10 @@ def _from_geocoder(work: _Work, geocoder: geocoding.AddressGeocoder) -> None:
     lon[todo], lat[todo] = found["lon"].to_numpy(dtype=float), found["lat"].to_numpy(dtype=float)
     work.set_points(todo, lon, lat, "address")
     codes = np.full(len(todo), None, dtype=object)
-    codes[todo] = found["code"].to_numpy()
-    fill = todo & work.placed & (work.code == None) & (codes != "")  # noqa: E711
+    # Only current INSEE codes of the base (not e.g. municipal arrondissements); the
+    # others are found from the point like any exact point.
+    codes[todo] = geocoding.current_codes(found["code"], data_dir=data_dir).to_numpy()
+    fill = todo & work.placed & pd.notna(codes)
     work.code[fill] = codes[fill]
 
 

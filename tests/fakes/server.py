@@ -8,8 +8,8 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-#: A route answers a request (method, path, body) with (status, content type, body).
-Handler = Callable[[str, str, bytes], tuple[int, str, bytes]]
+#: A route answers a request (method, path, headers, body) with (status, content type, body).
+Handler = Callable[[str, str, dict[str, str], bytes], tuple[int, str, bytes]]
 
 
 @dataclasses.dataclass
@@ -38,7 +38,8 @@ class FakeServer:
                                                 body))
                 route = next((h for p, h in server.routes.items()
                               if self.path.split("?")[0].startswith(p)), None)
-                status, ctype, payload = (route(self.command, self.path, body) if route
+                status, ctype, payload = (route(self.command, self.path, dict(self.headers), body)
+                                          if route
                                           else (404, "text/plain", b"no such fake route"))
                 self.send_response(status)
                 self.send_header("Content-Type", ctype)
@@ -71,4 +72,4 @@ class FakeServer:
 
 def fixed(body: bytes, *, status: int = 200, ctype: str = "application/json") -> Handler:
     """A route that always answers ``body``."""
-    return lambda method, path, request: (status, ctype, body)
+    return lambda method, path, headers, request: (status, ctype, body)
