@@ -59,6 +59,14 @@ def test_line_numbers_follow_quoted_multiline_fields_and_blank_lines() -> None:
     assert fast.lines.tolist() == [2, 4, 5, 7]
 
 
+def test_excel_sep_line_names_the_delimiter_and_counts_as_a_line() -> None:
+    parsed = read_csv(b"sep=,\r\nnom;x,type\r\nA;1,fablab\r\n", name="t.csv")
+    assert parsed.raw.columns.tolist() == ["nom;x", "type"]
+    assert parsed.lines.tolist() == [3]
+    slow = read_csv(b'sep=,\nnom,type\n"A\n\nB",fablab\nC,x\n', name="t.csv")
+    assert slow.lines.tolist() == [3, 6]
+
+
 def test_rows_with_a_wrong_number_of_fields_are_reported_with_their_line() -> None:
     parsed = read_csv(b"a;b\n1;2;3\n2\n3;4\n", name="t.csv")
     assert [(p.line, p.value) for p in parsed.problems] == [(2, "3 fields"), (3, "1 fields")]

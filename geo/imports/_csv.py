@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import numpy as np
 import pandas as pd
@@ -22,6 +23,7 @@ from geo.layers import RowProblem
 
 _BOM = b"\xef\xbb\xbf"
 _DELIMITERS = (";", ",", "\t", "|")
+_SEP_HINT = re.compile(r"^\s*sep=(.)\s*$")
 
 
 def decode(data: bytes) -> tuple[str, str]:
@@ -139,16 +141,21 @@ def read_csv(data: bytes, *, name: str) -> Parsed:
         The file has no header or cannot be parsed at all.
     """
     text, encoding = decode(data)
-    first_line = text.split("\n", 1)[0]
-    delimiter = sniff_delimiter(first_line)
+    first_line, _, rest = text.partition("\n")
+    hint = _SEP_HINT.match(first_line)
+    if hint:  # Excel's "sep=;" line: it names the delimiter and is not the header
+        delimiter, text, offset = hint.group(1), rest, 1
+    else:
+        delimiter, offset = sniff_delimiter(first_line), 0
     details = {"format": "csv", "encoding": encoding, "delimiter": delimiter}
     fast = _fast(text, delimiter) if text.strip() else None
     if fast is not None:
         raw, lines = fast
         empty = raw.isna().all(axis=1).to_numpy()
-        return Parsed(raw=raw[~empty].reset_index(drop=True), lines=lines[~empty],
+        return Parsed(raw=raw[~empty].reset_index(drop=True), lines=lines[~empty] + offset,
                       details=details)
     rows, starts = _records(text, delimiter)
+    starts = [n + offset for n in starts]
     if not rows:
         msg = f"{name!r} is empty: expected a header line and data rows"
         raise ImportFileError(msg)
