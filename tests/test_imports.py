@@ -508,3 +508,12 @@ def test_header_only_and_broken_files(tmp_path: Path, store: Store) -> None:
     with pytest.raises(ImportFileError, match="layers osm --file"):
         import_file("places", write(tmp_path, "x.osm", "<?xml version='1.0'?><osm/>"),
                     store=store)
+
+
+def test_an_unwritable_rejected_file_stops_before_storing(tmp_path: Path, store: Store) -> None:
+    path = write(tmp_path, "lieux.csv", "nom;type;lat;lon\nA;fablab;45.5;2.1\n;fablab;45.5;2.1\n")
+    blocker = write(tmp_path, "not_a_folder", "x")
+    with pytest.raises(ImportFileError, match="cannot write the rejected rows"):
+        import_file("places", path, store=store, skip_invalid=True,
+                    rejected_path=blocker / "rejected.csv")
+    assert store.count("places") == 0

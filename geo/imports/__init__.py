@@ -396,8 +396,13 @@ def write_rejected(parsed: ParsedRecords, path: Path) -> Path:
     lines = parsed.lines[bad]
     rows.insert(0, "reason", ["; ".join(reasons[int(n)]) for n in lines])
     rows.insert(0, "line", lines)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    except OSError as err:
+        msg = (f"cannot write the rejected rows to {str(path)!r} ({err.strerror}); choose "
+               "another file with rejected_path (--rejected); nothing was imported")
+        raise ImportFileError(msg) from err
     try:
         with os.fdopen(handle, "w", encoding="utf-8-sig", newline="") as out:
             rows.to_csv(out, sep=";", index=False)
