@@ -1,7 +1,7 @@
 """Third places, coworking spaces, community halls and marketplaces from OpenStreetMap.
 
 Features are fetched with osmnx (:func:`osmnx.features_from_polygon`, Overpass API)
-inside the polygon of a department of the commune base, or read from a local
+inside the polygon of a department or EPCI of the commune base, or read from a local
 ``.osm`` XML file (:func:`osmnx.features_from_xml`), then mapped to ``places``
 records (:func:`features_to_places`).
 
@@ -86,33 +86,46 @@ class OsmPlaces:
     unnamed: int
 
 
-def department_polygon(department: str, *, data_dir: Path | None = None) -> BaseGeometry:
-    """Polygon of a department of the commune base, buffered and simplified for Overpass.
+_AREA_LAYERS = {"department": "departments", "epci": "epci"}
+
+
+def area_polygon(level: str, code: str, *, data_dir: Path | None = None) -> BaseGeometry:
+    """Polygon of a department or EPCI of the commune base, buffered and simplified for Overpass.
+
+    Parameters
+    ----------
+    level
+        ``"department"`` or ``"epci"``.
+    code
+        Department code (``"19"``, ``"2A"``) or EPCI SIREN code.
 
     Raises
     ------
     InvalidParameterError
-        ``department`` is not a department code of the base.
+        ``code`` is not a code of that level in the base.
     """
-    layer = communes.load_layer("departments", data_dir=data_dir)
-    code = str(department).strip().upper()
-    if code not in layer.index:
-        msg = (f"'department': {department!r} is not a department code of the base; "
-               f"expected one of {', '.join(sorted(layer.index)[:8])}...")
+    layer = communes.load_layer(_AREA_LAYERS[level], data_dir=data_dir)
+    key = str(code).strip().upper()
+    if key not in layer.index:
+        msg = (f"'{level}': {code!r} is not a {level} code of the commune base; e.g. "
+               f"{', '.join(sorted(layer.index)[:5])}")
         raise InvalidParameterError(msg)
-    shape = layer.loc[code, "geometry"]
+    shape = layer.loc[key, "geometry"]
     return shapely.make_valid(shape.buffer(POLYGON_TOLERANCE_DEG)
                               .simplify(POLYGON_TOLERANCE_DEG))
 
 
-def fetch_places(*, department: str | None = None, polygon: BaseGeometry | None = None,
+def fetch_places(*, department: str | None = None, epci: str | None = None,
+                 polygon: BaseGeometry | None = None,
                  data_dir: Path | None = None) -> OsmPlaces:
-    """Fetch the places of :data:`PLACE_TAGS` inside a department or polygon (Overpass).
+    """Fetch the places of :data:`PLACE_TAGS` in a department, an EPCI or a polygon (Overpass).
 
     Parameters
     ----------
     department
         Department code (``"19"``, ``"2A"``, ``"971"``).
+    epci
+        Or an EPCI SIREN code.
     polygon
         Or any (Multi)Polygon in EPSG:4326.
     data_dir
@@ -126,15 +139,17 @@ def fetch_places(*, department: str | None = None, polygon: BaseGeometry | None 
     Raises
     ------
     InvalidParameterError
-        Neither or both of ``department`` and ``polygon`` given, or unknown department.
+        Not exactly one of ``department``, ``epci``, ``polygon`` given, or unknown code.
     DataSourceError
         The Overpass server could not be reached or answered with an error.
     """
-    if (department is None) == (polygon is None):
-        msg = "give exactly one of 'department' (e.g. '19') or 'polygon'"
+    given = {k: v for k, v in (("department", department), ("epci", epci),
+                               ("polygon", polygon)) if v is not None}
+    if len(given) != 1:
+        msg = "give exactly one of 'department' (e.g. '19'), 'epci' (SIREN) or 'polygon'"
         raise InvalidParameterError(msg)
-    area = polygon if polygon is not None else department_polygon(department,
-                                                                  data_dir=data_dir)
+    level, value = next(iter(given.items()))
+    area = value if level == "polygon" else area_polygon(level, value, data_dir=data_dir)
     try:
         features = ox.features_from_polygon(area, PLACE_TAGS)
     except InsufficientResponseError:

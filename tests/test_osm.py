@@ -118,11 +118,25 @@ def test_overpass_errors_are_reported() -> None:
         ox.settings.overpass_url, ox.settings.use_cache = saved
 
 
-def test_department_and_polygon_are_exclusive(base_dir: Path) -> None:
+def test_department_epci_and_polygon_are_exclusive(base_dir: Path) -> None:
     with pytest.raises(InvalidParameterError, match="exactly one"):
         osm.fetch_places()
+    with pytest.raises(InvalidParameterError, match="exactly one"):
+        osm.fetch_places(department="19", epci="200066744")
     with pytest.raises(InvalidParameterError, match="'department': '99'"):
         osm.fetch_places(department="99", data_dir=base_dir)
+    with pytest.raises(InvalidParameterError, match="'epci': '123'"):
+        osm.fetch_places(epci="123", data_dir=base_dir)
+
+
+def test_fetch_epci_places(overpass: FakeServer, base_dir: Path) -> None:
+    from geo.communes import load_communes  # noqa: PLC0415
+
+    epci = load_communes(codes="19136", columns=["epci_code"], data_dir=base_dir)
+    found = osm.fetch_places(epci=epci["epci_code"].iloc[0], data_dir=base_dir)
+    assert "way/2001" in set(found.places["source_id"])  # the market hall of Meymac
+    assert "node/1002" not in set(found.places["source_id"])  # Brive is elsewhere
+    assert len([r for r in overpass.requests if r.path == "/api/interpreter"]) == 1
 
 
 def test_places_from_a_local_osm_file(tmp_path: Path) -> None:
@@ -171,3 +185,6 @@ def test_cli_osm_from_file(tmp_path: Path, base_dir: Path) -> None:
     assert json.loads(done.stdout)["added"] == 2
     both = runner.invoke(app, ["layers", "osm", "--store", store])
     assert both.exit_code == 2 and "exactly one of --department" in both.stderr
+    two = runner.invoke(app, ["layers", "osm", "--department", "19", "--file", str(path),
+                              "--store", store])
+    assert two.exit_code == 2 and "--epci SIREN" in two.stderr

@@ -112,6 +112,8 @@ def osm_command(
     department: Annotated[str | None, typer.Option(
         "--department", "-d", help="Fetch from OpenStreetMap inside this department, e.g. 19.")
     ] = None,
+    epci: Annotated[str | None, typer.Option(
+        "--epci", help="Or inside this EPCI (SIREN code).")] = None,
     file: Annotated[Path | None, typer.Option(
         "--file", help="Read a local OpenStreetMap XML (.osm) file instead.")] = None,
     dry_run: Annotated[bool, typer.Option(
@@ -121,11 +123,11 @@ def osm_command(
 ) -> None:
     """Add coworking spaces, tiers-lieux, fab-labs, community halls and marketplaces from OSM."""
     with friendly_errors():
-        if (department is None) == (file is None):
-            msg = "give exactly one of --department (e.g. 19) or --file FILE.osm"
+        if sum(v is not None for v in (department, epci, file)) != 1:
+            msg = "give exactly one of --department (e.g. 19), --epci SIREN or --file FILE.osm"
             raise InvalidParameterError(msg)
         found = (osm.places_from_xml(file) if file is not None
-                 else osm.fetch_places(department=department))
+                 else osm.fetch_places(department=department, epci=epci))
         if dry_run:
             table = found.places.drop(columns="geometry").assign(
                 lon=found.places.geometry.x.round(6), lat=found.places.geometry.y.round(6))
