@@ -411,6 +411,9 @@ def test_festival_list_of_the_ministry_of_culture(reference_dir: Path, tmp_path:
     assert rejected["reason"].str.len().gt(0).all()
     polynesia = rejected[rejected["Code Insee commune"] == "98735"]
     assert not polynesia.empty and polynesia["reason"].str.contains("INSEE").all()
+    # "#N/A" INSEE code, the department's name as commune: the postcode decides, and says why
+    aude = rejected.set_index("Nom du festival").loc["Temps de cirque dans l'Aude"]
+    assert aude["line"] == "4610" and "closest: 'Carcassonne'" in aude["reason"]
     again = import_file("events", path, store=store, defaults={"kind": "festival"},
                         skip_invalid=True, rejected_path=tmp_path / "rejected.csv")
     assert again.added == 0
@@ -517,3 +520,15 @@ def test_an_unwritable_rejected_file_stops_before_storing(tmp_path: Path, store:
         import_file("places", path, store=store, skip_invalid=True,
                     rejected_path=blocker / "rejected.csv")
     assert store.count("places") == 0
+
+
+def test_spreadsheet_error_cells_read_as_empty(tmp_path: Path, store: Store) -> None:
+    text = "nom;type;code insee;lat;lon\nA;fablab;#N/A;45.5367;2.1464\nB;#N/A;19136;;\n"
+    with pytest.raises(LayerValidationError) as err:
+        import_file("places", write(tmp_path, "e.csv", text), store=store)
+    assert problem_lines(err) == [(3, "kind")]  # an empty kind, not the text '#N/A'
+    assert err.value.problems[0].value == ""
+    result = import_file("places", write(tmp_path, "e.csv", text), store=store,
+                         defaults={"kind": "other"})
+    assert result.added == 2
+    assert sorted(store.read("places")["commune_code"]) == ["19136", "19136"]

@@ -55,6 +55,9 @@ from geo.layers import (
 __all__ = ["DEFAULT_MAX_BYTES", "FORMATS", "ImportResult", "ParsedRecords", "import_file",
            "read_records", "write_rejected"]
 
+#: Spreadsheet error values, read as empty cells (e.g. a ``#N/A`` INSEE code).
+EXCEL_ERRORS = ("#N/A", "#N/A N/A", "#NA", "#VALUE!", "#REF!", "#NAME?", "#DIV/0!", "#NUM!",
+                "#NULL!")
 _LOCATION_TARGETS = ("lon", "lat", "latlon", "commune_code", "postcode", "city", "address")
 _DATE_FR = r"^(\d{1,2})/(\d{1,2})/(\d{4})(?:[ T](\d{1,2})[:h](\d{2}))?$"
 
@@ -188,6 +191,7 @@ def read_records(
     parsed = _read(path, fmt)
     mapping = _aliases.map_headers(parsed.raw.columns, kind, columns=columns)
     table = parsed.raw[list(mapping)].rename(columns=mapping)
+    table = table.mask(table.isin(EXCEL_ERRORS))  # spreadsheet error cells mean "no value"
     table = _apply_defaults(table, kind, defaults or {})
     _check_columns(kind, table, parsed, path.name)
     if geocoder is None:
