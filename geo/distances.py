@@ -128,43 +128,6 @@ def km_to_chord(km: float) -> float:
     return float(2.0 * np.sin(km / (2.0 * EARTH_RADIUS_KM)))
 
 
-MAX_TOWNHALL_OFFSET_DEG = 0.05
-"""Town halls farther than this (degrees, ~5 km) outside their commune's bounding box
-are taken as wrongly located in the source and replaced by a point inside the commune."""
-
-
-def checked_townhalls(communes: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
-    """Replace town hall points lying clearly outside their commune.
-
-    A few town halls of the source are misplaced (longitude sign lost, latitude
-    copied into longitude...). A point more than :data:`MAX_TOWNHALL_OFFSET_DEG`
-    outside the bounding box of the commune's polygon is replaced by the
-    polygon's representative point. Frames without geometry are returned as is.
-
-    Returns
-    -------
-    tuple
-        The frame (a shallow copy when something changed) and the codes replaced.
-    """
-    if "geometry" not in communes or not len(communes):
-        return communes, []
-    bounds = communes.geometry.bounds.to_numpy()
-    lon = communes["townhall_lon"].to_numpy(dtype=float)
-    lat = communes["townhall_lat"].to_numpy(dtype=float)
-    m = MAX_TOWNHALL_OFFSET_DEG
-    with np.errstate(invalid="ignore"):
-        bad = ((lon < bounds[:, 0] - m) | (lon > bounds[:, 2] + m)
-               | (lat < bounds[:, 1] - m) | (lat > bounds[:, 3] + m))
-    bad &= ~np.isnan(bounds[:, 0])
-    if not bad.any():
-        return communes, []
-    inside = communes.geometry[bad].representative_point()
-    lon, lat = lon.copy(), lat.copy()
-    lon[bad], lat[bad] = inside.x.to_numpy(), inside.y.to_numpy()
-    fixed = communes.assign(townhall_lon=lon, townhall_lat=lat)
-    return fixed, communes.index[bad].tolist()
-
-
 def nearest_hub_distance(
     communes: pd.DataFrame,
     *,

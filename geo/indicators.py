@@ -295,20 +295,17 @@ def compute_indicators(
     wanted = _resolve_keys(keys, has_graph=graph is not None)
     if official_grid is None:
         official_grid = rurality.load_official()
-    checked, fixed = distances.checked_townhalls(communes)
+    # Town halls lying outside their commune in the source were already replaced by
+    # the build (see townhall_quality in the commune base).
     france = all_communes if all_communes is not None else _whole_base(communes)
     if france is not None and france is not communes:
-        france = working_frame(distances.checked_townhalls(france)[0])
-    work = working_frame(checked)
+        france = working_frame(france)
+    work = working_frame(communes)
     context = IndicatorContext(
         communes=work, layers=dict(layers or {}), hubs=hubs, graph=graph,
         official_grid=None if official_grid is False else official_grid,
         year=year or dt.date.today().year, all_communes=work if france is communes else france,
     )
-    if fixed:
-        shown = ", ".join(fixed[:10]) + (" ..." if len(fixed) > 10 else "")
-        context.note(f"{len(fixed)} town hall(s) located more than ~5 km outside their commune "
-                     f"in the source replaced by a point inside the commune: {shown}")
     pieces, missing = [], {}
     for key in wanted:
         indicator = REGISTRY[key]

@@ -123,16 +123,6 @@ def test_count_within_converts_other_crs(small_france):
     assert distances.count_within(small_france, points, radius_km=15)["01001"] == 1
 
 
-def test_misplaced_town_halls_are_replaced(small_france):
-    broken = small_france.copy()
-    broken.loc["01002", "townhall_lon"] = -5.0  # sign lost
-    fixed, codes = distances.checked_townhalls(broken)
-    assert codes == ["01002"]
-    assert fixed.loc["01002", "townhall_lon"] == pytest.approx(5.0, abs=0.011)
-    assert fixed.loc["01001", "townhall_lon"] == 5.0
-    assert distances.checked_townhalls(small_france)[1] == []
-
-
 # ---------------------------------------------------------------- road graphs
 
 
