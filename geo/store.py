@@ -205,6 +205,8 @@ class Store:
         bbox: Sequence[float] | None = None,
         start: str | None = None,
         end: str | None = None,
+        region: str | Iterable[str] | None = None,
+        codes: str | Iterable[str] | None = None,
     ) -> gpd.GeoDataFrame:
         """Records of one layer, optionally filtered by area and, for events, by dates.
 
@@ -212,10 +214,11 @@ class Store:
         ----------
         kind
             One of ``providers``, ``places``, ``events``, ``cooperation``.
-        department, epci
-            Keep records whose commune lies in these departments / EPCIs (one
-            code, a comma-separated string or a list). Cooperation records on an
-            EPCI match that EPCI and the departments of its communes.
+        department, epci, region, codes
+            Keep records whose commune lies in these departments / EPCIs / regions
+            / communes (INSEE codes); each takes one code, a comma-separated string
+            or a list. Cooperation records on an EPCI match that EPCI and any area
+            holding one of its communes.
         bbox
             ``(lon_min, lat_min, lon_max, lat_max)``; cooperation records match
             through the town hall of their communes.
@@ -234,7 +237,8 @@ class Store:
             msg = f"'start'/'end' filter events only, not {kind!r}; drop them or use 'events'"
             raise InvalidParameterError(msg)
         box = _check_bbox(bbox)
-        area = _area_codes(kind, department=department, epci=epci, bbox=box)
+        area = _area_codes(kind, bbox=box, areas={"department": department, "epci": epci,
+                                                  "region": region, "codes": codes})
         within = None
         if area is not None:  # let SQLite skip the rows outside the area
             column = "commune_code" if kind in SPATIAL_KINDS else "area_code"
@@ -708,7 +712,7 @@ def _check_bbox(bbox: Sequence[float] | None) -> tuple[float, float, float, floa
     return values  # type: ignore[return-value]
 
 
-def _area_codes(kind: str, *, department: object, epci: object,
+def _area_codes(kind: str, *, areas: dict[str, object],
                 bbox: tuple[float, float, float, float] | None
                 ) -> tuple[set[str], set[str]] | None:
     """Commune and EPCI codes of the requested area, or ``None`` when no area filter applies.
@@ -716,11 +720,12 @@ def _area_codes(kind: str, *, department: object, epci: object,
     Cooperation records have no point, so a ``bbox`` selects the communes whose town
     hall lies inside it.
     """
-    if department is None and epci is None and (kind in SPATIAL_KINDS or bbox is None):
+    given = {name: value for name, value in areas.items() if value is not None}
+    if not given and (kind in SPATIAL_KINDS or bbox is None):
         return None
-    area = communes.load_communes(department=department, epci=epci,
-                                  columns=["department_code", "epci_code", "townhall_lon",
-                                           "townhall_lat"])
+    area = communes.load_communes(**given, columns=["department_code", "region_code",
+                                                    "epci_code", "townhall_lon",
+                                                    "townhall_lat"])
     if kind not in SPATIAL_KINDS and bbox is not None:
         lon, lat = area["townhall_lon"], area["townhall_lat"]
         area = area[lon.between(bbox[0], bbox[2]) & lat.between(bbox[1], bbox[3])]

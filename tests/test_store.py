@@ -208,6 +208,11 @@ def test_filter_by_department_and_epci(filled: Store) -> None:
     assert filled.read("places", epci="241900133")["id"].tolist() == ["e"]
     assert filled.read("cooperation", department="19")["id"].tolist() == ["c2"]
     assert filled.read("cooperation", epci="242400752")["id"].tolist() == ["c1"]
+    assert filled.read("places", region="75")["id"].tolist() == ["n", "m", "e"]
+    assert filled.read("places", codes=["19148", "24269"])["id"].tolist() == ["n", "m"]
+    assert filled.read("cooperation", codes="19073")["id"].tolist() == ["c2"]
+    with pytest.raises(KeyError, match="no current commune matches"):
+        filled.read("places", department="99")
 
 
 def test_filter_by_bbox(filled: Store) -> None:
