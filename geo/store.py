@@ -83,6 +83,33 @@ def encode_geometries(geometries: Sequence[object] | np.ndarray) -> list[bytes |
     return [None if blob is None else _GPKG_HEADER + blob for blob in wkb]
 
 
+def _blob_bounds(blob: bytes | None) -> tuple[float, float, float, float] | None:
+    """(minx, miny, maxx, maxy) of a GeoPackage blob; ``None`` when null or empty."""
+    if blob is None or blob[3] & 0x10:
+        return None
+    envelope = (blob[3] >> 1) & 7
+    if envelope:
+        order = "<" if blob[3] & 1 else ">"
+        minx, maxx, miny, maxy = struct.unpack(f"{order}4d", blob[8:40])
+        return minx, miny, maxx, maxy
+    geometry = shapely.from_wkb(blob[8:])
+    return None if geometry.is_empty else geometry.bounds
+
+
+def _register_sql_functions(connection: sqlite3.Connection) -> None:
+    """SQL functions that GDAL's spatial-index triggers call (ST_IsEmpty, ST_MinX...).
+
+    A store whose tables got an R-tree index in QGIS or GDAL keeps accepting writes
+    from here, and its index stays up to date.
+    """
+    connection.create_function("ST_IsEmpty", 1, lambda b: int(_blob_bounds(b) is None),
+                               deterministic=True)
+    for name, position in (("ST_MinX", 0), ("ST_MinY", 1), ("ST_MaxX", 2), ("ST_MaxY", 3)):
+        connection.create_function(
+            name, 1, lambda b, i=position: None if (box := _blob_bounds(b)) is None else box[i],
+            deterministic=True)
+
+
 def decode_geometries(blobs: Sequence[bytes | None]) -> np.ndarray:
     """Shapely geometries of GeoPackage binary blobs (``None`` stays ``None``)."""
     wkb = [None if blob is None else blob[8 + _ENVELOPE_BYTES[(blob[3] >> 1) & 7]:]
@@ -124,6 +151,7 @@ class Store:
     def _connect(self) -> sqlite3.Connection:
         self.ensure()
         connection = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
+        _register_sql_functions(connection)
         try:
             connection.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
             tables = {row[0] for row in connection.execute(

@@ -276,6 +276,24 @@ def test_gdal_reads_every_layer_as_points_in_wgs84(filled: Store) -> None:
     assert gdal_places.geometry.geom_equals_exact(filled.read("places").geometry, 1e-12).all()
 
 
+def test_writes_keep_a_gdal_spatial_index_up_to_date(tmp_path: Path, base_dir: Path) -> None:
+    path = tmp_path / "indexed.gpkg"
+    for kind in layers.LAYER_KINDS:  # as QGIS or ogr2ogr would lay them out: with an R-tree
+        pyogrio.write_dataframe(layers.empty_layer(kind), path, layer=kind, driver="GPKG",
+                                geometry_type="Point", append=path.exists(),
+                                layer_options={"GEOMETRY_NAME": "geom", "FID": "fid"})
+    store = Store(path, seed_on_create=False)
+    store.add("places", places(["Neuvic", "Mialet"], [NEUVIC, MIALET], id=["n", "m"]))
+    store.update("places", "m", geometry=shapely.Point(EGLETONS))
+    box = (2.0, 45.3, 2.3, 45.5)
+    found = pyogrio.read_dataframe(path, layer="places", bbox=box)  # answered by the R-tree
+    assert sorted(found["id"]) == ["m", "n"]
+    store.delete("places", "n")
+    assert pyogrio.read_dataframe(path, layer="places", bbox=box)["id"].tolist() == ["m"]
+    with sqlite3.connect(path) as connection:
+        assert connection.execute('SELECT count(*) FROM "rtree_places_geom"').fetchone() == (1,)
+
+
 def test_a_new_store_is_created_and_seeded_once(tmp_path: Path, base_dir: Path,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ANCRAGE_STORE", str(tmp_path / "sub" / "default.gpkg"))
