@@ -442,6 +442,14 @@ def test_cli_list_filters_and_prints_json(filled: Store) -> None:
     assert [r["id"] for r in json.loads(result.stdout)] == ["summer"]
 
 
+def test_cli_show_prints_one_record(filled: Store) -> None:
+    result = run_cli("show", "places", "n", "-f", "json", "--store", str(filled.path))
+    assert result.exit_code == 0, result.output
+    record = json.loads(result.stdout)
+    assert (record["name"], record["commune_code"], record["lon"]) == ("Neuvic", "19148",
+                                                                      NEUVIC[0])
+
+
 def test_cli_reports_bad_input_with_exit_codes(filled: Store) -> None:
     bad_date = run_cli("list", "events", "--start", "2025-13-01", "--store", str(filled.path))
     assert bad_date.exit_code == 2

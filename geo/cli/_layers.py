@@ -1,4 +1,4 @@
-"""``ancrage layers``: list, export, seed and delete records of the programme layers.
+"""``ancrage layers``: list, show, export, seed and delete records of the programme layers.
 
 The store is the GeoPackage given by ``--store``, else ``ANCRAGE_STORE`` (default
 ``data/ancrage.gpkg``).
@@ -16,7 +16,7 @@ import typer
 
 from geo import store as layer_store
 from geo._errors import InvalidParameterError
-from geo.cli._common import TableFormat, console, friendly_errors, print_frame
+from geo.cli._common import TableFormat, console, friendly_errors, print_card, print_frame
 
 app = typer.Typer(help="Providers, places, events and cooperation records of the layer store.",
                   no_args_is_help=True)
@@ -97,6 +97,24 @@ def list_command(
     if fmt is TableFormat.table:
         table = table[_LIST_COLUMNS[kind.value]]
     print_frame(table, fmt, title=f"{kind.value}: {len(table)} record(s)")
+
+
+@app.command("show")
+def show_command(
+    kind: KindArgument,
+    record_id: Annotated[str, typer.Argument(metavar="ID", help="Id of the record.")],
+    fmt: Annotated[TableFormat, typer.Option("--format", "-f", help="Output format.")] = (
+        TableFormat.table),
+    store: StoreOption = None,
+) -> None:
+    """Show every field of one record."""
+    with friendly_errors():
+        record = layer_store.Store(store).get(kind.value, record_id)
+    point = record["geometry"]
+    fields = record.drop(labels="geometry").to_dict()
+    has_point = point is not None and not point.is_empty
+    fields["lon"], fields["lat"] = (point.x, point.y) if has_point else (None, None)
+    print_card(fields, fmt, title=f"{kind.value}: {record_id}")
 
 
 @app.command("export")
