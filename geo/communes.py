@@ -118,7 +118,8 @@ def load_communes(
     """
     filters = _area_filters(department=department, region=region, epci=epci, codes=codes)
     if columns is not None:
-        columns = list(dict.fromkeys(["code", *columns, "geometry"]))
+        filtered_on = [column for column, _, _ in filters]
+        columns = list(dict.fromkeys(["code", *columns, *filtered_on, "geometry"]))
     frame = gpd.read_parquet(base_file("communes", data_dir), columns=columns,
                              filters=filters or None)
     if filters and frame.empty:

@@ -26,6 +26,8 @@ def test_load_by_codes_epci_and_columns(small_base):
     frame = communes.load_communes(codes="24269,19146", columns=["name"], data_dir=small_base)
     assert sorted(frame.index) == ["19146", "24269"]
     assert list(frame.columns) == ["code", "name", "geometry"]
+    named = communes.load_communes(department="19", columns=["name"], data_dir=small_base)
+    assert set(named.columns) == {"code", "name", "department_code", "geometry"}
     mialet = communes.load_communes(codes=["24269"], data_dir=small_base)
     members = communes.load_communes(epci=mialet.loc["24269", "epci_code"], data_dir=small_base)
     assert "24269" in members.index
