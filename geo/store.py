@@ -8,9 +8,7 @@ Every write (add, update, delete, seed) runs inside one SQLite transaction taken
 with ``BEGIN IMMEDIATE`` and a busy timeout: a failed or interrupted write leaves
 the file as it was (SQLite's journal rolls it back, even after a crash), and two
 processes writing at once wait for each other instead of losing records. The
-tables are created by GDAL (through pyogrio) without a spatial-index trigger;
-rows are then written with the standard library's ``sqlite3`` and the GeoPackage
-binary geometry encoding (an 8-byte header followed by WKB).
+GeoPackage plumbing (tables, geometry blobs, rows) lives in :mod:`geo._gpkg`.
 
 A store whose file does not exist is created on first use and filled with the
 curated programme data of ``data/layers/`` (see :meth:`Store.seed`).
@@ -21,10 +19,8 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
-import json
 import os
 import sqlite3
-import struct
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
@@ -35,9 +31,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyogrio
-import shapely
 
-from geo import communes, layers
+from geo import _gpkg, communes, layers
 from geo._config import PROJECT_ROOT, get_options
 from geo._errors import (
     CommuneBaseMissingError,
@@ -53,11 +48,6 @@ CURATED_DIR = PROJECT_ROOT / "data" / "layers"
 #: Two records with the same name closer than this are the same record.
 DUPLICATE_DISTANCE_M = 100.0
 EXPORT_FORMATS = ("csv", "geojson", "gpkg")
-_GEOMETRY_COLUMN = "geom"
-_SRS_ID = 4326
-# GeoPackage binary header: magic, version 0, flags (little-endian, no envelope), srs id.
-_GPKG_HEADER = b"GP\x00\x01" + struct.pack("<i", _SRS_ID)
-_ENVELOPE_BYTES = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}
 _EARTH_RADIUS_M = 6_371_008.8
 # Columns read back to find duplicates and taken ids when adding records.
 _IDENTITY_COLUMNS = {kind: ["id", "source_id", "name"] for kind in SPATIAL_KINDS} | {
@@ -72,49 +62,6 @@ class AddResult:
     added: int
     duplicates: int
     ids: tuple[str, ...] = ()
-
-
-# --- GeoPackage geometry encoding -------------------------------------------------------
-
-def encode_geometries(geometries: Sequence[object] | np.ndarray) -> list[bytes | None]:
-    """GeoPackage binary blobs of 2-D geometries (``None`` stays ``None``)."""
-    array = np.asarray(geometries, dtype=object)
-    wkb = shapely.to_wkb(array, byte_order=1, include_srid=False, output_dimension=2)
-    return [None if blob is None else _GPKG_HEADER + blob for blob in wkb]
-
-
-def _blob_bounds(blob: bytes | None) -> tuple[float, float, float, float] | None:
-    """(minx, miny, maxx, maxy) of a GeoPackage blob; ``None`` when null or empty."""
-    if blob is None or blob[3] & 0x10:
-        return None
-    envelope = (blob[3] >> 1) & 7
-    if envelope:
-        order = "<" if blob[3] & 1 else ">"
-        minx, maxx, miny, maxy = struct.unpack(f"{order}4d", blob[8:40])
-        return minx, miny, maxx, maxy
-    geometry = shapely.from_wkb(blob[8:])
-    return None if geometry.is_empty else geometry.bounds
-
-
-def _register_sql_functions(connection: sqlite3.Connection) -> None:
-    """SQL functions that GDAL's spatial-index triggers call (ST_IsEmpty, ST_MinX...).
-
-    A store whose tables got an R-tree index in QGIS or GDAL keeps accepting writes
-    from here, and its index stays up to date.
-    """
-    connection.create_function("ST_IsEmpty", 1, lambda b: int(_blob_bounds(b) is None),
-                               deterministic=True)
-    for name, position in (("ST_MinX", 0), ("ST_MinY", 1), ("ST_MaxX", 2), ("ST_MaxY", 3)):
-        connection.create_function(
-            name, 1, lambda b, i=position: None if (box := _blob_bounds(b)) is None else box[i],
-            deterministic=True)
-
-
-def decode_geometries(blobs: Sequence[bytes | None]) -> np.ndarray:
-    """Shapely geometries of GeoPackage binary blobs (``None`` stays ``None``)."""
-    wkb = [None if blob is None else blob[8 + _ENVELOPE_BYTES[(blob[3] >> 1) & 7]:]
-           for blob in blobs]
-    return shapely.from_wkb(np.asarray(wkb, dtype=object))
 
 
 # --- the store --------------------------------------------------------------------------
@@ -151,7 +98,7 @@ class Store:
     def _connect(self) -> sqlite3.Connection:
         self.ensure()
         connection = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
-        _register_sql_functions(connection)
+        _gpkg.register_sql_functions(connection)
         try:
             connection.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
             tables = {row[0] for row in connection.execute(
@@ -214,7 +161,7 @@ class Store:
         temporary = Path(name)
         try:
             temporary.unlink()
-            _create_tables(temporary)
+            _gpkg.create_tables(temporary)
             if self.seed_on_create:
                 Store(temporary, seed_on_create=False, timeout=self.timeout).seed()
             _publish(temporary, self.path)
@@ -273,7 +220,7 @@ class Store:
             within = (column, sorted(area[0] | area[1]) if column == "area_code" else
                       sorted(area[0]))
         with self._reading() as connection:
-            frame = _select(connection, kind, within=within)
+            frame = _gpkg.select(connection, kind, within=within)
         if area is not None or box is not None:
             frame = frame[_area_mask(kind, frame, area=area, bbox=box)]
         if start is not None or end is not None:
@@ -288,7 +235,7 @@ class Store:
     def get(self, kind: str, record_id: str) -> pd.Series:
         """One record by id; raises :class:`RecordNotFoundError` (a ``KeyError``)."""
         with self._reading() as connection:
-            found = _select(connection, check_kind(kind), where=("id", record_id))
+            found = _gpkg.select(connection, check_kind(kind), where=("id", record_id))
         if found.empty:
             raise RecordNotFoundError(_not_found(kind, record_id))
         return found.iloc[0]
@@ -332,12 +279,12 @@ class Store:
         records = _prepare(kind, frame, source_label=source_label, line_numbers=line_numbers)
         lines = _lines(records, line_numbers)
         with self.transaction() as connection:
-            stored = _select(connection, kind, columns=_IDENTITY_COLUMNS[kind])
+            stored = _gpkg.select(connection, kind, columns=_IDENTITY_COLUMNS[kind])
             duplicate = duplicate_mask(kind, records, stored)
             fresh = records[~duplicate.to_numpy()].reset_index(drop=True)
             _check_id_conflicts(fresh, stored, lines[~duplicate.to_numpy()])
             fresh["id"] = _fill_ids(kind, fresh["id"], stored["id"])
-            _insert(connection, kind, fresh)
+            _gpkg.insert(connection, kind, fresh)
         return AddResult(len(fresh), int(duplicate.sum()), tuple(fresh["id"]))
 
     def update(self, kind: str, record_id: str, /, **fields: object) -> pd.Series:
@@ -364,7 +311,7 @@ class Store:
                    f"{', '.join(c for c in layers.layer_columns(kind) if c != 'id')}")
             raise InvalidParameterError(msg)
         with self.transaction() as connection:
-            found = _select(connection, kind, where=("id", record_id))
+            found = _gpkg.select(connection, kind, where=("id", record_id))
             if found.empty:
                 raise RecordNotFoundError(_not_found(kind, record_id))
             record = found.copy()
@@ -378,13 +325,13 @@ class Store:
                 problems = [dataclasses.replace(p, line=None) for p in err.problems]
                 raise LayerValidationError(problems, what=f"record {record_id!r} of {kind}"
                                            ) from None
-            _update_row(connection, kind, record)
+            _gpkg.update_row(connection, kind, record)
         return record.iloc[0]
 
     def delete(self, kind: str, record_id: str) -> None:
         """Delete one record; raises :class:`RecordNotFoundError` when absent."""
         with self.transaction() as connection:
-            if not _delete_rows(connection, check_kind(kind), [record_id]):
+            if not _gpkg.delete_rows(connection, check_kind(kind), [record_id]):
                 raise RecordNotFoundError(_not_found(kind, record_id))
 
     def seed(self, folder: str | os.PathLike[str] | None = None) -> dict[str, AddResult]:
@@ -450,109 +397,6 @@ def _publish(temporary: Path, path: Path) -> None:
     except OSError:  # file systems without hard links: rename, with a tiny race window
         if not path.exists():
             os.replace(temporary, path)
-
-
-def _create_tables(path: Path) -> None:
-    for kind in LAYER_KINDS:
-        pyogrio.write_dataframe(layers.empty_layer(kind), path, layer=kind, driver="GPKG",
-                                geometry_type="Point", append=path.exists(),
-                                layer_options={"SPATIAL_INDEX": "NO", "FID": "fid",
-                                               "GEOMETRY_NAME": _GEOMETRY_COLUMN})
-    connection = sqlite3.connect(path, isolation_level=None)
-    try:
-        for kind in LAYER_KINDS:
-            connection.execute(f'CREATE UNIQUE INDEX "{kind}_id" ON "{kind}" ("id")')
-            area_column = "commune_code" if kind in SPATIAL_KINDS else "area_code"
-            connection.execute(f'CREATE INDEX "{kind}_{area_column}" ON "{kind}" ("{area_column}")')
-            # GDAL's per-row feature-count triggers slow bulk inserts tenfold; without
-            # them GDAL reads a NULL count and counts rows itself, as its docs describe.
-            for event in ("insert", "delete"):
-                connection.execute(f'DROP TRIGGER IF EXISTS "trigger_{event}_feature_count_{kind}"')
-        connection.execute("UPDATE gpkg_ogr_contents SET feature_count = NULL")
-    finally:
-        connection.close()
-
-
-def _select(connection: sqlite3.Connection, kind: str, *,
-            where: tuple[str, object] | None = None,
-            within: tuple[str, Sequence[str]] | None = None,
-            columns: Sequence[str] | None = None) -> gpd.GeoDataFrame:
-    """Rows of a layer, typed as in :func:`geo.layers.empty_layer`, in insertion order.
-
-    ``where`` keeps rows whose column equals a value, ``within`` rows whose column is
-    one of a list of values.
-    """
-    types = layers.COLUMNS[kind]
-    columns = list(columns) if columns is not None else list(types)
-    names = ", ".join(f'"{c}"' for c in [*columns, _GEOMETRY_COLUMN])
-    sql = f'SELECT {names} FROM "{kind}"'
-    params: tuple[object, ...] = ()
-    if where is not None:
-        sql += f' WHERE "{where[0]}" = ?'
-        params = (where[1],)
-    elif within is not None:
-        sql += f' WHERE "{within[0]}" IN (SELECT value FROM json_each(?))'
-        params = (json.dumps(list(within[1])),)
-    rows = connection.execute(sql + " ORDER BY fid", params).fetchall()
-    values = list(zip(*rows, strict=True)) if rows else [()] * (len(columns) + 1)
-    data = {name: _typed(values[i], types[name]) for i, name in enumerate(columns)}
-    geometry = gpd.GeoSeries(decode_geometries(list(values[-1])), crs=CRS)
-    return gpd.GeoDataFrame(data, geometry=geometry, crs=CRS)
-
-
-def _typed(values: Sequence[object], type_name: str) -> pd.Series:
-    if type_name == "str":
-        return pd.Series(values, dtype=object)
-    numbers = pd.to_numeric(pd.Series(values, dtype=object), errors="coerce")
-    if type_name == "float":
-        return numbers.astype("float64")
-    return numbers.astype("Float64").round().astype("Int64")
-
-
-def _insert(connection: sqlite3.Connection, kind: str, records: gpd.GeoDataFrame) -> None:
-    if records.empty:
-        return
-    columns = list(layers.COLUMNS[kind])
-    values = [records[c].astype(object).where(records[c].notna(), None).tolist()
-              for c in columns]
-    blobs = encode_geometries(records.geometry.to_numpy())
-    names = ", ".join(f'"{c}"' for c in [*columns, _GEOMETRY_COLUMN])
-    marks = ", ".join("?" * (len(columns) + 1))
-    connection.executemany(f'INSERT INTO "{kind}" ({names}) VALUES ({marks})',
-                           zip(*values, blobs, strict=True))
-    _touch_contents(connection, kind, records.geometry)
-
-
-def _update_row(connection: sqlite3.Connection, kind: str, record: gpd.GeoDataFrame) -> None:
-    columns = [c for c in layers.COLUMNS[kind] if c != "id"]
-    values = [record[c].astype(object).where(record[c].notna(), None).iloc[0] for c in columns]
-    blob = encode_geometries(record.geometry.to_numpy())[0]
-    assignments = ", ".join(f'"{c}" = ?' for c in [*columns, _GEOMETRY_COLUMN])
-    connection.execute(f'UPDATE "{kind}" SET {assignments} WHERE "id" = ?',
-                       (*values, blob, record["id"].iloc[0]))
-    _touch_contents(connection, kind, record.geometry)
-
-
-def _touch_contents(connection: sqlite3.Connection, kind: str, geometry: gpd.GeoSeries) -> None:
-    points = geometry[geometry.notna() & ~geometry.is_empty]
-    sql = ("UPDATE gpkg_contents SET last_change = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
-           "{extent} WHERE table_name = ?")
-    if points.empty:
-        connection.execute(sql.format(extent=""), (kind,))
-        return
-    minx, miny, maxx, maxy = (float(v) for v in points.total_bounds)
-    extent = (", min_x = min(coalesce(min_x, ?), ?), min_y = min(coalesce(min_y, ?), ?),"
-              " max_x = max(coalesce(max_x, ?), ?), max_y = max(coalesce(max_y, ?), ?)")
-    connection.execute(sql.format(extent=extent),
-                       (minx, minx, miny, miny, maxx, maxx, maxy, maxy, kind))
-
-
-def _delete_rows(connection: sqlite3.Connection, kind: str, ids: Sequence[str]) -> int:
-    marks = ", ".join("?" * len(ids))
-    cursor = connection.execute(f'DELETE FROM "{kind}" WHERE "id" IN ({marks})', tuple(ids))
-    connection.execute("UPDATE gpkg_contents SET last_change = "
-                       "strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE table_name = ?", (kind,))
-    return cursor.rowcount
 
 
 def _not_found(kind: str, record_id: str) -> str:
