@@ -12,12 +12,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _report import line, peak_rss_mb, timed  # noqa: E402
+from _report import line, peak_rss_mb, timed
 
-from geo import sources  # noqa: E402
-from geo._config import get_options  # noqa: E402
-from geo.build import build_commune_base  # noqa: E402
-from geo.communes import find, load_communes  # noqa: E402
+from geo import sources
+from geo._config import get_options
+from geo.build import build_commune_base
+from geo.communes import find, load_communes
 
 
 def main() -> None:

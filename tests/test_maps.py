@@ -39,7 +39,7 @@ def test_names_reach_the_page_escaped_and_scripts_do_not():
 
 def test_missing_values_show_a_dash_and_grey_fill():
     page = maps.department_map(two_communes()).get_root().render()
-    second = [p for p in geojson_properties(page) if p["code"] == "00002"][0]
+    second = next(p for p in geojson_properties(page) if p["code"] == "00002")
     assert second["density"] == "—"
     assert second["_colour"] == "#cccccc"
 
@@ -49,3 +49,38 @@ def test_map_is_fitted_to_the_communes():
     page = fmap.get_root().render()
     assert "fitBounds" in page
     assert re.search(r"\[\[45\.0, 1\.0\], \[45\.1, 1\.2\]\]", page)
+
+
+def hostile_layers() -> dict[str, gpd.GeoDataFrame]:
+    points = gpd.points_from_xy([1.05, 1.15], [45.05, 45.05], crs=4326)
+    providers = gpd.GeoDataFrame(
+        {"name": [HOSTILE, "Coop"], "kind": ["cae", "association"],
+         "expertise": ["financing;third_places", None], "reach_km": [40.0, 60.0],
+         "website": ["javascript:alert(1)", None]}, geometry=points, crs=4326)
+    cooperation = pd.DataFrame({"area_type": ["commune", "epci"], "area_code": ["00001", "E1"],
+                                "kind": ["citizen_residency", "partnership_convention"],
+                                "year": [2022, 2023], "note": ["<script>x()</script>", "ok"]})
+    return {"providers": providers, "cooperation": cooperation}
+
+
+def test_programme_layers_have_escaped_french_popups():
+    communes = two_communes().assign(epci_code="E1", townhall_lon=[1.05, 1.15],
+                                     townhall_lat=[45.05, 45.05])
+    page = maps.department_map(communes, layers=hostile_layers()).get_root().render()
+    assert "<img src=x" not in page and "<script>x()" not in page
+    assert "coopérative d&#x27;activité et d&#x27;emploi (CAE)" in page
+    assert "financement, lien social et tiers-lieux" in page
+    assert "résidence citoyenne" in page
+    # The EPCI convention is shown at both member communes, the residency at one.
+    assert page.count("convention de partenariat") == 2
+    assert "Structures d" in page and "accompagnement" in page
+
+
+def test_template_literal_characters_cannot_break_out_of_popups():
+    layers = hostile_layers()
+    layers["providers"].loc[1, "name"] = "`);alert(1);(`${alert(2)}"
+    communes = two_communes().assign(epci_code="E1", townhall_lon=[1.05, 1.15],
+                                     townhall_lat=[45.05, 45.05])
+    page = maps.department_map(communes, layers=layers).get_root().render()
+    assert "`);alert(1)" not in page and "${alert(2)}" not in page
+    assert "&#96;);alert(1);(&#96;&#36;{alert(2)}" in page

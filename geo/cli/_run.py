@@ -6,11 +6,14 @@ import json
 from pathlib import Path
 from typing import Annotated
 
+import geopandas as gpd
 import typer
 from rich.table import Table
 
 from geo import communes, maps
 from geo.cli._common import console, friendly_errors
+from geo.layers import LABELS_FR
+from geo.store import Store
 
 
 def run(
@@ -18,7 +21,12 @@ def run(
         "--department", "-d", help="Department mapped into the output folder.")] = "24",
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("out"),
 ) -> None:
-    """Summarise the commune base and write a Folium map of one department to OUT."""
+    """Summarise the commune base and map one department with the programme's layers.
+
+    The map (OUT/communes_DEPARTMENT.html) colours communes by density and shows the
+    support providers, places, events and cooperation history of the layer store
+    (created with the programme's curated records on first use).
+    """
     with friendly_errors():
         france = communes.load_communes(columns=[
             "name", "department_code", "region_code", "region_name", "epci_code", "population",
@@ -42,7 +50,32 @@ def run(
     console.print(f"EPCI: {france['epci_code'].nunique():,} · departments: "
                   f"{france['department_code'].nunique()} · councillors matched 2020 -> 2026: "
                   f"{match.get('match_rate', float('nan')):.1%}")
+    with friendly_errors():
+        layers = programme_layers(area, department)
+    console.print("programme layers on the map: " + ", ".join(
+        f"{LABELS_FR['layers'][kind]} {len(records)}" for kind, records in layers.items()))
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"communes_{department}.html"
-    maps.department_map(area).save(str(path))
+    maps.department_map(area, layers=layers).save(str(path))
     console.print(f"map of department {department} ({len(area)} communes) written to {path}")
+
+
+def programme_layers(area: gpd.GeoDataFrame, department: str) -> dict[str, gpd.GeoDataFrame]:
+    """The programme's records for one department, from the layer store.
+
+    Providers are those based in the department or whose declared perimeter names
+    it, its region, one of its EPCIs or one of its communes.
+    """
+    store = Store()
+    providers = store.read("providers")
+    areas = {f"department:{department}", *(f"region:{r}" for r in area["region_code"].unique()),
+             *(f"epci:{e}" for e in area["epci_code"].dropna().unique()),
+             *(f"commune:{c}" for c in area["code"])}
+    declared = providers["perimeter"].fillna("").str.split(";").map(lambda p: bool(areas & set(p)))
+    based = providers["commune_code"].isin(area["code"])
+    return {
+        "providers": providers[declared | based],
+        "places": store.read("places", department=department),
+        "events": store.read("events", department=department),
+        "cooperation": store.read("cooperation", department=department),
+    }
