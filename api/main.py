@@ -15,8 +15,11 @@ def create_app() -> FastAPI:
     fastapi.FastAPI
         The application; resource routers are added as the API grows.
     """
-    app = FastAPI(title="ancrage", version=geo.__version__,
-                  description="Geospatial targeting for rural entrepreneurship support.")
+    app = FastAPI(
+        title="ancrage",
+        version=geo.__version__,
+        description="Geospatial targeting for rural entrepreneurship support.",
+    )
 
     @app.get("/health", summary="Service liveness")
     def health() -> dict[str, str]:

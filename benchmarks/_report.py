@@ -33,5 +33,7 @@ def line(label: str, value: float, target: float | None, unit: str = "s") -> Non
         return
     ratio = value / target
     verdict = "ok" if ratio <= 1 else "SLOW"
-    print(f"{label:<48} {value:10.3f} {unit}   target {target:g} {unit}   "
-          f"ratio {ratio:5.2f}  {verdict}")
+    print(
+        f"{label:<48} {value:10.3f} {unit}   target {target:g} {unit}   "
+        f"ratio {ratio:5.2f}  {verdict}"
+    )

@@ -31,16 +31,27 @@ def main() -> None:
         line("build, warm cache (no downloads)", seconds, 60)
         build_peak = peak_rss_mb()
         data_dir = Path(tmp)
-        line("load all France (34,875 communes)",
-             timed(lambda: load_communes(data_dir=data_dir), repeat=3)[0], 1.5)
-        line("load one department (24)",
-             timed(lambda: load_communes(department="24", data_dir=data_dir), repeat=3)[0], 0.2)
+        line(
+            "load all France (34,875 communes)",
+            timed(lambda: load_communes(data_dir=data_dir), repeat=3)[0],
+            1.5,
+        )
+        line(
+            "load one department (24)",
+            timed(lambda: load_communes(department="24", data_dir=data_dir), repeat=3)[0],
+            0.2,
+        )
         find("Miallet", data_dir=data_dir)  # first call reads the name table
-        line("find('Miallet'), warm", timed(lambda: find("Miallet", data_dir=data_dir),
-                                            repeat=5)[0], 0.1)
+        line(
+            "find('Miallet'), warm",
+            timed(lambda: find("Miallet", data_dir=data_dir), repeat=5)[0],
+            0.1,
+        )
     line("peak memory during the build", build_peak, None, "MB")
-    print(f"councillor match rate {result.match.match_rate:.1%} "
-          f"(names only {result.match.names_only_rate:.1%})")
+    print(
+        f"councillor match rate {result.match.match_rate:.1%} "
+        f"(names only {result.match.names_only_rate:.1%})"
+    )
 
 
 if __name__ == "__main__":

@@ -23,22 +23,25 @@ from geo.imports import import_file
 from geo.store import Store
 
 TARGET_ROWS_PER_S = 20_000
-FESTIVALS = Path(__file__).resolve().parents[2] / "shared" / "reference" / \
-    "culture_festivals_france.csv"
+FESTIVALS = (
+    Path(__file__).resolve().parents[2] / "shared" / "reference" / "culture_festivals_france.csv"
+)
 
 
 def synthetic_csv(path: Path, rows: int, *, seed: int = 0) -> Path:
     """Write a ``;``-separated places CSV with French headers and points in France."""
     rng = np.random.default_rng(seed)
     kinds = np.array(["Tiers-lieu", "coworking", "Café associatif", "fablab", "Halle"])
-    frame = pd.DataFrame({
-        "Identifiant": [f"P{i:06d}" for i in range(rows)],
-        "Nom": [f"Lieu n°{i} « test »" for i in range(rows)],
-        "Type": kinds[rng.integers(0, len(kinds), rows)],
-        "Longitude": rng.uniform(-1.0, 6.0, rows).round(6),
-        "Latitude": rng.uniform(43.5, 49.0, rows).round(6),
-        "Horaires": "mar-sam 9h-18h",
-    })
+    frame = pd.DataFrame(
+        {
+            "Identifiant": [f"P{i:06d}" for i in range(rows)],
+            "Nom": [f"Lieu n°{i} « test »" for i in range(rows)],
+            "Type": kinds[rng.integers(0, len(kinds), rows)],
+            "Longitude": rng.uniform(-1.0, 6.0, rows).round(6),
+            "Latitude": rng.uniform(43.5, 49.0, rows).round(6),
+            "Horaires": "mar-sam 9h-18h",
+        }
+    )
     frame.to_csv(path, sep=";", index=False, encoding="utf-8-sig")
     return path
 
@@ -50,14 +53,27 @@ def _measure(kind: str, path: str, options: dict[str, object]) -> dict[str, floa
         store.ensure()
         rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         started, cpu_started = time.perf_counter(), time.process_time()
-        result = import_file(kind, path, store=store, skip_invalid=True,
-                             rejected_path=Path(folder) / "rejected.csv", **options)
+        result = import_file(
+            kind,
+            path,
+            store=store,
+            skip_invalid=True,
+            rejected_path=Path(folder) / "rejected.csv",
+            **options,
+        )
         seconds = time.perf_counter() - started
         cpu_seconds = time.process_time() - cpu_started
         rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return {"rows": result.rows, "added": result.added, "duplicates": result.duplicates,
-            "rejected": result.rejected, "seconds": seconds, "cpu_seconds": cpu_seconds,
-            "rss_mb": rss_after / 1024, "rss_growth_mb": (rss_after - rss_before) / 1024}
+    return {
+        "rows": result.rows,
+        "added": result.added,
+        "duplicates": result.duplicates,
+        "rejected": result.rejected,
+        "seconds": seconds,
+        "cpu_seconds": cpu_seconds,
+        "rss_mb": rss_after / 1024,
+        "rss_growth_mb": (rss_after - rss_before) / 1024,
+    }
 
 
 def run(label: str, kind: str, path: Path, **options: object) -> None:
@@ -66,14 +82,16 @@ def run(label: str, kind: str, path: Path, **options: object) -> None:
     with context.Pool(1) as pool:
         m = pool.apply(_measure, (kind, str(path), options))
     rate = m["rows"] / m["seconds"]
-    print(f"{label}: {m['rows']:,.0f} rows ({m['added']:,.0f} added, {m['duplicates']:,.0f} "
-          f"duplicates, {m['rejected']:,.0f} rejected) in {m['seconds']:.2f} s = "
-          f"{rate:,.0f} rows/s; ratio to target {TARGET_ROWS_PER_S:,} rows/s: "
-          f"{rate / TARGET_ROWS_PER_S:.2f}; CPU {m['cpu_seconds']:.2f} s = "
-          f"{m['rows'] / m['cpu_seconds']:,.0f} rows per CPU-second (ratio "
-          f"{m['rows'] / m['cpu_seconds'] / TARGET_ROWS_PER_S:.2f}; wall time suffers when the "
-          f"machine is shared); peak RSS {m['rss_mb']:.0f} MB "
-          f"(+{m['rss_growth_mb']:.0f} MB during the import)")
+    print(
+        f"{label}: {m['rows']:,.0f} rows ({m['added']:,.0f} added, {m['duplicates']:,.0f} "
+        f"duplicates, {m['rejected']:,.0f} rejected) in {m['seconds']:.2f} s = "
+        f"{rate:,.0f} rows/s; ratio to target {TARGET_ROWS_PER_S:,} rows/s: "
+        f"{rate / TARGET_ROWS_PER_S:.2f}; CPU {m['cpu_seconds']:.2f} s = "
+        f"{m['rows'] / m['cpu_seconds']:,.0f} rows per CPU-second (ratio "
+        f"{m['rows'] / m['cpu_seconds'] / TARGET_ROWS_PER_S:.2f}; wall time suffers when the "
+        f"machine is shared); peak RSS {m['rss_mb']:.0f} MB "
+        f"(+{m['rss_growth_mb']:.0f} MB during the import)"
+    )
 
 
 def main() -> None:
@@ -82,8 +100,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=100_000, help="rows of the synthetic CSV")
     args = parser.parse_args()
     if FESTIVALS.is_file():
-        run("festivals (Ministry of Culture)", "events", FESTIVALS,
-            defaults={"kind": "festival"})
+        run("festivals (Ministry of Culture)", "events", FESTIVALS, defaults={"kind": "festival"})
     else:
         print(f"skipped festivals: {FESTIVALS} not found")
     with tempfile.TemporaryDirectory() as folder:

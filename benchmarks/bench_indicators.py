@@ -45,8 +45,14 @@ print(done - start, done - loaded, start - begin, len(frame), len(frame.columns)
 def cold_run() -> tuple[float, float, float, int, int]:
     """Run the whole computation in a fresh interpreter; return its own timings."""
     env = {**os.environ, "PYTHONPATH": str(HERE.parent)}
-    out = subprocess.run([sys.executable, "-c", COLD], check=True, capture_output=True,
-                         text=True, env=env, cwd=HERE.parent)
+    out = subprocess.run(
+        [sys.executable, "-c", COLD],
+        check=True,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=HERE.parent,
+    )
     total, compute, imports, rows, columns = out.stdout.split()
     return float(total), float(compute), float(imports), int(rows), int(columns)
 
@@ -63,16 +69,19 @@ def agreement() -> None:
         os.environ["ANCRAGE_INDICATORS"] = folder
         summary = rurality.import_insee_file(GRID)
         official = rurality.load_official()["density_class"]
-    approx = rurality.approximate_density_class(load_communes(columns=["population",
-                                                                      "area_km2"]))
+    approx = rurality.approximate_density_class(load_communes(columns=["population", "area_km2"]))
     table = rurality.rurality_agreement(approx, official)
-    print(f"\nDensity class: approximation vs INSEE grid ({summary['file']}, "
-          f"{table.attrs['compared']:,} communes; {len(summary['unknown_codes'])} codes of the "
-          "file match no current commune)")
+    print(
+        f"\nDensity class: approximation vs INSEE grid ({summary['file']}, "
+        f"{table.attrs['compared']:,} communes; {len(summary['unknown_codes'])} codes of the "
+        "file match no current commune)"
+    )
     print(table.to_string())
-    print(f"exact agreement {table.attrs['exact']:.1%}, within one class "
-          f"{table.attrs['within_one']:.1%}, rural (5-7) vs urban (1-4) "
-          f"{table.attrs['rural_match']:.1%}")
+    print(
+        f"exact agreement {table.attrs['exact']:.1%}, within one class "
+        f"{table.attrs['within_one']:.1%}, rural (5-7) vs urban (1-4) "
+        f"{table.attrs['rural_match']:.1%}"
+    )
 
 
 def main() -> None:
@@ -92,8 +101,7 @@ def main() -> None:
     line("distance to hubs (>= 50,000), all communes", seconds, 0.2)
     seconds, _ = timed(lambda: distances.nearest_hub_distance(france, hubs=10_000), repeat=5)
     line("distance to towns >= 10,000, all communes", seconds, 0.2)
-    seconds, _ = timed(lambda: compute_indicators(france, layers={}, official_grid=False),
-                       repeat=3)
+    seconds, _ = timed(lambda: compute_indicators(france, layers={}, official_grid=False), repeat=3)
     line("all indicators, all France, warm", seconds, None)
     line("peak resident memory", peak_rss_mb(), None, "MB")
     agreement()

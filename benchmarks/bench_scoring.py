@@ -55,29 +55,47 @@ def main() -> None:
     keys = [*scoring.DEFAULT_WEIGHTS, "rurality"]
     start = time.perf_counter()
     indicators = compute_indicators(france, keys=keys, layers={})
-    print(f"{len(france):,} communes; indicators computed once in "
-          f"{time.perf_counter() - start:.2f} s (not part of the score target)")
+    print(
+        f"{len(france):,} communes; indicators computed once in "
+        f"{time.perf_counter() - start:.2f} s (not part of the score target)"
+    )
     weights = {"cooperation": 2, "neo_rural": 1, "stability": 1, "hub_distance": 1}
     filters = scoring.ScoreFilters(rurality=(5, 6, 7), exclude=("24269",))
     table = scoring.score(france, weights=weights, indicators=indicators)
-    report("score, all of France (warm)", best_time(
-        lambda: scoring.score(france, weights=weights, indicators=indicators), args.repeat))
-    report("score, France, rurality 5-7 filter", best_time(
-        lambda: scoring.score(france, weights=weights, filters=filters, indicators=indicators),
-        args.repeat))
+    report(
+        "score, all of France (warm)",
+        best_time(
+            lambda: scoring.score(france, weights=weights, indicators=indicators), args.repeat
+        ),
+    )
+    report(
+        "score, France, rurality 5-7 filter",
+        best_time(
+            lambda: scoring.score(france, weights=weights, filters=filters, indicators=indicators),
+            args.repeat,
+        ),
+    )
     specs = {k: get_indicator(k) for k in weights}
     pct = scoring.percentiles(indicators, specs)
-    report("rank stability alone (200 draws)", best_time(
-        lambda: scoring.rank_stability(pct, weights, top=20), args.repeat))
+    report(
+        "rank stability alone (200 draws)",
+        best_time(lambda: scoring.rank_stability(pct, weights, top=20), args.repeat),
+    )
     report("EPCI aggregation", best_time(lambda: scoring.aggregate_epci(table), args.repeat))
     all_specs = {k: get_indicator(k) for k in typology.TYPOLOGY_KEYS}
-    report("typology, France, k=3..8 (info)", best_time(
-        lambda: typology.typology(indicators, all_specs), 1))
-    report("10 communes like Mialet, France (info)", best_time(
-        lambda: typology.nearest(indicators, all_specs, ["24269"], top=10), args.repeat))
+    report(
+        "typology, France, k=3..8 (info)",
+        best_time(lambda: typology.typology(indicators, all_specs), 1),
+    )
+    report(
+        "10 communes like Mialet, France (info)",
+        best_time(lambda: typology.nearest(indicators, all_specs, ["24269"], top=10), args.repeat),
+    )
     load = os.getloadavg()[0]
-    print(f"load average over the last minute: {load:.1f} on {os.cpu_count()} cores "
-          "(other processes slow the wall times down)")
+    print(
+        f"load average over the last minute: {load:.1f} on {os.cpu_count()} cores "
+        "(other processes slow the wall times down)"
+    )
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak resident memory {peak:,.0f} MB")
 

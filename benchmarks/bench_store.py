@@ -31,9 +31,15 @@ def synthetic_places(rows: int, *, seed: int = 0) -> gpd.GeoDataFrame:
     rng = np.random.default_rng(seed)
     lon, lat = rng.uniform(0.0, 5.0, rows), rng.uniform(44.0, 48.5, rows)
     return gpd.GeoDataFrame(
-        {"name": [f"Lieu {i}" for i in range(rows)], "kind": "coworking", "source": "bench",
-         "source_id": [f"bench/{i}" for i in range(rows)]},
-        geometry=gpd.points_from_xy(lon, lat), crs="EPSG:4326")
+        {
+            "name": [f"Lieu {i}" for i in range(rows)],
+            "kind": "coworking",
+            "source": "bench",
+            "source_id": [f"bench/{i}" for i in range(rows)],
+        },
+        geometry=gpd.points_from_xy(lon, lat),
+        crs="EPSG:4326",
+    )
 
 
 def main() -> None:
@@ -48,8 +54,10 @@ def main() -> None:
         store.ensure()
         seconds, result = timed(lambda: store.add("places", frame))
         line(f"add {result.added:,} places (cold: loads the base)", seconds, target)
-        print(f"{'':<48} = {rows / seconds:,.0f} rows/s, ratio to {TARGET_ROWS_PER_S:,} rows/s: "
-              f"{rows / seconds / TARGET_ROWS_PER_S:.2f}")
+        print(
+            f"{'':<48} = {rows / seconds:,.0f} rows/s, ratio to {TARGET_ROWS_PER_S:,} rows/s: "
+            f"{rows / seconds / TARGET_ROWS_PER_S:.2f}"
+        )
         seconds, result = timed(lambda: store.add("places", frame))
         line(f"re-add the same (duplicates: {result.duplicates:,})", seconds, target)
         seconds, read = timed(lambda: store.read("places"))

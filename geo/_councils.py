@@ -170,7 +170,7 @@ def match_councillors(new: pd.DataFrame, old: pd.DataFrame) -> tuple[pd.Series, 
         codes, uniques = pd.factorize(pd.concat([new[column], old[column]]).fillna(""))
         codes = codes + 1
         codes[np.asarray(uniques)[codes - 1] == ""] = 0
-        new[column], old[column] = codes[: len(new)], codes[len(new):]
+        new[column], old[column] = codes[: len(new)], codes[len(new) :]
     found: list[pd.DataFrame] = []
     by_tier = []
     for keys in MATCH_TIERS:
@@ -189,8 +189,9 @@ def naive_match_count(new: pd.DataFrame, old: pd.DataFrame) -> int:
     return int(new[keys].merge(old[keys].drop_duplicates(), on=keys, how="inner").shape[0])
 
 
-def council_indicators(new: pd.DataFrame, old: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series,
-                                                                      MatchReport]:
+def council_indicators(
+    new: pd.DataFrame, old: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.Series, MatchReport]:
     """Compute per-commune council stability columns from the two vintages.
 
     Parameters
@@ -226,12 +227,14 @@ def council_indicators(new: pd.DataFrame, old: pd.DataFrame) -> tuple[pd.DataFra
     grouped = new_k.assign(carried=carried, mayor=is_mayor_new, reelected=reelected_row).groupby(
         "code"
     )
-    per = pd.DataFrame({
-        "councillors_2026": grouped.size(),
-        "carried_over_share": grouped["carried"].mean(),
-        "_has_mayor": grouped["mayor"].any(),
-        "_reelected": grouped["reelected"].any(),
-    })
+    per = pd.DataFrame(
+        {
+            "councillors_2026": grouped.size(),
+            "carried_over_share": grouped["carried"].mean(),
+            "_has_mayor": grouped["mayor"].any(),
+            "_reelected": grouped["reelected"].any(),
+        }
+    )
     old_has_mayor = old_k.assign(m=old_k["fonction"].eq("MAI")).groupby("code")["m"].any()
     has_both = per["_has_mayor"] & old_has_mayor.reindex(per.index, fill_value=False)
     per["mayor_reelected_2026"] = per["_reelected"].astype("boolean").where(has_both, pd.NA)

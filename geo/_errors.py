@@ -78,8 +78,7 @@ class LayerValidationError(GeoError, ValueError):
         shown = "\n".join(f"  - {p}" for p in self.problems[:20])
         more = len(self.problems) - 20
         tail = f"\n  ... and {more} more problem(s)" if more > 0 else ""
-        msg = (f"{len(self.problems)} problem(s) in {what}; nothing was stored:\n"
-               f"{shown}{tail}")
+        msg = f"{len(self.problems)} problem(s) in {what}; nothing was stored:\n{shown}{tail}"
         super().__init__(msg)
 
 

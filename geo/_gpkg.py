@@ -56,27 +56,37 @@ def register_sql_functions(connection: sqlite3.Connection) -> None:
     A store whose tables got an R-tree index in QGIS or GDAL keeps accepting writes
     from here, and its index stays up to date.
     """
-    connection.create_function("ST_IsEmpty", 1, lambda b: int(_blob_bounds(b) is None),
-                               deterministic=True)
+    connection.create_function(
+        "ST_IsEmpty", 1, lambda b: int(_blob_bounds(b) is None), deterministic=True
+    )
     for name, position in (("ST_MinX", 0), ("ST_MinY", 1), ("ST_MaxX", 2), ("ST_MaxY", 3)):
         connection.create_function(
-            name, 1, lambda b, i=position: None if (box := _blob_bounds(b)) is None else box[i],
-            deterministic=True)
+            name,
+            1,
+            lambda b, i=position: None if (box := _blob_bounds(b)) is None else box[i],
+            deterministic=True,
+        )
 
 
 def decode_geometries(blobs: Sequence[bytes | None]) -> np.ndarray:
     """Shapely geometries of GeoPackage binary blobs (``None`` stays ``None``)."""
-    wkb = [None if blob is None else blob[8 + _ENVELOPE_BYTES[(blob[3] >> 1) & 7]:]
-           for blob in blobs]
+    wkb = [
+        None if blob is None else blob[8 + _ENVELOPE_BYTES[(blob[3] >> 1) & 7] :] for blob in blobs
+    ]
     return shapely.from_wkb(np.asarray(wkb, dtype=object))
 
 
 def create_tables(path: Path) -> None:
     for kind in LAYER_KINDS:
-        pyogrio.write_dataframe(layers.empty_layer(kind), path, layer=kind, driver="GPKG",
-                                geometry_type="Point", append=path.exists(),
-                                layer_options={"SPATIAL_INDEX": "NO", "FID": "fid",
-                                               "GEOMETRY_NAME": GEOMETRY_COLUMN})
+        pyogrio.write_dataframe(
+            layers.empty_layer(kind),
+            path,
+            layer=kind,
+            driver="GPKG",
+            geometry_type="Point",
+            append=path.exists(),
+            layer_options={"SPATIAL_INDEX": "NO", "FID": "fid", "GEOMETRY_NAME": GEOMETRY_COLUMN},
+        )
     connection = sqlite3.connect(path, isolation_level=None)
     try:
         for kind in LAYER_KINDS:
@@ -92,10 +102,14 @@ def create_tables(path: Path) -> None:
         connection.close()
 
 
-def select(connection: sqlite3.Connection, kind: str, *,
-            where: tuple[str, object] | None = None,
-            within: tuple[str, Sequence[str]] | None = None,
-            columns: Sequence[str] | None = None) -> gpd.GeoDataFrame:
+def select(
+    connection: sqlite3.Connection,
+    kind: str,
+    *,
+    where: tuple[str, object] | None = None,
+    within: tuple[str, Sequence[str]] | None = None,
+    columns: Sequence[str] | None = None,
+) -> gpd.GeoDataFrame:
     """Rows of a layer, typed as in :func:`geo.layers.empty_layer`, in insertion order.
 
     ``where`` keeps rows whose column equals a value, ``within`` rows whose column is
@@ -132,13 +146,13 @@ def insert(connection: sqlite3.Connection, kind: str, records: gpd.GeoDataFrame)
     if records.empty:
         return
     columns = list(layers.COLUMNS[kind])
-    values = [records[c].astype(object).where(records[c].notna(), None).tolist()
-              for c in columns]
+    values = [records[c].astype(object).where(records[c].notna(), None).tolist() for c in columns]
     blobs = encode_geometries(records.geometry.to_numpy())
     names = ", ".join(f'"{c}"' for c in [*columns, GEOMETRY_COLUMN])
     marks = ", ".join("?" * (len(columns) + 1))
-    connection.executemany(f'INSERT INTO "{kind}" ({names}) VALUES ({marks})',
-                           zip(*values, blobs, strict=True))
+    connection.executemany(
+        f'INSERT INTO "{kind}" ({names}) VALUES ({marks})', zip(*values, blobs, strict=True)
+    )
     touch_contents(connection, kind, records.geometry)
 
 
@@ -147,28 +161,37 @@ def update_row(connection: sqlite3.Connection, kind: str, record: gpd.GeoDataFra
     values = [record[c].astype(object).where(record[c].notna(), None).iloc[0] for c in columns]
     blob = encode_geometries(record.geometry.to_numpy())[0]
     assignments = ", ".join(f'"{c}" = ?' for c in [*columns, GEOMETRY_COLUMN])
-    connection.execute(f'UPDATE "{kind}" SET {assignments} WHERE "id" = ?',
-                       (*values, blob, record["id"].iloc[0]))
+    connection.execute(
+        f'UPDATE "{kind}" SET {assignments} WHERE "id" = ?', (*values, blob, record["id"].iloc[0])
+    )
     touch_contents(connection, kind, record.geometry)
 
 
 def touch_contents(connection: sqlite3.Connection, kind: str, geometry: gpd.GeoSeries) -> None:
     points = geometry[geometry.notna() & ~geometry.is_empty]
-    sql = ("UPDATE gpkg_contents SET last_change = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
-           "{extent} WHERE table_name = ?")
+    sql = (
+        "UPDATE gpkg_contents SET last_change = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
+        "{extent} WHERE table_name = ?"
+    )
     if points.empty:
         connection.execute(sql.format(extent=""), (kind,))
         return
     minx, miny, maxx, maxy = (float(v) for v in points.total_bounds)
-    extent = (", min_x = min(coalesce(min_x, ?), ?), min_y = min(coalesce(min_y, ?), ?),"
-              " max_x = max(coalesce(max_x, ?), ?), max_y = max(coalesce(max_y, ?), ?)")
-    connection.execute(sql.format(extent=extent),
-                       (minx, minx, miny, miny, maxx, maxx, maxy, maxy, kind))
+    extent = (
+        ", min_x = min(coalesce(min_x, ?), ?), min_y = min(coalesce(min_y, ?), ?),"
+        " max_x = max(coalesce(max_x, ?), ?), max_y = max(coalesce(max_y, ?), ?)"
+    )
+    connection.execute(
+        sql.format(extent=extent), (minx, minx, miny, miny, maxx, maxx, maxy, maxy, kind)
+    )
 
 
 def delete_rows(connection: sqlite3.Connection, kind: str, ids: Sequence[str]) -> int:
     marks = ", ".join("?" * len(ids))
     cursor = connection.execute(f'DELETE FROM "{kind}" WHERE "id" IN ({marks})', tuple(ids))
-    connection.execute("UPDATE gpkg_contents SET last_change = "
-                       "strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE table_name = ?", (kind,))
+    connection.execute(
+        "UPDATE gpkg_contents SET last_change = "
+        "strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE table_name = ?",
+        (kind,),
+    )
     return cursor.rowcount

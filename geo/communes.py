@@ -48,8 +48,10 @@ def base_file(name: str = "communes", data_dir: Path | None = None) -> Path:
     folder = Path(data_dir or get_options().data_dir)
     path = folder / (name if "." in name else f"{name}.parquet")
     if not path.is_file():
-        msg = (f"the commune base file {path} does not exist; build it with "
-               "'ancrage data build' (or 'make run')")
+        msg = (
+            f"the commune base file {path} does not exist; build it with "
+            "'ancrage data build' (or 'make run')"
+        )
         raise CommuneBaseMissingError(msg)
     return path
 
@@ -120,11 +122,15 @@ def load_communes(
     if columns is not None:
         filtered_on = [column for column, _, _ in filters]
         columns = list(dict.fromkeys(["code", *columns, *filtered_on, "geometry"]))
-    frame = gpd.read_parquet(base_file("communes", data_dir), columns=columns,
-                             filters=filters or None)
+    frame = gpd.read_parquet(
+        base_file("communes", data_dir), columns=columns, filters=filters or None
+    )
     if filters and frame.empty:
-        given = {k: v for k, v in dict(department=department, region=region, epci=epci,
-                                       codes=codes).items() if v is not None}
+        given = {
+            k: v
+            for k, v in dict(department=department, region=region, epci=epci, codes=codes).items()
+            if v is not None
+        }
         msg = f"no current commune matches {given}; check the codes (INSEE COG 2026)"
         raise UnknownAreaError(msg)
     if filters:
@@ -133,8 +139,9 @@ def load_communes(
     return frame
 
 
-def _check_every_value_found(frame: pd.DataFrame,
-                             filters: list[tuple[str, str, list[str]]]) -> None:
+def _check_every_value_found(
+    frame: pd.DataFrame, filters: list[tuple[str, str, list[str]]]
+) -> None:
     names = {v: k for k, v in _AREA_COLUMNS.items()} | {"code": "codes"}
     for column, _, values in filters:
         unknown = sorted(set(values) - set(frame[column].dropna()))
@@ -173,8 +180,10 @@ def former_codes(*, data_dir: Path | None = None) -> pd.DataFrame:
 @functools.lru_cache(maxsize=4)
 def _names(path: Path, mtime: float) -> pd.DataFrame:
     del mtime  # part of the cache key only: a rebuilt base is read again
-    frame = pd.read_parquet(path, columns=["code", "name", "department_code", "department_name",
-                                           "population", "postcodes"])
+    frame = pd.read_parquet(
+        path,
+        columns=["code", "name", "department_code", "department_name", "population", "postcodes"],
+    )
     frame["key"] = frame["name"].map(normalise_place)
     return frame
 
@@ -296,7 +305,8 @@ def find(
             raise UnknownAreaError(msg)
     if postcode is not None:
         table = by_postcode(postcode, data_dir=data_dir).assign(
-            key=lambda f: f["name"].map(normalise_place))
+            key=lambda f: f["name"].map(normalise_place)
+        )
     return _rank(table, key, limit)
 
 
@@ -306,8 +316,9 @@ def _rank(table: pd.DataFrame, key: str, limit: int) -> pd.DataFrame:
     partial = process.cdist([key], keys, scorer=fuzz.token_set_ratio, workers=1)[0]
     # Whole-name similarity dominates; a typed word inside a longer name still counts.
     score = (0.7 * whole.astype(float) + 0.3 * partial.astype(float)).round(1)
-    ranked = table.assign(score=score).sort_values(["score", "population"],
-                                                   ascending=[False, False])
+    ranked = table.assign(score=score).sort_values(
+        ["score", "population"], ascending=[False, False]
+    )
     columns = ["code", "name", "department_code", "department_name", "population", "score"]
     out = ranked.head(limit)[columns]
     out.index = out["code"].to_numpy()

@@ -100,8 +100,10 @@ def select_hubs(communes: pd.DataFrame, hubs: int | Sequence[str] | None = None)
     codes = [hubs] if isinstance(hubs, str) else list(hubs)
     unknown = [c for c in codes if c not in communes.index]
     if unknown:
-        msg = (f"hubs: unknown commune code(s) {', '.join(map(str, unknown))}; expected current "
-               "INSEE codes (COG 2026) or a population threshold")
+        msg = (
+            f"hubs: unknown commune code(s) {', '.join(map(str, unknown))}; expected current "
+            "INSEE codes (COG 2026) or a population threshold"
+        )
         raise InvalidParameterError(msg)
     return communes.loc[codes]
 
@@ -174,13 +176,13 @@ def nearest_hub_distance(
     codes = np.append(hub_frame.index.to_numpy(dtype=object), None)
     names_src = hub_frame["name"] if "name" in hub_frame else hub_frame.index.to_series()
     names = np.append(names_src.to_numpy(dtype=object), None)
-    return pd.DataFrame({"distance_km": dist_km, "hub_code": codes[nearest],
-                         "hub_name": names[nearest]}, index=communes.index)
+    return pd.DataFrame(
+        {"distance_km": dist_km, "hub_code": codes[nearest], "hub_name": names[nearest]},
+        index=communes.index,
+    )
 
 
-def count_within(
-    communes: pd.DataFrame, points: Any, *, radius_km: float
-) -> pd.Series:
+def count_within(communes: pd.DataFrame, points: Any, *, radius_km: float) -> pd.Series:
     """Count points within ``radius_km`` (great-circle) of each commune's town hall.
 
     Parameters
@@ -208,8 +210,9 @@ def count_within(
     if geoms.empty or not known.any():
         return counts
     tree = cKDTree(unit_vectors(np.radians(np.column_stack([geoms.y, geoms.x]))))
-    found = tree.query_ball_point(unit_vectors(_radians(communes[known])),
-                                  r=km_to_chord(radius_km), return_length=True)
+    found = tree.query_ball_point(
+        unit_vectors(_radians(communes[known])), r=km_to_chord(radius_km), return_length=True
+    )
     counts[known] = found
     return counts
 
@@ -243,8 +246,10 @@ def load_road_graph(path: str | os.PathLike[str]) -> Any:
         elif suffix in (".osm", ".xml"):
             graph = ox.graph_from_xml(path, retain_all=True)
         else:
-            msg = (f"road graph: unknown file type {suffix!r} of {path.name}; "
-                   "expected .graphml or .osm")
+            msg = (
+                f"road graph: unknown file type {suffix!r} of {path.name}; "
+                "expected .graphml or .osm"
+            )
             raise InvalidParameterError(msg)
     except InvalidParameterError:
         raise
@@ -398,13 +403,16 @@ def travel_time_to_hubs(
         raise InvalidParameterError(msg)
     candidates = communes if hub_candidates is None else hub_candidates
     hub_frame = select_hubs(candidates, hubs)
-    out = pd.DataFrame({"travel_time_min": np.nan, "snap_distance_km": np.nan},
-                       index=communes.index)
-    hub_nodes, hub_snap = _snap(graph, hub_frame["townhall_lon"].to_numpy(float),
-                                hub_frame["townhall_lat"].to_numpy(float))
+    out = pd.DataFrame(
+        {"travel_time_min": np.nan, "snap_distance_km": np.nan}, index=communes.index
+    )
+    hub_nodes, hub_snap = _snap(
+        graph, hub_frame["townhall_lon"].to_numpy(float), hub_frame["townhall_lat"].to_numpy(float)
+    )
     sources = set(hub_nodes[hub_snap <= max_snap_km].tolist())
-    nodes, snap = _snap(graph, communes["townhall_lon"].to_numpy(float),
-                        communes["townhall_lat"].to_numpy(float))
+    nodes, snap = _snap(
+        graph, communes["townhall_lon"].to_numpy(float), communes["townhall_lat"].to_numpy(float)
+    )
     out["snap_distance_km"] = snap
     if not sources:
         return out

@@ -42,8 +42,18 @@ _RESULT_COLUMNS = ("code", "lon", "lat", "problem")
 @functools.lru_cache(maxsize=2)
 def _table(path: Path, mtime: float) -> pd.DataFrame:
     del mtime  # cache key only
-    frame = pd.read_parquet(path, columns=["code", "name", "department_code", "population",
-                                           "postcodes", "townhall_lon", "townhall_lat"])
+    frame = pd.read_parquet(
+        path,
+        columns=[
+            "code",
+            "name",
+            "department_code",
+            "population",
+            "postcodes",
+            "townhall_lon",
+            "townhall_lat",
+        ],
+    )
     frame = frame.astype({"code": object, "name": object, "postcodes": object})
     return frame.set_index("code", drop=False).rename_axis(None)
 
@@ -70,13 +80,15 @@ def _postcodes(data_dir: Path | None) -> dict[str, list[str]]:
 @functools.lru_cache(maxsize=2)
 def _townhall_tree(path: Path, mtime: float) -> tuple[cKDTree, np.ndarray]:
     table = _table(path, mtime)
-    points = np.column_stack([table["townhall_lon"].to_numpy(dtype=float),
-                              table["townhall_lat"].to_numpy(dtype=float)])
+    points = np.column_stack(
+        [table["townhall_lon"].to_numpy(dtype=float), table["townhall_lat"].to_numpy(dtype=float)]
+    )
     return cKDTree(points), table["department_code"].to_numpy(dtype=object)
 
 
-def nearby_departments(lon: np.ndarray, lat: np.ndarray, *, neighbours: int = 4,
-                       data_dir: Path | None = None) -> list[str]:
+def nearby_departments(
+    lon: np.ndarray, lat: np.ndarray, *, neighbours: int = 4, data_dir: Path | None = None
+) -> list[str]:
     """Departments of the town halls nearest to the points (to load only those communes).
 
     A point belongs to the commune of one of its few nearest town halls, so loading
@@ -113,9 +125,13 @@ def townhall_points(codes: pd.Series, *, data_dir: Path | None = None) -> pd.Dat
     """Town hall ``lon, lat`` of current INSEE codes (NaN where the code is unknown)."""
     table = commune_table(data_dir=data_dir)
     found = table.reindex(codes.to_numpy())
-    return pd.DataFrame({"lon": found["townhall_lon"].to_numpy(dtype=float),
-                         "lat": found["townhall_lat"].to_numpy(dtype=float)},
-                        index=codes.index)
+    return pd.DataFrame(
+        {
+            "lon": found["townhall_lon"].to_numpy(dtype=float),
+            "lat": found["townhall_lat"].to_numpy(dtype=float),
+        },
+        index=codes.index,
+    )
 
 
 def split_location(text: str) -> tuple[str | None, str | None]:
@@ -133,7 +149,7 @@ def split_location(text: str) -> tuple[str | None, str | None]:
     """
     match = _POSTCODE.search(text or "")
     if match:
-        city = text[match.end():].split(",", maxsplit=1)[0].strip(" -")
+        city = text[match.end() :].split(",", maxsplit=1)[0].strip(" -")
         return match.group(1), city or None
     parts = [p.strip() for p in (text or "").split(",") if p.strip()]
     return None, (parts[-1] if parts else None)
@@ -169,13 +185,17 @@ def locate_communes(
     >>> found.loc[0, "code"]  # doctest: +SKIP
     '19073'
     """
-    pairs = pd.DataFrame({"postcode": _clean(postcodes), "name": _clean(names)},
-                         index=postcodes.index)
+    pairs = pd.DataFrame(
+        {"postcode": _clean(postcodes), "name": _clean(names)}, index=postcodes.index
+    )
     keys = pairs.drop_duplicates()
-    solved = {(p, n): _locate_one(p, n, min_score, data_dir)
-              for p, n in zip(keys["postcode"].tolist(), keys["name"].tolist(), strict=True)}
-    codes = [solved[key] for key in zip(pairs["postcode"].tolist(), pairs["name"].tolist(),
-                                        strict=True)]
+    solved = {
+        (p, n): _locate_one(p, n, min_score, data_dir)
+        for p, n in zip(keys["postcode"].tolist(), keys["name"].tolist(), strict=True)
+    }
+    codes = [
+        solved[key] for key in zip(pairs["postcode"].tolist(), pairs["name"].tolist(), strict=True)
+    ]
     out = pd.DataFrame(codes, columns=["code", "problem"], index=pairs.index, dtype=object)
     points = townhall_points(out["code"].fillna(""), data_dir=data_dir)
     return pd.concat([out["code"], points, out["problem"]], axis=1)[list(_RESULT_COLUMNS)]
@@ -186,8 +206,9 @@ def _clean(values: pd.Series) -> pd.Series:
     return pd.Series(cleaned, index=values.index, dtype=object)
 
 
-def _locate_one(postcode: str | None, name: str | None, min_score: float,
-                data_dir: Path | None) -> tuple[str | None, str | None]:
+def _locate_one(
+    postcode: str | None, name: str | None, min_score: float, data_dir: Path | None
+) -> tuple[str | None, str | None]:
     if postcode is None and name is None:
         return None, "a postcode and/or a commune name"
     if postcode is not None:
@@ -195,8 +216,9 @@ def _locate_one(postcode: str | None, name: str | None, min_score: float,
     return _by_name(name or "", min_score, data_dir)
 
 
-def _by_postcode(postcode: str, name: str | None, min_score: float,
-                 data_dir: Path | None) -> tuple[str | None, str | None]:
+def _by_postcode(
+    postcode: str, name: str | None, min_score: float, data_dir: Path | None
+) -> tuple[str | None, str | None]:
     postcode = postcode.zfill(5) if postcode.isdigit() and len(postcode) == 4 else postcode
     codes = _postcodes(data_dir).get(postcode)
     if not codes:
@@ -206,13 +228,16 @@ def _by_postcode(postcode: str, name: str | None, min_score: float,
         if len(codes) == 1:
             return codes[0], None
         listed = ", ".join(table["name"].head(6))
-        return None, (f"a commune name too: postcode {postcode} serves {len(codes)} "
-                      f"communes ({listed})")
+        return None, (
+            f"a commune name too: postcode {postcode} serves {len(codes)} communes ({listed})"
+        )
     code, score = _best(table, name)
     if score < min_score:
         closest = table.loc[code, "name"]
-        return None, (f"a commune of postcode {postcode} with this name (closest: "
-                      f"{closest!r}, similarity {score:.0f}/100)")
+        return None, (
+            f"a commune of postcode {postcode} with this name (closest: "
+            f"{closest!r}, similarity {score:.0f}/100)"
+        )
     return code, None
 
 
@@ -226,25 +251,28 @@ def _best(table: pd.DataFrame, name: str) -> tuple[str, float]:
     return str(table.index[best]), float(score[best])
 
 
-def _by_name(name: str, min_score: float,
-             data_dir: Path | None) -> tuple[str | None, str | None]:
+def _by_name(name: str, min_score: float, data_dir: Path | None) -> tuple[str | None, str | None]:
     try:
         found = communes.find(name, limit=3, data_dir=data_dir)
     except GeoError as err:
         return None, str(err)
     top = found.iloc[0]
     if top["score"] < min_score:
-        return None, (f"the name of a current commune (closest: {top['name']!r} "
-                      f"({top['department_code']}), similarity {top['score']:.0f}/100)")
+        return None, (
+            f"the name of a current commune (closest: {top['name']!r} "
+            f"({top['department_code']}), similarity {top['score']:.0f}/100)"
+        )
     ties = found[found["score"] == top["score"]]
     if len(ties) > 1:
-        listed = ", ".join(f"{n} ({d})" for n, d in zip(ties["name"], ties["department_code"],
-                                                         strict=True))
+        listed = ", ".join(
+            f"{n} ({d})" for n, d in zip(ties["name"], ties["department_code"], strict=True)
+        )
         return None, f"a postcode too: several communes have this name ({listed})"
     return str(top["code"]), None
 
 
 # --- online adapter ----------------------------------------------------------------------
+
 
 @dataclasses.dataclass(frozen=True)
 class AddressGeocoder:
@@ -295,26 +323,38 @@ class AddressGeocoder:
         GeocoderError
             The service cannot be reached, answers with an error or unreadable CSV.
         """
-        parts = [self._batch(addresses.iloc[i:i + self.batch_size])
-                 for i in range(0, len(addresses), self.batch_size)]
+        parts = [
+            self._batch(addresses.iloc[i : i + self.batch_size])
+            for i in range(0, len(addresses), self.batch_size)
+        ]
         if not parts:
             return pd.DataFrame(columns=["lon", "lat", "score", "code", "label"])
         return pd.concat(parts)
 
     def _batch(self, batch: pd.DataFrame) -> pd.DataFrame:
-        body = pd.DataFrame({c: batch.get(c, pd.Series(index=batch.index, dtype=object))
-                             for c in ("address", "postcode", "city")}).fillna("")
+        body = pd.DataFrame(
+            {
+                c: batch.get(c, pd.Series(index=batch.index, dtype=object))
+                for c in ("address", "postcode", "city")
+            }
+        ).fillna("")
         payload = body.to_csv(index=False).encode("utf-8")
         form = [("columns", "address"), ("columns", "city"), ("postcode", "postcode")]
         try:
-            response = requests.post(self.url, data=form, timeout=self.timeout,
-                                     files={"data": ("addresses.csv", payload, "text/csv")})
+            response = requests.post(
+                self.url,
+                data=form,
+                timeout=self.timeout,
+                files={"data": ("addresses.csv", payload, "text/csv")},
+            )
         except requests.RequestException as err:
             msg = f"geocoder at {self.url} could not be reached: {err}"
             raise GeocoderError(msg) from err
         if not response.ok:
-            msg = (f"geocoder at {self.url} answered {response.status_code} "
-                   f"{response.reason}: {response.text[:200]}")
+            msg = (
+                f"geocoder at {self.url} answered {response.status_code} "
+                f"{response.reason}: {response.text[:200]}"
+            )
             raise GeocoderError(msg)
         return self._read_answer(response.content, batch.index)
 
@@ -326,8 +366,10 @@ class AddressGeocoder:
             raise GeocoderError(msg) from err
         needed = {"latitude", "longitude", "result_score"}
         if not needed <= set(answer.columns) or len(answer) != len(index):
-            msg = (f"geocoder at {self.url} sent {len(answer)} rows with columns "
-                   f"{list(answer.columns)[:12]}; expected {len(index)} rows with {sorted(needed)}")
+            msg = (
+                f"geocoder at {self.url} sent {len(answer)} rows with columns "
+                f"{list(answer.columns)[:12]}; expected {len(index)} rows with {sorted(needed)}"
+            )
             raise GeocoderError(msg)
         score = pd.to_numeric(answer["result_score"], errors="coerce")
         kind = answer.get("result_type", pd.Series([""] * len(answer)))
@@ -335,11 +377,16 @@ class AddressGeocoder:
         good = ((score >= self.min_score) & (kind != "municipality")).to_numpy()
         lon = pd.to_numeric(answer["longitude"], errors="coerce").where(good)
         lat = pd.to_numeric(answer["latitude"], errors="coerce").where(good)
-        return pd.DataFrame({
-            "lon": lon.to_numpy(), "lat": lat.to_numpy(), "score": score.to_numpy(),
-            "code": answer.get("result_citycode", pd.Series([""] * len(answer))).to_numpy(),
-            "label": answer.get("result_label", pd.Series([""] * len(answer))).to_numpy(),
-        }, index=index)
+        return pd.DataFrame(
+            {
+                "lon": lon.to_numpy(),
+                "lat": lat.to_numpy(),
+                "score": score.to_numpy(),
+                "code": answer.get("result_citycode", pd.Series([""] * len(answer))).to_numpy(),
+                "label": answer.get("result_label", pd.Series([""] * len(answer))).to_numpy(),
+            },
+            index=index,
+        )
 
 
 def geocoder_from_env() -> AddressGeocoder | None:

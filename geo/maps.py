@@ -20,16 +20,37 @@ _DENSITY_LABEL = "Densité (hab./km²)"
 
 #: Popup fields of each programme layer: column -> French label.
 LAYER_POPUPS: dict[str, dict[str, str]] = {
-    "providers": {"name": "Structure", "kind": "Type", "expertise": "Expertises",
-                  "reach_km": "Rayon d'intervention (km)", "website": "Site"},
-    "places": {"name": "Lieu", "kind": "Type", "address": "Adresse",
-               "opening_notes": "Ouverture", "website": "Site"},
-    "events": {"name": "Événement", "kind": "Type", "start": "Début", "end": "Fin",
-               "season": "Période", "organiser": "Organisateur", "url": "Site"},
+    "providers": {
+        "name": "Structure",
+        "kind": "Type",
+        "expertise": "Expertises",
+        "reach_km": "Rayon d'intervention (km)",
+        "website": "Site",
+    },
+    "places": {
+        "name": "Lieu",
+        "kind": "Type",
+        "address": "Adresse",
+        "opening_notes": "Ouverture",
+        "website": "Site",
+    },
+    "events": {
+        "name": "Événement",
+        "kind": "Type",
+        "start": "Début",
+        "end": "Fin",
+        "season": "Période",
+        "organiser": "Organisateur",
+        "url": "Site",
+    },
     "cooperation": {"name": "Commune", "kind": "Type", "year": "Année", "note": "Note"},
 }
-_LAYER_STYLE = {"providers": ("#b2182b", 8), "places": ("#2166ac", 6),
-                "events": ("#1b7837", 6), "cooperation": ("#762a83", 7)}
+_LAYER_STYLE = {
+    "providers": ("#b2182b", 8),
+    "places": ("#2166ac", 6),
+    "events": ("#1b7837", 6),
+    "cooperation": ("#762a83", 7),
+}
 
 
 def escape(value: object) -> str:
@@ -93,8 +114,12 @@ def add_commune_layer(
     folium.Map
         ``fmap`` itself.
     """
-    tooltip = tooltip or {"name": "Commune", "code": "Code INSEE", "population": "Population",
-                          column: label}
+    tooltip = tooltip or {
+        "name": "Commune",
+        "code": "Code INSEE",
+        "population": "Population",
+        column: label,
+    }
     values = pd.to_numeric(communes[column], errors="coerce").astype(float)
     scaled = np.log10(values.clip(lower=0.1)) if log_scale else values
     finite = scaled[np.isfinite(scaled)]
@@ -103,21 +128,28 @@ def add_commune_layer(
     colormap.caption = f"{label} (log10)" if log_scale else label
     shown = escaped_properties(communes, list(tooltip))
     shown["_colour"] = [colormap(v) if np.isfinite(v) else "#cccccc" for v in scaled]
-    layer = gpd.GeoDataFrame(shown, geometry=communes.geometry.to_crs(4326).to_numpy(),
-                             crs=4326)
+    layer = gpd.GeoDataFrame(shown, geometry=communes.geometry.to_crs(4326).to_numpy(), crs=4326)
     folium.GeoJson(
         layer.to_json(),
         name=label,
-        style_function=lambda f: {"fillColor": f["properties"]["_colour"], "color": "#555555",
-                                  "weight": 0.4, "fillOpacity": 0.7},
+        style_function=lambda f: {
+            "fillColor": f["properties"]["_colour"],
+            "color": "#555555",
+            "weight": 0.4,
+            "fillOpacity": 0.7,
+        },
         tooltip=folium.GeoJsonTooltip(fields=list(tooltip), aliases=list(tooltip.values())),
     ).add_to(fmap)
     colormap.add_to(fmap)
     return fmap
 
 
-def department_map(communes: gpd.GeoDataFrame, *, column: str = "density",
-                   layers: dict[str, gpd.GeoDataFrame] | None = None) -> folium.Map:
+def department_map(
+    communes: gpd.GeoDataFrame,
+    *,
+    column: str = "density",
+    layers: dict[str, gpd.GeoDataFrame] | None = None,
+) -> folium.Map:
     """A map of the communes of one area coloured by ``column``, with a layer control.
 
     Parameters
@@ -141,12 +173,16 @@ def department_map(communes: gpd.GeoDataFrame, *, column: str = "density",
 
 
 def _french(kind: str, column: str, values: pd.Series) -> pd.Series:
-    labels = LABELS_FR.get(f"{kind}.{column}") or (LABELS_FR["expertise"]
-                                                  if column == "expertise" else None)
+    labels = LABELS_FR.get(f"{kind}.{column}") or (
+        LABELS_FR["expertise"] if column == "expertise" else None
+    )
     if labels is None:
         return values
-    return values.map(lambda v: v if pd.isna(v) else
-                      ", ".join(labels.get(item, item) for item in str(v).split(";")))
+    return values.map(
+        lambda v: (
+            v if pd.isna(v) else ", ".join(labels.get(item, item) for item in str(v).split(";"))
+        )
+    )
 
 
 def popup_html(record: dict[str, object], fields: dict[str, str]) -> str:
@@ -165,8 +201,9 @@ def popup_html(record: dict[str, object], fields: dict[str, str]) -> str:
     return f"<table>{rows}</table>"
 
 
-def add_points_layer(fmap: folium.Map, records: gpd.GeoDataFrame, *, kind: str,
-                     name: str | None = None) -> folium.Map:
+def add_points_layer(
+    fmap: folium.Map, records: gpd.GeoDataFrame, *, kind: str, name: str | None = None
+) -> folium.Map:
     """Add the records of one programme layer as circle markers with escaped popups.
 
     Parameters
@@ -195,8 +232,12 @@ def add_points_layer(fmap: folium.Map, records: gpd.GeoDataFrame, *, kind: str,
     colour, radius = _LAYER_STYLE[kind]
     for (_, record), point in zip(shown.iterrows(), located.geometry, strict=True):
         folium.CircleMarker(
-            location=[point.y, point.x], radius=radius, color=colour, fill=True,
-            fill_opacity=0.8, weight=1,
+            location=[point.y, point.x],
+            radius=radius,
+            color=colour,
+            fill=True,
+            fill_opacity=0.8,
+            weight=1,
             popup=folium.Popup(popup_html(record.to_dict(), LAYER_POPUPS[kind]), max_width=320),
             tooltip=escape(record.get("name", "")),
         ).add_to(group)
@@ -216,8 +257,10 @@ def cooperation_points(records: pd.DataFrame, communes: gpd.GeoDataFrame) -> gpd
         crs=4326,
     )
     by_commune = records[records["area_type"] == "commune"].merge(
-        towns, left_on="area_code", right_on="code", suffixes=("_record", ""))
+        towns, left_on="area_code", right_on="code", suffixes=("_record", "")
+    )
     by_epci = records[records["area_type"] == "epci"].merge(
-        towns, left_on="area_code", right_on="epci_code", suffixes=("_record", ""))
+        towns, left_on="area_code", right_on="epci_code", suffixes=("_record", "")
+    )
     placed = pd.concat([by_commune, by_epci], ignore_index=True)
     return gpd.GeoDataFrame(placed, geometry="geometry", crs=4326)

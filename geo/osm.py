@@ -107,17 +107,22 @@ def area_polygon(level: str, code: str, *, data_dir: Path | None = None) -> Base
     layer = communes.load_layer(_AREA_LAYERS[level], data_dir=data_dir)
     key = str(code).strip().upper()
     if key not in layer.index:
-        msg = (f"'{level}': {code!r} is not a {level} code of the commune base; e.g. "
-               f"{', '.join(sorted(layer.index)[:5])}")
+        msg = (
+            f"'{level}': {code!r} is not a {level} code of the commune base; e.g. "
+            f"{', '.join(sorted(layer.index)[:5])}"
+        )
         raise InvalidParameterError(msg)
     shape = layer.loc[key, "geometry"]
-    return shapely.make_valid(shape.buffer(POLYGON_TOLERANCE_DEG)
-                              .simplify(POLYGON_TOLERANCE_DEG))
+    return shapely.make_valid(shape.buffer(POLYGON_TOLERANCE_DEG).simplify(POLYGON_TOLERANCE_DEG))
 
 
-def fetch_places(*, department: str | None = None, epci: str | None = None,
-                 polygon: BaseGeometry | None = None,
-                 data_dir: Path | None = None) -> OsmPlaces:
+def fetch_places(
+    *,
+    department: str | None = None,
+    epci: str | None = None,
+    polygon: BaseGeometry | None = None,
+    data_dir: Path | None = None,
+) -> OsmPlaces:
     """Fetch the places of :data:`PLACE_TAGS` in a department, an EPCI or a polygon (Overpass).
 
     Parameters
@@ -143,8 +148,11 @@ def fetch_places(*, department: str | None = None, epci: str | None = None,
     DataSourceError
         The Overpass server could not be reached or answered with an error.
     """
-    given = {k: v for k, v in (("department", department), ("epci", epci),
-                               ("polygon", polygon)) if v is not None}
+    given = {
+        k: v
+        for k, v in (("department", department), ("epci", epci), ("polygon", polygon))
+        if v is not None
+    }
     if len(given) != 1:
         msg = "give exactly one of 'department' (e.g. '19'), 'epci' (SIREN) or 'polygon'"
         raise InvalidParameterError(msg)
@@ -184,8 +192,7 @@ def places_from_xml(path: str | os.PathLike[str]) -> OsmPlaces:
 
 def _no_features() -> gpd.GeoDataFrame:
     index = pd.MultiIndex.from_arrays([[], []], names=["element", "id"])
-    return gpd.GeoDataFrame({"geometry": []}, geometry="geometry", crs="EPSG:4326",
-                            index=index)
+    return gpd.GeoDataFrame({"geometry": []}, geometry="geometry", crs="EPSG:4326", index=index)
 
 
 def _tag(features: gpd.GeoDataFrame, key: str) -> pd.Series:
@@ -204,8 +211,10 @@ def place_kinds(features: gpd.GeoDataFrame) -> pd.Series:
 
 
 def _addresses(features: gpd.GeoDataFrame) -> pd.Series:
-    parts = [_tag(features, f"addr:{k}").fillna("")
-             for k in ("housenumber", "street", "postcode", "city")]
+    parts = [
+        _tag(features, f"addr:{k}").fillna("")
+        for k in ("housenumber", "street", "postcode", "city")
+    ]
     street = (parts[0] + " " + parts[1]).str.strip()
     town = (parts[2] + " " + parts[3]).str.strip()
     text = (street + ", " + town).str.strip(", ")
@@ -233,12 +242,18 @@ def features_to_places(features: gpd.GeoDataFrame) -> OsmPlaces:
     points = shapely.point_on_surface(geometry) if len(geometry) else geometry
     website = _tag(kept, "website")
     website = website.where(website.notna(), _tag(kept, "contact:website"))
-    frame = pd.DataFrame({
-        "source": "osm", "source_id": ids, "name": names[named].to_numpy(),
-        "kind": place_kinds(kept).to_numpy(), "address": _addresses(kept).to_numpy(),
-        "opening_notes": _tag(kept, "opening_hours").to_numpy(),
-        "website": website.to_numpy(), "location_precision": "exact",
-    })
+    frame = pd.DataFrame(
+        {
+            "source": "osm",
+            "source_id": ids,
+            "name": names[named].to_numpy(),
+            "kind": place_kinds(kept).to_numpy(),
+            "address": _addresses(kept).to_numpy(),
+            "opening_notes": _tag(kept, "opening_hours").to_numpy(),
+            "website": website.to_numpy(),
+            "location_precision": "exact",
+        }
+    )
     records = conform("places", gpd.GeoDataFrame(frame, geometry=points, crs="EPSG:4326"))
     return OsmPlaces(places=records, features=len(features), unnamed=int((~named).sum()))
 

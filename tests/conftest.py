@@ -17,8 +17,9 @@ def base_dir() -> Path:
     """Folder of the built commune base; skips when it has not been built."""
     folder = get_options().data_dir
     if not (folder / "communes.parquet").is_file():
-        pytest.skip(f"commune base not built in {folder}: run 'ancrage data build' "
-                    "(make test does)")
+        pytest.skip(
+            f"commune base not built in {folder}: run 'ancrage data build' (make test does)"
+        )
     return folder
 
 

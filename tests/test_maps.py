@@ -16,9 +16,14 @@ HOSTILE = '<img src=x onerror="alert(1)">Saint-Truc & <b>Cie</b>'
 
 def two_communes() -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(
-        {"code": ["00001", "00002"], "name": [HOSTILE, "L'Île"], "population": [120, 5000],
-         "density": [3.5, pd.NA]},
-        geometry=[box(1.0, 45.0, 1.1, 45.1), box(1.1, 45.0, 1.2, 45.1)], crs="EPSG:4326",
+        {
+            "code": ["00001", "00002"],
+            "name": [HOSTILE, "L'Île"],
+            "population": [120, 5000],
+            "density": [3.5, pd.NA],
+        },
+        geometry=[box(1.0, 45.0, 1.1, 45.1), box(1.1, 45.0, 1.2, 45.1)],
+        crs="EPSG:4326",
     )
 
 
@@ -32,8 +37,10 @@ def test_names_reach_the_page_escaped_and_scripts_do_not():
     page = maps.department_map(two_communes()).get_root().render()
     assert "<img src=x" not in page and "<b>Cie</b>" not in page
     names = {p["name"] for p in geojson_properties(page)}
-    assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;Saint-Truc &amp; &lt;b&gt;Cie&lt;/b&gt;" \
+    assert (
+        "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;Saint-Truc &amp; &lt;b&gt;Cie&lt;/b&gt;"
         in names
+    )
     assert "L&#x27;Île" in names
 
 
@@ -54,18 +61,32 @@ def test_map_is_fitted_to_the_communes():
 def hostile_layers() -> dict[str, gpd.GeoDataFrame]:
     points = gpd.points_from_xy([1.05, 1.15], [45.05, 45.05], crs=4326)
     providers = gpd.GeoDataFrame(
-        {"name": [HOSTILE, "Coop"], "kind": ["cae", "association"],
-         "expertise": ["financing;third_places", None], "reach_km": [40.0, 60.0],
-         "website": ["javascript:alert(1)", None]}, geometry=points, crs=4326)
-    cooperation = pd.DataFrame({"area_type": ["commune", "epci"], "area_code": ["00001", "E1"],
-                                "kind": ["citizen_residency", "partnership_convention"],
-                                "year": [2022, 2023], "note": ["<script>x()</script>", "ok"]})
+        {
+            "name": [HOSTILE, "Coop"],
+            "kind": ["cae", "association"],
+            "expertise": ["financing;third_places", None],
+            "reach_km": [40.0, 60.0],
+            "website": ["javascript:alert(1)", None],
+        },
+        geometry=points,
+        crs=4326,
+    )
+    cooperation = pd.DataFrame(
+        {
+            "area_type": ["commune", "epci"],
+            "area_code": ["00001", "E1"],
+            "kind": ["citizen_residency", "partnership_convention"],
+            "year": [2022, 2023],
+            "note": ["<script>x()</script>", "ok"],
+        }
+    )
     return {"providers": providers, "cooperation": cooperation}
 
 
 def test_programme_layers_have_escaped_french_popups():
-    communes = two_communes().assign(epci_code="E1", townhall_lon=[1.05, 1.15],
-                                     townhall_lat=[45.05, 45.05])
+    communes = two_communes().assign(
+        epci_code="E1", townhall_lon=[1.05, 1.15], townhall_lat=[45.05, 45.05]
+    )
     page = maps.department_map(communes, layers=hostile_layers()).get_root().render()
     assert "<img src=x" not in page and "<script>x()" not in page
     assert "coopérative d&#x27;activité et d&#x27;emploi (CAE)" in page
@@ -79,8 +100,9 @@ def test_programme_layers_have_escaped_french_popups():
 def test_template_literal_characters_cannot_break_out_of_popups():
     layers = hostile_layers()
     layers["providers"].loc[1, "name"] = "`);alert(1);(`${alert(2)}"
-    communes = two_communes().assign(epci_code="E1", townhall_lon=[1.05, 1.15],
-                                     townhall_lat=[45.05, 45.05])
+    communes = two_communes().assign(
+        epci_code="E1", townhall_lon=[1.05, 1.15], townhall_lat=[45.05, 45.05]
+    )
     page = maps.department_map(communes, layers=layers).get_root().render()
     assert "`);alert(1)" not in page and "${alert(2)}" not in page
     assert "&#96;);alert(1);(&#96;&#36;{alert(2)}" in page

@@ -18,9 +18,11 @@ from geo.store import Store
 
 FAKES = Path(__file__).parent / "fakes"
 # What an Overpass server answers on /api/status (osmnx reads the fifth line).
-STATUS = (b"Connected as: 1\nCurrent time: 2026-11-26T00:00:00Z\nAnnounced endpoint: none\n"
-          b"Rate limit: 2\n2 slots available now.\n"
-          b"Currently running queries (pid, space limit, time limit, start time):\n")
+STATUS = (
+    b"Connected as: 1\nCurrent time: 2026-11-26T00:00:00Z\nAnnounced endpoint: none\n"
+    b"Rate limit: 2\n2 slots available now.\n"
+    b"Currently running queries (pid, space limit, time limit, start time):\n"
+)
 
 OSM_XML = """<?xml version='1.0' encoding='UTF-8'?>
 <osm version='0.6' generator='hand-made for ancrage tests'>
@@ -50,10 +52,15 @@ OSM_XML = """<?xml version='1.0' encoding='UTF-8'?>
 def overpass() -> Iterator[FakeServer]:
     """A fake Overpass server replaying a hand-made answer; osmnx settings restored after."""
     body = (FAKES / "overpass_correze.json").read_bytes()
-    server = FakeServer({"/api/status": fixed(STATUS, ctype="text/plain"),
-                         "/api/interpreter": fixed(body)})
-    saved = (ox.settings.overpass_url, ox.settings.use_cache, ox.settings.overpass_rate_limit,
-             ox.settings.requests_timeout)
+    server = FakeServer(
+        {"/api/status": fixed(STATUS, ctype="text/plain"), "/api/interpreter": fixed(body)}
+    )
+    saved = (
+        ox.settings.overpass_url,
+        ox.settings.use_cache,
+        ox.settings.overpass_rate_limit,
+        ox.settings.requests_timeout,
+    )
     with server.running():
         ox.settings.overpass_url = server.url + "/api"
         ox.settings.use_cache = False
@@ -62,21 +69,28 @@ def overpass() -> Iterator[FakeServer]:
         try:
             yield server
         finally:
-            (ox.settings.overpass_url, ox.settings.use_cache, ox.settings.overpass_rate_limit,
-             ox.settings.requests_timeout) = saved
+            (
+                ox.settings.overpass_url,
+                ox.settings.use_cache,
+                ox.settings.overpass_rate_limit,
+                ox.settings.requests_timeout,
+            ) = saved
 
 
 def test_fetch_department_places_through_overpass(overpass: FakeServer, base_dir: Path) -> None:
     found = osm.fetch_places(department="19", data_dir=base_dir)
     places = found.places.set_index("source_id")
     # node/1003 has no name; node/1005 lies outside Corrèze and is filtered by osmnx.
-    assert sorted(places.index) == ["node/1001", "node/1002", "node/1004", "node/1006",
-                                    "way/2001"]
+    assert sorted(places.index) == ["node/1001", "node/1002", "node/1004", "node/1006", "way/2001"]
     assert found.unnamed == 1
     assert places.loc["node/1001", "name"] == "Cowork <b>Tulle</b> & Co"  # verbatim
     assert places["kind"].to_dict() == {
-        "node/1001": "coworking", "node/1002": "coworking", "node/1004": "tiers_lieu",
-        "node/1006": "fablab", "way/2001": "marketplace"}
+        "node/1001": "coworking",
+        "node/1002": "coworking",
+        "node/1004": "tiers_lieu",
+        "node/1006": "fablab",
+        "way/2001": "marketplace",
+    }
     assert places.loc["node/1001", "address"] == "3 Quai de Rigny, 19000 Tulle"
     assert places.loc["node/1001", "opening_notes"] == "Mo-Fr 09:00-18:00"
     assert places.loc["node/1002", "website"] == "https://bureau-brive.example"
@@ -92,8 +106,7 @@ def test_fetch_department_places_through_overpass(overpass: FakeServer, base_dir
             assert f"way['{key}'='{value}'](poly:" in query
 
 
-def test_osm_places_are_stored_once(overpass: FakeServer, base_dir: Path,
-                                    tmp_path: Path) -> None:
+def test_osm_places_are_stored_once(overpass: FakeServer, base_dir: Path, tmp_path: Path) -> None:
     del overpass
     store = Store(tmp_path / "s.gpkg", seed_on_create=False)
     found = osm.fetch_places(department="19", data_dir=base_dir)
@@ -105,9 +118,12 @@ def test_osm_places_are_stored_once(overpass: FakeServer, base_dir: Path,
 
 
 def test_overpass_errors_are_reported() -> None:
-    server = FakeServer({"/api/status": fixed(STATUS, ctype="text/plain"),
-                         "/api/interpreter": fixed(b"<html>oops</html>", status=400,
-                                                   ctype="text/html")})
+    server = FakeServer(
+        {
+            "/api/status": fixed(STATUS, ctype="text/plain"),
+            "/api/interpreter": fixed(b"<html>oops</html>", status=400, ctype="text/html"),
+        }
+    )
     saved = ox.settings.overpass_url, ox.settings.use_cache
     try:
         with server.running():
@@ -175,16 +191,20 @@ def test_cli_osm_from_file(tmp_path: Path, base_dir: Path) -> None:
     path.write_text(OSM_XML, encoding="utf-8")
     store = str(tmp_path / "s.gpkg")
     runner = CliRunner()
-    dry = runner.invoke(app, ["layers", "osm", "--file", str(path), "--dry-run", "--format",
-                              "json", "--store", store])
+    dry = runner.invoke(
+        app,
+        ["layers", "osm", "--file", str(path), "--dry-run", "--format", "json", "--store", store],
+    )
     assert dry.exit_code == 0, dry.output
     assert [p["source_id"] for p in json.loads(dry.stdout)] == ["node/11", "way/31"]
-    done = runner.invoke(app, ["layers", "osm", "--file", str(path), "--format", "json",
-                               "--store", store])
+    done = runner.invoke(
+        app, ["layers", "osm", "--file", str(path), "--format", "json", "--store", store]
+    )
     assert done.exit_code == 0, done.output
     assert json.loads(done.stdout)["added"] == 2
     both = runner.invoke(app, ["layers", "osm", "--store", store])
     assert both.exit_code == 2 and "exactly one of --department" in both.stderr
-    two = runner.invoke(app, ["layers", "osm", "--department", "19", "--file", str(path),
-                              "--store", store])
+    two = runner.invoke(
+        app, ["layers", "osm", "--department", "19", "--file", str(path), "--store", store]
+    )
     assert two.exit_code == 2 and "--epci SIREN" in two.stderr

@@ -18,9 +18,12 @@ def _own_indicator_folder(tmp_path, monkeypatch):
 def test_each_rule_of_the_approximation():
     frame = pd.DataFrame(
         # population, area (km²) -> density
-        {"population": [60_000, 4_000, 12_000, 2_000, 1_500, 900, 3_000, 100, 0],
-         "area_km2": [10.0, 2.0, 40.0, 5.0, 20.0, 50.0, 100.0, 20.0, 5.0]},
-        index=list("abcdefghi"))
+        {
+            "population": [60_000, 4_000, 12_000, 2_000, 1_500, 900, 3_000, 100, 0],
+            "area_km2": [10.0, 2.0, 40.0, 5.0, 20.0, 50.0, 100.0, 20.0, 5.0],
+        },
+        index=list("abcdefghi"),
+    )
     # a: 6000/km², ≥5000 -> 1; b: 2000/km² but 4000 inh. -> not 1, not 2 (pop), 4;
     # c: 300/km², 12000 -> 2; d: 400/km², 2000 -> 4; e: 75/km², 1500 -> 5;
     # f: 18/km² -> 6; g: 30/km², 3000 -> 6 (density < 60); h: 5/km² -> 7; i: 0 -> 7
@@ -68,7 +71,9 @@ def test_import_density_grid_maps_merged_communes(base_dir, tmp_path):
         f"24269,Mialet,7,Rural à habitat très dispersé,600\n"
         f"{new},Current part,5,Bourgs ruraux,100\n"
         f"{old},Former part,6,Rural à habitat dispersé,5000\n"
-        "99999,Nowhere,6,Rural à habitat dispersé,10\n", encoding="utf-8")
+        "99999,Nowhere,6,Rural à habitat dispersé,10\n",
+        encoding="utf-8",
+    )
     summary = rurality.import_insee_file(path)
     assert summary["kind"] == "density_grid"
     assert summary["unknown_codes"] == ["99999"]
@@ -94,9 +99,12 @@ def test_official_classes_win_over_the_approximation(base_dir, tmp_path):
 
 def test_import_attraction_areas(base_dir, tmp_path):
     path = tmp_path / "aav.csv"
-    path.write_text("CODGEO,LIBGEO,AAV2020,LIBAAV2020,CATEAAV2020,DEP,REG\n"
-                    "24269,Mialet,000,Hors attraction,30,24,75\n"
-                    "24037,Bergerac,063,Bergerac,11,24,75\n", encoding="utf-8")
+    path.write_text(
+        "CODGEO,LIBGEO,AAV2020,LIBAAV2020,CATEAAV2020,DEP,REG\n"
+        "24269,Mialet,000,Hors attraction,30,24,75\n"
+        "24037,Bergerac,063,Bergerac,11,24,75\n",
+        encoding="utf-8",
+    )
     summary = rurality.import_insee_file(path)
     assert summary["kind"] == "aav"
     official = rurality.load_official()
@@ -127,11 +135,11 @@ def test_missing_file(tmp_path):
 @pytest.mark.reference
 def test_agreement_with_insee_grid(reference_dir, base_dir):
     summary = rurality.import_insee_file(
-        reference_dir / "insee_grille_densite_7_niveaux_geo2024.csv")
+        reference_dir / "insee_grille_densite_7_niveaux_geo2024.csv"
+    )
     assert summary["communes"] > 34_800
     official = rurality.load_official()["density_class"]
-    approx = rurality.approximate_density_class(load_communes(columns=["population",
-                                                                      "area_km2"]))
+    approx = rurality.approximate_density_class(load_communes(columns=["population", "area_km2"]))
     table = rurality.rurality_agreement(approx, official)
     assert table.attrs["compared"] > 34_800
     assert table.attrs["exact"] > 0.6

@@ -38,8 +38,10 @@ SPECS = {
 @pytest.fixture
 def values() -> pd.DataFrame:
     """Four communes, two indicators; percentiles computed by hand in the tests."""
-    return pd.DataFrame({"x_km": [10.0, 40.0, 20.0, 30.0], "y_index": [5.0, 5.0, 1.0, 3.0]},
-                        index=["a", "b", "c", "d"])
+    return pd.DataFrame(
+        {"x_km": [10.0, 40.0, 20.0, 30.0], "y_index": [5.0, 5.0, 1.0, 3.0]},
+        index=["a", "b", "c", "d"],
+    )
 
 
 # x (higher better): a 0, b 1, c 1/3, d 2/3.
@@ -55,8 +57,15 @@ def test_percentiles_by_hand(values):
 
 
 def test_direction_flips_percentiles(values):
-    flipped = {k: Spec(s.key, s.column, "lower_better" if s.direction == "higher_better"
-                       else "higher_better", s.label) for k, s in SPECS.items()}
+    flipped = {
+        k: Spec(
+            s.key,
+            s.column,
+            "lower_better" if s.direction == "higher_better" else "higher_better",
+            s.label,
+        )
+        for k, s in SPECS.items()
+    }
     pct = scoring.percentiles(values, SPECS)
     assert (1 - scoring.percentiles(values, flipped)).to_numpy() == pytest.approx(pct.to_numpy())
 
@@ -121,7 +130,8 @@ def test_reasons_name_top_contributions_with_units(values):
     table = scoring.score_values(values, SPECS, weights={"x": 2, "y": 1})
     assert table.loc["b", "reasons"] == "Atouts : Distance 40 km (centile 100)"
     assert table.loc["d", "reasons"] == (
-        "Atouts : Distance 30 km (centile 67) ; Indice 3,0 (centile 67)")
+        "Atouts : Distance 30 km (centile 67) ; Indice 3,0 (centile 67)"
+    )
     assert table.loc["c", "reasons"] == "Atouts : Indice 1,0 (centile 100)"
     assert table.loc["a", "reasons"].startswith("Aucun atout")
 
@@ -132,6 +142,7 @@ def test_format_values_french():
 
 
 # --- rank stability ---------------------------------------------------------------------------
+
 
 def _loop_stability(pct, weights, *, top, draws, seed, spread=0.25):
     """Slow reference: one combine() per draw (test only)."""
@@ -146,8 +157,9 @@ def _loop_stability(pct, weights, *, top, draws, seed, spread=0.25):
 @pytest.fixture
 def many() -> pd.DataFrame:
     rng = np.random.default_rng(7)
-    frame = pd.DataFrame({"x_km": rng.random(60), "y_index": rng.random(60)},
-                         index=[f"c{i:02d}" for i in range(60)])
+    frame = pd.DataFrame(
+        {"x_km": rng.random(60), "y_index": rng.random(60)}, index=[f"c{i:02d}" for i in range(60)]
+    )
     frame.iloc[5:9, 1] = np.nan  # renormalised weights for these
     frame.iloc[9, :] = np.nan  # no score at all
     return frame
@@ -160,7 +172,8 @@ def test_rank_stability_deterministic_and_matches_loop(many):
     again = scoring.rank_stability(pct, weights, top=10, draws=50, seed=3)
     pd.testing.assert_series_equal(first, again)
     assert first.to_numpy() == pytest.approx(
-        _loop_stability(pct, weights, top=10, draws=50, seed=3).to_numpy())
+        _loop_stability(pct, weights, top=10, draws=50, seed=3).to_numpy()
+    )
     assert first.sum() == pytest.approx(10)  # no ties: each draw keeps exactly 10 communes
     assert first["c09"] == 0.0
     other = scoring.rank_stability(pct, weights, top=10, draws=50, seed=4)
@@ -190,13 +203,17 @@ def test_top_larger_than_area_keeps_everyone(values):
 
 # --- errors -------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("weights", "needle"), [
-    ({"x": -1}, "'x' is -1"),
-    ({"x": "abc"}, "'x' is 'abc'"),
-    ({"x": float("nan")}, "'x' is nan"),
-    ({"x": 0, "y": 0}, "every weight is zero"),
-    ({}, "'weights' is empty"),
-])
+
+@pytest.mark.parametrize(
+    ("weights", "needle"),
+    [
+        ({"x": -1}, "'x' is -1"),
+        ({"x": "abc"}, "'x' is 'abc'"),
+        ({"x": float("nan")}, "'x' is nan"),
+        ({"x": 0, "y": 0}, "every weight is zero"),
+        ({}, "'weights' is empty"),
+    ],
+)
 def test_bad_weights(values, weights, needle):
     with pytest.raises(InvalidParameterError, match="weights") as info:
         scoring.score_values(values, SPECS, weights=weights)
@@ -242,10 +259,12 @@ def test_bad_stability_options(values, option, value):
 
 # --- filters ------------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def communes() -> pd.DataFrame:
-    return pd.DataFrame({"population": pd.array([100, 2000, None, 800], dtype="Int64")},
-                        index=["a", "b", "c", "d"])
+    return pd.DataFrame(
+        {"population": pd.array([100, 2000, None, 800], dtype="Int64")}, index=["a", "b", "c", "d"]
+    )
 
 
 def test_candidate_mask_population_rurality_exclude(communes):
@@ -259,22 +278,26 @@ def test_candidate_mask_population_rurality_exclude(communes):
 
 def test_candidate_mask_errors(communes):
     with pytest.raises(InvalidParameterError, match=r"'min_population' \(900\) is above"):
-        scoring.candidate_mask(communes, scoring.ScoreFilters(min_population=900,
-                                                              max_population=100))
+        scoring.candidate_mask(
+            communes, scoring.ScoreFilters(min_population=900, max_population=100)
+        )
     with pytest.raises(InvalidParameterError, match="rurality"):
         scoring.candidate_mask(communes, scoring.ScoreFilters(rurality=(7,)))
 
 
 # --- EPCI level ---------------------------------------------------------------------------------
 
+
 def test_aggregate_epci_by_hand():
-    rows = pd.DataFrame({
-        "epci_code": ["e1", "e1", "e2", "e2", None],
-        "epci_name": ["Un", "Un", "Deux", "Deux", None],
-        "population": pd.array([100, 300, 50, 150, 10], dtype="Int64"),
-        "score": [0.2, 0.6, 0.9, 0.5, 1.0],
-        "x_km": [10.0, np.nan, 4.0, 8.0, 1.0],
-    })
+    rows = pd.DataFrame(
+        {
+            "epci_code": ["e1", "e1", "e2", "e2", None],
+            "epci_name": ["Un", "Un", "Deux", "Deux", None],
+            "population": pd.array([100, 300, 50, 150, 10], dtype="Int64"),
+            "score": [0.2, 0.6, 0.9, 0.5, 1.0],
+            "x_km": [10.0, np.nan, 4.0, 8.0, 1.0],
+        }
+    )
     out = scoring.aggregate_epci(rows, columns=["score", "x_km"]).set_index("epci_code")
     assert out.loc["e1", "score"] == pytest.approx((0.2 * 100 + 0.6 * 300) / 400)
     assert out.loc["e2", "score"] == pytest.approx((0.9 * 50 + 0.5 * 150) / 200)
@@ -293,6 +316,7 @@ def test_aggregate_epci_needs_columns():
 
 # --- end to end on the real base (department 24) -------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def dordogne(base_dir):
     communes = load_communes(department="24", data_dir=base_dir)
@@ -307,8 +331,14 @@ def test_score_dordogne_end_to_end(dordogne):
     assert table["rank"].iloc[0] == 1 and table["score"].is_monotonic_decreasing
     contributions = table.filter(like="contrib_").sum(axis=1)
     assert contributions.to_numpy() == pytest.approx(table["score"].to_numpy())
-    assert {"hub_distance_km", "stability_index", "contrib_hub_distance", "reasons",
-            "rank_stability", "geometry"} <= set(table.columns)
+    assert {
+        "hub_distance_km",
+        "stability_index",
+        "contrib_hub_distance",
+        "reasons",
+        "rank_stability",
+        "geometry",
+    } <= set(table.columns)
     mialet = table.loc["24269"]
     assert mialet["name"] == "Mialet"
     assert mialet["hub_distance_km"] == indicators.loc["24269", "hub_distance_km"]
@@ -323,15 +353,18 @@ def test_score_dordogne_end_to_end(dordogne):
 
 def test_score_dordogne_filters(dordogne):
     communes, indicators = dordogne
-    filters = scoring.ScoreFilters(min_population=300, max_population=2000, rurality=(6, 7),
-                                   exclude=("24269", "24172"))
-    table = scoring.score(communes, indicators=indicators, filters=filters,
-                          weights={"cooperation": 2, "neo_rural": 1})
+    filters = scoring.ScoreFilters(
+        min_population=300, max_population=2000, rurality=(6, 7), exclude=("24269", "24172")
+    )
+    table = scoring.score(
+        communes, indicators=indicators, filters=filters, weights={"cooperation": 2, "neo_rural": 1}
+    )
     assert not {"24269", "24172"} & set(table.index)
     assert table["population"].between(300, 2000).all()
     assert set(indicators.loc[table.index, "density_class"]) <= {6, 7}
-    full = scoring.score(communes, indicators=indicators,
-                         weights={"cooperation": 2, "neo_rural": 1})
+    full = scoring.score(
+        communes, indicators=indicators, weights={"cooperation": 2, "neo_rural": 1}
+    )
     assert table["score"].to_numpy() == pytest.approx(full.loc[table.index, "score"].to_numpy())
 
 
@@ -340,8 +373,9 @@ def test_score_dordogne_errors(dordogne):
     with pytest.raises(UnknownIndicatorError, match=r"known indicators: .*cooperation"):
         scoring.score(communes, indicators=indicators, weights={"cooperaton": 1})
     with pytest.raises(InvalidParameterError, match=r"\(min_population=10000000\) leave no"):
-        scoring.score(communes, indicators=indicators,
-                      filters=scoring.ScoreFilters(min_population=10_000_000))
+        scoring.score(
+            communes, indicators=indicators, filters=scoring.ScoreFilters(min_population=10_000_000)
+        )
     with pytest.raises(InvalidParameterError, match="'communes' is empty"):
         scoring.score(communes.iloc[:0], indicators=indicators)
 
@@ -354,8 +388,9 @@ def test_epci_level_dordogne(dordogne):
     code = table.loc["24269", "epci_code"]
     members = table[table["epci_code"] == code]
     weights = members["population"].astype(float)
-    assert epci.loc[code, "score"] == pytest.approx((members["score"] * weights).sum()
-                                                    / weights.sum())
+    assert epci.loc[code, "score"] == pytest.approx(
+        (members["score"] * weights).sum() / weights.sum()
+    )
     assert epci.loc[code, "population"] == members["population"].sum()
     assert "hub_distance_km" in epci.columns
 
@@ -376,22 +411,41 @@ def cli(base_dir, tmp_path_factory):
 
 
 def test_cli_score_csv(cli):
-    result = cli("score", "--epci", MIALET_EPCI, "--top", 5, "--format", "csv",
-                 "--weights", "cooperation=2,neo_rural=1,stability=1,hub_distance=1")
+    result = cli(
+        "score",
+        "--epci",
+        MIALET_EPCI,
+        "--top",
+        5,
+        "--format",
+        "csv",
+        "--weights",
+        "cooperation=2,neo_rural=1,stability=1,hub_distance=1",
+    )
     assert result.exit_code == 0, result.output
     table = pd.read_csv(io.StringIO(result.stdout), dtype={"code": str})
     assert len(table) == 5
     assert table["rank"].tolist() == sorted(table["rank"])
-    assert {"code", "name", "score", "rank", "hub_distance_km", "contrib_cooperation",
-            "rank_stability", "reasons"} <= set(table.columns)
+    assert {
+        "code",
+        "name",
+        "score",
+        "rank",
+        "hub_distance_km",
+        "contrib_cooperation",
+        "rank_stability",
+        "reasons",
+    } <= set(table.columns)
     assert table.filter(like="contrib_").sum(axis=1).to_numpy() == pytest.approx(
-        table["score"].to_numpy(), abs=1e-5)
+        table["score"].to_numpy(), abs=1e-5
+    )
 
 
 def test_cli_score_hub_population(cli):
     default = cli("score", "--codes", "24269,24095", "-n", 0, "-f", "json")
-    closer = cli("score", "--codes", "24269,24095", "-n", 0, "-f", "json",
-                 "--hub-population", 10_000)
+    closer = cli(
+        "score", "--codes", "24269,24095", "-n", 0, "-f", "json", "--hub-population", 10_000
+    )
     assert default.exit_code == 0 and closer.exit_code == 0, closer.output
     far = {r["code"]: r["hub_distance_km"] for r in json.loads(default.stdout)}
     near = {r["code"]: r["hub_distance_km"] for r in json.loads(closer.stdout)}
@@ -401,8 +455,23 @@ def test_cli_score_hub_population(cli):
 
 def test_cli_score_geojson_file_and_exclude(cli, tmp_path):
     path = tmp_path / "shortlist.geojson"
-    result = cli("score", "--epci", MIALET_EPCI, "-n", 0, "-f", "geojson", "-o", path,
-                 "--exclude", "24269", "--rurality", "5,6,7", "--stability-top", 3)
+    result = cli(
+        "score",
+        "--epci",
+        MIALET_EPCI,
+        "-n",
+        0,
+        "-f",
+        "geojson",
+        "-o",
+        path,
+        "--exclude",
+        "24269",
+        "--rurality",
+        "5,6,7",
+        "--stability-top",
+        3,
+    )
     assert result.exit_code == 0, result.output
     data = json.loads(path.read_text(encoding="utf-8"))
     assert data["type"] == "FeatureCollection" and data["features"]
@@ -431,15 +500,18 @@ def test_cli_score_table_and_epci_level(cli):
     assert "1. " in table.stdout and "Atouts" in table.stdout
 
 
-@pytest.mark.parametrize(("args", "code", "needle"), [
-    (["--weights", "cooperation=-1"], 2, "'cooperation' is '-1'"),
-    (["--weights", "cooperation=abc"], 2, "'abc'"),
-    (["--weights", "a=b=c"], 2, "'a=b=c'"),
-    (["--weights", "nope=1"], 1, "known indicators"),
-    (["--min-population", 10_000_000], 2, "(min_population=10000000) leave no commune"),
-    (["--rurality", "1", "--exclude", "24269"], 2, "rurality=1, exclude=24269) leave no"),
-    (["--rurality", "9"], 2, "'rurality'"),
-])
+@pytest.mark.parametrize(
+    ("args", "code", "needle"),
+    [
+        (["--weights", "cooperation=-1"], 2, "'cooperation' is '-1'"),
+        (["--weights", "cooperation=abc"], 2, "'abc'"),
+        (["--weights", "a=b=c"], 2, "'a=b=c'"),
+        (["--weights", "nope=1"], 1, "known indicators"),
+        (["--min-population", 10_000_000], 2, "(min_population=10000000) leave no commune"),
+        (["--rurality", "1", "--exclude", "24269"], 2, "rurality=1, exclude=24269) leave no"),
+        (["--rurality", "9"], 2, "'rurality'"),
+    ],
+)
 def test_cli_score_errors(cli, args, code, needle):
     result = cli("score", "--epci", MIALET_EPCI, *args)
     assert result.exit_code == code, result.output

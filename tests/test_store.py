@@ -44,8 +44,9 @@ def store(tmp_path: Path, base_dir: Path) -> Store:
     return Store(tmp_path / "layers.gpkg", seed_on_create=False)
 
 
-def places(names: list[str], points: list[tuple[float, float]], **columns: object
-           ) -> gpd.GeoDataFrame:
+def places(
+    names: list[str], points: list[tuple[float, float]], **columns: object
+) -> gpd.GeoDataFrame:
     data = {"name": names, "kind": ["tiers_lieu"] * len(names), "source": ["test"] * len(names)}
     data.update(columns)
     return gpd.GeoDataFrame(data, geometry=[shapely.Point(p) for p in points], crs="EPSG:4326")
@@ -57,6 +58,7 @@ def metres_east(point: tuple[float, float], metres: float) -> tuple[float, float
 
 
 # --- CRUD ---------------------------------------------------------------------------------
+
 
 def test_add_fills_ids_communes_and_precision(store: Store) -> None:
     result = store.add("places", places(["ATILI", "Grange"], [NEUVIC, MIALET]))
@@ -81,8 +83,9 @@ def test_names_are_stored_verbatim(store: Store) -> None:
 def test_get_update_delete(store: Store) -> None:
     store.add("places", places(["ATILI"], [NEUVIC], id=["atili"]))
     assert store.get("places", "atili")["name"] == "ATILI"
-    updated = store.update("places", "atili", name="ATILI tiers-lieu",
-                           geometry=shapely.Point(EGLETONS))
+    updated = store.update(
+        "places", "atili", name="ATILI tiers-lieu", geometry=shapely.Point(EGLETONS)
+    )
     assert updated["commune_code"] == "19073"  # found again from the moved point
     record = store.get("places", "atili")
     assert (record["name"], record["commune_code"]) == ("ATILI tiers-lieu", "19073")
@@ -98,13 +101,17 @@ def test_update_validates_and_rejects_unknown_fields(store: Store) -> None:
     store.add("places", places(["ATILI"], [NEUVIC], id=["atili"]))
     with pytest.raises(InvalidParameterError, match=r"cannot update field\(s\) \['colour'\]"):
         store.update("places", "atili", colour="red")
-    with pytest.raises(LayerValidationError, match="1 problem\\(s\\) in record 'atili' of "
-                       "places; nothing was stored:\n  - field 'kind': got 'pub'"):
+    with pytest.raises(
+        LayerValidationError,
+        match="1 problem\\(s\\) in record 'atili' of "
+        "places; nothing was stored:\n  - field 'kind': got 'pub'",
+    ):
         store.update("places", "atili", kind="pub")
     assert store.get("places", "atili")["kind"] == "tiers_lieu"
 
 
 # --- duplicates ---------------------------------------------------------------------------
+
 
 def test_re_adding_the_same_records_adds_nothing(store: Store) -> None:
     batch = places(["ATILI", "Grange"], [NEUVIC, MIALET])
@@ -115,51 +122,72 @@ def test_re_adding_the_same_records_adds_nothing(store: Store) -> None:
 
 def test_same_name_within_100_m_is_a_duplicate_but_not_farther(store: Store) -> None:
     store.add("places", places(["Tiers-lieu ATILI"], [NEUVIC]))
-    near = places(["tiers lieu atili", "Tiers-lieu ATILI", "Autre lieu"],
-                  [metres_east(NEUVIC, 80), metres_east(NEUVIC, 300), NEUVIC])
+    near = places(
+        ["tiers lieu atili", "Tiers-lieu ATILI", "Autre lieu"],
+        [metres_east(NEUVIC, 80), metres_east(NEUVIC, 300), NEUVIC],
+    )
     result = store.add("places", near)
     assert (result.added, result.duplicates) == (2, 1)
     assert store.read("places")["name"].tolist() == [
-        "Tiers-lieu ATILI", "Tiers-lieu ATILI", "Autre lieu"]
+        "Tiers-lieu ATILI",
+        "Tiers-lieu ATILI",
+        "Autre lieu",
+    ]
 
 
 def test_same_source_id_is_a_duplicate_wherever_it_is(store: Store) -> None:
     store.add("places", places(["A"], [NEUVIC], source_id=["node/1"]))
-    result = store.add("places", places(["B", "C"], [MIALET, EGLETONS],
-                                        source_id=["node/1", "node/2"]))
+    result = store.add(
+        "places", places(["B", "C"], [MIALET, EGLETONS], source_id=["node/1", "node/2"])
+    )
     assert (result.added, result.duplicates) == (1, 1)
 
 
 def test_duplicates_inside_one_batch(store: Store) -> None:
     batch = places(["Marché", "Marché", "Marché"], [NEUVIC, metres_east(NEUVIC, 50), MIALET])
-    assert store.add("places", batch) == AddResult(added=2, duplicates=1,
-                                                   ids=("pla-1", "pla-2"))
+    assert store.add("places", batch) == AddResult(added=2, duplicates=1, ids=("pla-1", "pla-2"))
 
 
 def test_cooperation_duplicates_by_area_year_kind_provider(store: Store) -> None:
-    frame = pd.DataFrame({"source": ["t", "t"], "area_type": ["commune", "commune"],
-                          "area_code": ["24269", "24269"], "year": [2022, 2023],
-                          "kind": ["citizen_residency"] * 2, "provider_id": ["pro-atis"] * 2})
+    frame = pd.DataFrame(
+        {
+            "source": ["t", "t"],
+            "area_type": ["commune", "commune"],
+            "area_code": ["24269", "24269"],
+            "year": [2022, 2023],
+            "kind": ["citizen_residency"] * 2,
+            "provider_id": ["pro-atis"] * 2,
+        }
+    )
     assert store.add("cooperation", frame).added == 2
     assert store.add("cooperation", frame.iloc[[0]]).duplicates == 1
 
 
 def test_id_already_used_by_another_record_is_refused(store: Store) -> None:
     store.add("places", places(["A"], [NEUVIC], id=["p1"]))
-    with pytest.raises(LayerValidationError, match="line 2, field 'id': got 'p1', expected an "
-                       "id not already used by another record of the store"):
+    with pytest.raises(
+        LayerValidationError,
+        match="line 2, field 'id': got 'p1', expected an "
+        "id not already used by another record of the store",
+    ):
         store.add("places", places(["B"], [MIALET], id=["p1"]))
     assert store.count("places") == 1
 
 
 def test_name_keys_ignore_case_accents_and_saints() -> None:
-    keys = name_keys(pd.Series(["Salle des fêtes de Saint-Ciers", "SALLE DES FETES DE ST CIERS",
-                                None, " - "]))
-    assert keys.tolist() == ["salle des fetes de st ciers", "salle des fetes de st ciers",
-                             None, None]
+    keys = name_keys(
+        pd.Series(["Salle des fêtes de Saint-Ciers", "SALLE DES FETES DE ST CIERS", None, " - "])
+    )
+    assert keys.tolist() == [
+        "salle des fetes de st ciers",
+        "salle des fetes de st ciers",
+        None,
+        None,
+    ]
 
 
 # --- validation on add: all or nothing ------------------------------------------------------
+
 
 def test_one_bad_row_at_the_end_stores_nothing(store: Store) -> None:
     store.add("places", places(["Existing"], [MIALET]))
@@ -182,23 +210,41 @@ def test_add_accepts_other_crs_and_source_label(store: Store) -> None:
 
 # --- filters ------------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def filled(tmp_path_factory: pytest.TempPathFactory, base_dir: Path) -> Store:
     """A store with places, events and cooperation records, shared by read-only tests."""
     store = Store(tmp_path_factory.mktemp("filled") / "layers.gpkg", seed_on_create=False)
-    store.add("places", places(["Neuvic", "Mialet", "Égletons"], [NEUVIC, MIALET, EGLETONS],
-                               id=["n", "m", "e"]))
-    store.add("events", places(
-        ["Résidence", "Marché du samedi", "Festival d'été", "Salon"], [MIALET, NEUVIC, EGLETONS,
-                                                                        EGLETONS],
-        id=["res", "sat", "summer", "fair"], kind=["residency", "market", "festival", "fair"],
-        start=["2022-04-30", None, None, "2024-10-12"], end=["2022-05-06", None, None, None],
-        recurrence=[None, "FREQ=WEEKLY;BYDAY=SA", None, None],
-        season=[None, None, "juillet-août", None]))
-    store.add("cooperation", pd.DataFrame({
-        "id": ["c1", "c2"], "source": ["t", "t"], "area_type": ["commune", "epci"],
-        "area_code": ["24269", "241900133"], "year": [2022, 2023],
-        "kind": ["citizen_residency", "partnership_convention"]}))
+    store.add(
+        "places",
+        places(["Neuvic", "Mialet", "Égletons"], [NEUVIC, MIALET, EGLETONS], id=["n", "m", "e"]),
+    )
+    store.add(
+        "events",
+        places(
+            ["Résidence", "Marché du samedi", "Festival d'été", "Salon"],
+            [MIALET, NEUVIC, EGLETONS, EGLETONS],
+            id=["res", "sat", "summer", "fair"],
+            kind=["residency", "market", "festival", "fair"],
+            start=["2022-04-30", None, None, "2024-10-12"],
+            end=["2022-05-06", None, None, None],
+            recurrence=[None, "FREQ=WEEKLY;BYDAY=SA", None, None],
+            season=[None, None, "juillet-août", None],
+        ),
+    )
+    store.add(
+        "cooperation",
+        pd.DataFrame(
+            {
+                "id": ["c1", "c2"],
+                "source": ["t", "t"],
+                "area_type": ["commune", "epci"],
+                "area_code": ["24269", "241900133"],
+                "year": [2022, 2023],
+                "kind": ["citizen_residency", "partnership_convention"],
+            }
+        ),
+    )
     return store
 
 
@@ -224,16 +270,19 @@ def test_filter_by_bbox(filled: Store) -> None:
 
 def test_filter_events_by_date_window(filled: Store) -> None:
     assert filled.read("events", start="2022-05-01", end="2022-05-05")["id"].tolist() == [
-        "res"]  # 1-5 May 2022 holds no Saturday; the residency (30 April-6 May) spans it
+        "res"
+    ]  # 1-5 May 2022 holds no Saturday; the residency (30 April-6 May) spans it
     assert filled.read("events", start="2024-10-12", end="2024-10-12")["id"].tolist() == [
-        "sat", "fair"]
-    assert filled.read("events", start="2025-07-14", end="2025-07-18")["id"].tolist() == [
-        "summer"]
+        "sat",
+        "fair",
+    ]
+    assert filled.read("events", start="2025-07-14", end="2025-07-18")["id"].tolist() == ["summer"]
     with pytest.raises(InvalidParameterError, match="'start'/'end' filter events only"):
         filled.read("places", start="2024-01-01")
 
 
 # --- exports ------------------------------------------------------------------------------
+
 
 def test_export_round_trips(filled: Store, tmp_path: Path) -> None:
     original = filled.read("events")
@@ -241,13 +290,11 @@ def test_export_round_trips(filled: Store, tmp_path: Path) -> None:
     back = read_curated(csv)
     assert back["id"].tolist() == original["id"].tolist()
     assert back.geometry.geom_equals_exact(original.geometry, 1e-9).all()
-    geojson = pyogrio.read_dataframe(filled.export("events", tmp_path / "e.geojson",
-                                                   fmt="geojson"))
+    geojson = pyogrio.read_dataframe(filled.export("events", tmp_path / "e.geojson", fmt="geojson"))
     assert geojson["id"].tolist() == original["id"].tolist()
     assert geojson.crs.to_epsg() == 4326
     gpkg = filled.export("events", tmp_path / "e.gpkg", fmt="gpkg", department="19")
-    assert pyogrio.read_dataframe(gpkg, layer="events")["id"].tolist() == [
-        "sat", "summer", "fair"]
+    assert pyogrio.read_dataframe(gpkg, layer="events")["id"].tolist() == ["sat", "summer", "fair"]
 
 
 def test_failed_export_leaves_the_previous_file(filled: Store, tmp_path: Path) -> None:
@@ -262,6 +309,7 @@ def test_failed_export_leaves_the_previous_file(filled: Store, tmp_path: Path) -
 
 
 # --- GDAL / QGIS --------------------------------------------------------------------------
+
 
 def test_gdal_reads_every_layer_as_points_in_wgs84(filled: Store) -> None:
     listed = dict(pyogrio.list_layers(filled.path).tolist())
@@ -279,9 +327,15 @@ def test_gdal_reads_every_layer_as_points_in_wgs84(filled: Store) -> None:
 def test_writes_keep_a_gdal_spatial_index_up_to_date(tmp_path: Path, base_dir: Path) -> None:
     path = tmp_path / "indexed.gpkg"
     for kind in layers.LAYER_KINDS:  # as QGIS or ogr2ogr would lay them out: with an R-tree
-        pyogrio.write_dataframe(layers.empty_layer(kind), path, layer=kind, driver="GPKG",
-                                geometry_type="Point", append=path.exists(),
-                                layer_options={"GEOMETRY_NAME": "geom", "FID": "fid"})
+        pyogrio.write_dataframe(
+            layers.empty_layer(kind),
+            path,
+            layer=kind,
+            driver="GPKG",
+            geometry_type="Point",
+            append=path.exists(),
+            layer_options={"GEOMETRY_NAME": "geom", "FID": "fid"},
+        )
     store = Store(path, seed_on_create=False)
     store.add("places", places(["Neuvic", "Mialet"], [NEUVIC, MIALET], id=["n", "m"]))
     store.update("places", "m", geometry=shapely.Point(EGLETONS))
@@ -294,8 +348,9 @@ def test_writes_keep_a_gdal_spatial_index_up_to_date(tmp_path: Path, base_dir: P
         assert connection.execute('SELECT count(*) FROM "rtree_places_geom"').fetchone() == (1,)
 
 
-def test_a_new_store_is_created_and_seeded_once(tmp_path: Path, base_dir: Path,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_new_store_is_created_and_seeded_once(
+    tmp_path: Path, base_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("ANCRAGE_STORE", str(tmp_path / "sub" / "default.gpkg"))
     store = Store()
     assert store.path == tmp_path / "sub" / "default.gpkg"
@@ -314,20 +369,24 @@ def test_a_file_that_is_not_a_store_is_refused(tmp_path: Path) -> None:
         Store(text).read("places")
     other = tmp_path / "other.gpkg"
     pyogrio.write_dataframe(places(["A"], [NEUVIC]), other, layer="mine", driver="GPKG")
-    with pytest.raises(LayerStoreError, match="has no table\\(s\\) providers, places, events, "
-                       "cooperation"):
+    with pytest.raises(
+        LayerStoreError, match="has no table\\(s\\) providers, places, events, cooperation"
+    ):
         Store(other).count("places")
 
 
 def test_a_writer_gives_up_with_a_clear_error_when_locked_too_long(store: Store) -> None:
     store.ensure()
     impatient = Store(store.path, timeout=0.2)
-    with store.transaction(), pytest.raises(
-            LayerStoreError, match=r"stayed locked by another writer for 0\.2 s"):
+    with (
+        store.transaction(),
+        pytest.raises(LayerStoreError, match=r"stayed locked by another writer for 0\.2 s"),
+    ):
         impatient.delete("places", "x")
 
 
 # --- transactions: rollback, crash, concurrency ---------------------------------------------
+
 
 def test_error_inside_a_transaction_rolls_back(store: Store) -> None:
     store.add("places", places(["A"], [NEUVIC], id=["a"]))
@@ -356,8 +415,12 @@ _CRASHING_WRITER = textwrap.dedent("""
 def test_a_writer_killed_mid_write_leaves_the_store_unchanged(store: Store) -> None:
     store.add("places", places(["Existing"], [MIALET]))
     journal = Path(f"{store.path}-journal")
-    process = subprocess.Popen([sys.executable, "-c", _CRASHING_WRITER, str(store.path), "100000"],
-                               cwd=PROJECT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        [sys.executable, "-c", _CRASHING_WRITER, str(store.path), "100000"],
+        cwd=PROJECT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     deadline = time.monotonic() + 120
     while not journal.exists() and process.poll() is None and time.monotonic() < deadline:
         time.sleep(0.002)
@@ -393,9 +456,16 @@ _WRITER = textwrap.dedent("""
 
 def run_together(*commands: list[str]) -> list[subprocess.CompletedProcess[str]]:
     """Start every command at once (real processes) and wait for all of them."""
-    started = [subprocess.Popen([sys.executable, "-c", *c], cwd=PROJECT, text=True,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-               for c in commands]
+    started = [
+        subprocess.Popen(
+            [sys.executable, "-c", *c],
+            cwd=PROJECT,
+            text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        for c in commands
+    ]
     finished = []
     for process in started:
         out, err = process.communicate(timeout=300)
@@ -403,8 +473,9 @@ def run_together(*commands: list[str]) -> list[subprocess.CompletedProcess[str]]
     return finished
 
 
-def test_two_processes_creating_the_store_at_once_seed_it_once(tmp_path: Path,
-                                                                base_dir: Path) -> None:
+def test_two_processes_creating_the_store_at_once_seed_it_once(
+    tmp_path: Path, base_dir: Path
+) -> None:
     path = tmp_path / "new.gpkg"
     done = run_together([_FIRST_USE, str(path)], [_FIRST_USE, str(path)])
     assert [d.returncode for d in done] == [0, 0], [d.stderr for d in done]
@@ -426,19 +497,31 @@ def test_concurrent_writers_lose_nothing(store: Store) -> None:
 
 # --- command line -------------------------------------------------------------------------
 
+
 def run_cli(*args: str) -> Result:
     return CliRunner().invoke(cli_app, ["layers", *args])
 
 
 def test_cli_list_filters_and_prints_json(filled: Store) -> None:
-    result = run_cli("list", "places", "--department", "19", "--format", "json",
-                     "--store", str(filled.path))
+    result = run_cli(
+        "list", "places", "--department", "19", "--format", "json", "--store", str(filled.path)
+    )
     assert result.exit_code == 0, result.output
     records = json.loads(result.stdout)
     assert [r["id"] for r in records] == ["n", "e"]
     assert records[0]["lon"] == NEUVIC[0]
-    result = run_cli("list", "events", "--start", "2025-07-14", "--end", "2025-07-18",
-                     "-f", "json", "--store", str(filled.path))
+    result = run_cli(
+        "list",
+        "events",
+        "--start",
+        "2025-07-14",
+        "--end",
+        "2025-07-18",
+        "-f",
+        "json",
+        "--store",
+        str(filled.path),
+    )
     assert [r["id"] for r in json.loads(result.stdout)] == ["summer"]
 
 
@@ -446,8 +529,7 @@ def test_cli_show_prints_one_record(filled: Store) -> None:
     result = run_cli("show", "places", "n", "-f", "json", "--store", str(filled.path))
     assert result.exit_code == 0, result.output
     record = json.loads(result.stdout)
-    assert (record["name"], record["commune_code"], record["lon"]) == ("Neuvic", "19148",
-                                                                      NEUVIC[0])
+    assert (record["name"], record["commune_code"], record["lon"]) == ("Neuvic", "19148", NEUVIC[0])
 
 
 def test_cli_reports_bad_input_with_exit_codes(filled: Store) -> None:
@@ -470,8 +552,9 @@ def test_cli_export_seed_and_delete(tmp_path: Path, base_dir: Path) -> None:
     providers = len(read_curated(CURATED_DIR / "providers.csv"))
     assert f"providers: {providers} added, 0 already present" in seeded.stdout
     out = tmp_path / "providers.geojson"
-    exported = run_cli("export", "providers", "--format", "geojson", "-o", str(out),
-                       "--store", str(path))
+    exported = run_cli(
+        "export", "providers", "--format", "geojson", "-o", str(out), "--store", str(path)
+    )
     assert exported.exit_code == 0, exported.output
     assert len(pyogrio.read_dataframe(out)) == providers
     deleted = run_cli("delete", "providers", "pro-atis", "--store", str(path))

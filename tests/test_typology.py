@@ -40,16 +40,20 @@ def three_groups() -> pd.DataFrame:
     """30 communes in three tight groups: near/unstable, far/unstable, near/stable."""
     rng = np.random.default_rng(1)
     centres = [(5.0, 0.2), (60.0, 0.2), (5.0, 0.9)]
-    rows = [(cx + rng.normal(0, 1), cy + rng.normal(0, 0.02)) for cx, cy in centres
-            for _ in range(10)]
-    frame = pd.DataFrame(rows, columns=["hub_distance_km", "stability_index"],
-                         index=[f"{i:05d}" for i in range(30)])
+    rows = [
+        (cx + rng.normal(0, 1), cy + rng.normal(0, 0.02)) for cx, cy in centres for _ in range(10)
+    ]
+    frame = pd.DataFrame(
+        rows, columns=["hub_distance_km", "stability_index"], index=[f"{i:05d}" for i in range(30)]
+    )
     return frame
 
 
 def test_standardise_imputes_median_and_drops_empty():
-    frame = pd.DataFrame({"hub_distance_km": [1.0, 3.0, np.nan, 5.0],
-                          "stability_index": [np.nan] * 4}, index=list("abcd"))
+    frame = pd.DataFrame(
+        {"hub_distance_km": [1.0, 3.0, np.nan, 5.0], "stability_index": [np.nan] * 4},
+        index=list("abcd"),
+    )
     z, dropped = typology.standardise(frame, SPECS)
     assert dropped == ["stability"]
     filled = np.array([1.0, 3.0, 3.0, 5.0])
@@ -63,7 +67,7 @@ def test_typology_finds_obvious_groups(three_groups):
     assert set(result.silhouettes) == {2, 3, 4, 5}
     clusters = result.assignments["cluster"]
     for start in (0, 10, 20):
-        assert clusters.iloc[start:start + 10].nunique() == 1
+        assert clusters.iloc[start : start + 10].nunique() == 1
     assert clusters.nunique() == 3
     labels = result.clusters.set_index("cluster")["label"]
     assert labels.is_unique
@@ -81,16 +85,23 @@ def test_typology_same_input_same_labels_and_permutation(three_groups):
     shuffled = three_groups.sample(frac=1.0, random_state=5)
     permuted = typology.typology(shuffled, SPECS, k=3)
     assert list(permuted.assignments.index) == list(shuffled.index)  # input order kept
-    pd.testing.assert_frame_equal(permuted.assignments.loc[three_groups.index],
-                                  first.assignments)
+    pd.testing.assert_frame_equal(permuted.assignments.loc[three_groups.index], first.assignments)
 
 
 def test_cluster_labels_vocabulary_threshold_and_uniqueness():
-    specs = {**SPECS, "neo_rural": Spec("neo_rural", "neo", "Néo-ruraux"),
-             "custom": Spec("custom", "c", "Associations")}
+    specs = {
+        **SPECS,
+        "neo_rural": Spec("neo_rural", "neo", "Néo-ruraux"),
+        "custom": Spec("custom", "c", "Associations"),
+    }
     centroids = pd.DataFrame(
-        {"hub_distance": [1.2, 1.2, 0.1, -0.2], "stability": [0.8, 0.8, -0.1, 0.3],
-         "neo_rural": [0.1, -0.3, 0.2, 0.1], "custom": [0.0, 0.0, -0.9, 0.0]})
+        {
+            "hub_distance": [1.2, 1.2, 0.1, -0.2],
+            "stability": [0.8, 0.8, -0.1, 0.3],
+            "neo_rural": [0.1, -0.3, 0.2, 0.1],
+            "custom": [0.0, 0.0, -0.9, 0.0],
+        }
+    )
     labels = typology.cluster_labels(centroids, specs)
     # clusters 0 and 1 share their strong terms: lengthened with their next indicator
     assert labels[0] == "éloignée des pôles, stable, plutôt en croissance"
@@ -102,7 +113,9 @@ def test_cluster_labels_vocabulary_threshold_and_uniqueness():
 def test_cluster_labels_numbered_when_identical():
     centroids = pd.DataFrame({"hub_distance": [1.0, 1.0], "stability": [0.0, 0.0]})
     assert typology.cluster_labels(centroids, SPECS) == [
-        "éloignée des pôles (1)", "éloignée des pôles (2)"]
+        "éloignée des pôles (1)",
+        "éloignée des pôles (2)",
+    ]
 
 
 def test_typology_errors(three_groups):
@@ -122,13 +135,17 @@ def test_typology_errors(three_groups):
 
 # --- communes like this one ----------------------------------------------------------------------
 
+
 @pytest.fixture
 def line() -> pd.DataFrame:
     """Communes on a grid where the nearest ones to 'ref' are obvious."""
-    return pd.DataFrame({
-        "hub_distance_km": [10.0, 10.0, 11.0, 30.0, 50.0, 10.0],
-        "stability_index": [0.5, 0.5, 0.5, 0.5, 0.1, 0.9],
-    }, index=["ref", "twin", "near", "mid", "far", "other"])
+    return pd.DataFrame(
+        {
+            "hub_distance_km": [10.0, 10.0, 11.0, 30.0, 50.0, 10.0],
+            "stability_index": [0.5, 0.5, 0.5, 0.5, 0.1, 0.9],
+        },
+        index=["ref", "twin", "near", "mid", "far", "other"],
+    )
 
 
 def test_reference_is_its_own_nearest_neighbour(line):
@@ -193,8 +210,9 @@ def test_area_typology_dordogne(dordogne):
     assert result.clusters["communes"].sum() == len(communes)
     assert result.clusters["communes"].is_monotonic_decreasing
     again = typology.area_typology(communes.iloc[::-1], k=4, indicators=indicators)
-    pd.testing.assert_series_equal(again.assignments["label"].loc[communes.index],
-                                   result.assignments["label"])
+    pd.testing.assert_series_equal(
+        again.assignments["label"].loc[communes.index], result.assignments["label"]
+    )
 
 
 def test_similar_to_mialet_in_dordogne(dordogne):
@@ -241,13 +259,16 @@ def test_cli_typology_csv(cli):
     assert "silhouette k=2" in shown.output and "Types de territoires" in shown.output
 
 
-@pytest.mark.parametrize(("args", "code", "needle"), [
-    (["similar", "99999", "-d", "24"], 1, "99999"),
-    (["similar", ",", "-d", "24"], 2, "'references'"),
-    (["similar", MIALET, "-d", "24", "-f", "geojson"], 2, "geojson"),
-    (["typology", "--epci", TWO_EPCI, "--k", 1], 2, "'k' is 1"),
-    (["typology", "--epci", TWO_EPCI, "--keys", "nope"], 1, "known indicators"),
-])
+@pytest.mark.parametrize(
+    ("args", "code", "needle"),
+    [
+        (["similar", "99999", "-d", "24"], 1, "99999"),
+        (["similar", ",", "-d", "24"], 2, "'references'"),
+        (["similar", MIALET, "-d", "24", "-f", "geojson"], 2, "geojson"),
+        (["typology", "--epci", TWO_EPCI, "--k", 1], 2, "'k' is 1"),
+        (["typology", "--epci", TWO_EPCI, "--keys", "nope"], 1, "known indicators"),
+    ],
+)
 def test_cli_errors(cli, args, code, needle):
     result = cli(*args)
     assert result.exit_code == code, result.output

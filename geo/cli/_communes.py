@@ -17,10 +17,14 @@ FormatOption = Annotated[TableFormat, typer.Option("--format", "-f", help="Outpu
 @app.command("find")
 def find_command(
     name: Annotated[str, typer.Argument(help="Name as typed, e.g. 'Miallet' or 'st ciers'.")],
-    department: Annotated[str | None, typer.Option(
-        "--department", "-d", help="Keep only this department code, e.g. 24.")] = None,
-    postcode: Annotated[str | None, typer.Option(
-        "--postcode", "-p", help="Keep only communes served by this postcode.")] = None,
+    department: Annotated[
+        str | None,
+        typer.Option("--department", "-d", help="Keep only this department code, e.g. 24."),
+    ] = None,
+    postcode: Annotated[
+        str | None,
+        typer.Option("--postcode", "-p", help="Keep only communes served by this postcode."),
+    ] = None,
     limit: Annotated[int, typer.Option("--limit", "-n", help="Number of candidates.")] = 10,
     fmt: FormatOption = TableFormat.table,
 ) -> None:

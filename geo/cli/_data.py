@@ -17,20 +17,34 @@ app = typer.Typer(help="Build and inspect the commune base.", no_args_is_help=Tr
 
 @app.command("build")
 def build_command(
-    offline: Annotated[bool, typer.Option(
-        "--offline", help="Use only the download cache; fail naming what is missing.")] = False,
-    cache_dir: Annotated[Path | None, typer.Option(
-        "--cache-dir", help="Download cache (default: $ANCRAGE_CACHE or ~/.cache/ancrage).")
+    offline: Annotated[
+        bool,
+        typer.Option("--offline", help="Use only the download cache; fail naming what is missing."),
+    ] = False,
+    cache_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--cache-dir", help="Download cache (default: $ANCRAGE_CACHE or ~/.cache/ancrage)."
+        ),
     ] = None,
-    out_dir: Annotated[Path | None, typer.Option(
-        "--out-dir", help="Output folder (default: $ANCRAGE_DATA or data/communes).")] = None,
-    npm: Annotated[bool | None, typer.Option(
-        "--npm/--no-npm",
-        help="Use the npm packages (latest legal populations, 2018 populations) "
-             "(default: when npm is installed or they are cached).")] = None,
-    departments: Annotated[str | None, typer.Option(
-        "--departments",
-        help="Build only these departments, comma-separated (e.g. 19,24): a regional base.")
+    out_dir: Annotated[
+        Path | None,
+        typer.Option("--out-dir", help="Output folder (default: $ANCRAGE_DATA or data/communes)."),
+    ] = None,
+    npm: Annotated[
+        bool | None,
+        typer.Option(
+            "--npm/--no-npm",
+            help="Use the npm packages (latest legal populations, 2018 populations) "
+            "(default: when npm is installed or they are cached).",
+        ),
+    ] = None,
+    departments: Annotated[
+        str | None,
+        typer.Option(
+            "--departments",
+            help="Build only these departments, comma-separated (e.g. 19,24): a regional base.",
+        ),
     ] = None,
 ) -> None:
     """Download the official source packages and build the commune base.
@@ -48,23 +62,32 @@ def build_command(
                 progress.update(state["task"], completed=1, total=1)
             state["task"] = progress.add_task(name, total=None)
 
-        result = build.build_commune_base(out_dir=out_dir, cache_dir=cache_dir,
-                                          offline=offline, use_npm=npm, report=step,
-                                          departments=departments.split(",") if departments
-                                          else None)
+        result = build.build_commune_base(
+            out_dir=out_dir,
+            cache_dir=cache_dir,
+            offline=offline,
+            use_npm=npm,
+            report=step,
+            departments=departments.split(",") if departments else None,
+        )
         progress.update(state["task"], completed=1, total=1)
     match = result.match
-    console.print(f"[green]built[/] {result.communes:,} communes into {result.out_dir} "
-                  f"in {result.seconds:.1f} s")
+    console.print(
+        f"[green]built[/] {result.communes:,} communes into {result.out_dir} "
+        f"in {result.seconds:.1f} s"
+    )
     console.print(
         f"councillors matched 2020 -> 2026: {match.match_rate:.1%} of {match.councillors_2026:,}"
         f" (an exact name + birth date match finds {match.names_only_rate:.1%}); "
-        f"mayors re-elected: {match.mayor_reelection_rate:.1%}")
-    console.print(f"geometries recovered from former communes: "
-                  f"{', '.join(result.recovered_geometries) or 'none'}; "
-                  f"town halls replaced by a point inside the commune: "
-                  f"{result.townhall_quality.get('missing', 0)} missing in the source, "
-                  f"{result.townhall_quality.get('outside_commune', 0)} outside their commune")
+        f"mayors re-elected: {match.mayor_reelection_rate:.1%}"
+    )
+    console.print(
+        f"geometries recovered from former communes: "
+        f"{', '.join(result.recovered_geometries) or 'none'}; "
+        f"town halls replaced by a point inside the commune: "
+        f"{result.townhall_quality.get('missing', 0)} missing in the source, "
+        f"{result.townhall_quality.get('outside_commune', 0)} outside their commune"
+    )
     for note in result.warnings:
         console.print(f"[yellow]warning:[/] {note}")
 

@@ -15,8 +15,9 @@ from geo import indicators, rurality
 from geo._errors import InvalidParameterError
 from geo.cli._common import TableFormat, console, err_console, friendly_errors, print_frame
 
-app = typer.Typer(help="Territory indicators: catalogue, imports and values per commune.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Territory indicators: catalogue, imports and values per commune.", no_args_is_help=True
+)
 
 
 class ValueFormat(enum.StrEnum):
@@ -52,42 +53,67 @@ def add_command(  # noqa: PLR0913, PLR0917 - one parameter per option
     file: Annotated[Path, typer.Argument(help="CSV with an INSEE code column and a value.")],
     key: Annotated[str, typer.Option("--key", help="Identifier, e.g. associations.")],
     label: Annotated[str, typer.Option("--label", help="French label shown to users.")],
-    direction: Annotated[str, typer.Option(
-        "--direction", help="higher_better or lower_better (for hosting).")],
+    direction: Annotated[
+        str, typer.Option("--direction", help="higher_better or lower_better (for hosting).")
+    ],
     unit: Annotated[str, typer.Option("--unit", help="Unit, e.g. count.")] = "",
     description: Annotated[str, typer.Option("--description", help="What it measures.")] = "",
-    source: Annotated[str | None, typer.Option(
-        "--source", help="Where the data come from (default: the file name).")] = None,
+    source: Annotated[
+        str | None,
+        typer.Option("--source", help="Where the data come from (default: the file name)."),
+    ] = None,
     vintage: Annotated[str, typer.Option("--vintage", help="Year or date of the data.")] = "",
     licence: Annotated[str, typer.Option("--licence", help="Licence of the data.")] = "",
-    merge: Annotated[MergeRule, typer.Option(
-        "--merge", help="Combine former communes merged into one: sum (counts) or mean.")
+    merge: Annotated[
+        MergeRule,
+        typer.Option(
+            "--merge", help="Combine former communes merged into one: sum (counts) or mean."
+        ),
     ] = MergeRule.sum,
 ) -> None:
     """Import a user indicator from a CSV of INSEE code → value; it is kept for later runs."""
     with friendly_errors():
         indicator = indicators.add_user_indicator(
-            file, key=key, label=label, direction=direction, merge=merge.value, unit=unit,
-            description=description, source=source, vintage=vintage, licence=licence)
-    console.print(f"indicator [bold]{indicator.key}[/] added (column {indicator.column})",
-                  highlight=False)
+            file,
+            key=key,
+            label=label,
+            direction=direction,
+            merge=merge.value,
+            unit=unit,
+            description=description,
+            source=source,
+            vintage=vintage,
+            licence=licence,
+        )
+    console.print(
+        f"indicator [bold]{indicator.key}[/] added (column {indicator.column})", highlight=False
+    )
 
 
 @app.command("add-insee")
 def add_insee_command(
-    file: Annotated[Path, typer.Argument(
-        help="INSEE density grid (CODGEO, DENS) or attraction areas (CODGEO, CATEAAV2020).")],
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="INSEE density grid (CODGEO, DENS) or attraction areas (CODGEO, CATEAAV2020)."
+        ),
+    ],
 ) -> None:
     """Import INSEE's official density grid or attraction-area file, used from now on."""
     with friendly_errors():
         summary = rurality.import_insee_file(file)
-    console.print(f"{summary['kind']}: {summary['communes']} communes stored in "
-                  f"{summary['stored']} ({summary['mapped_former']} former codes mapped)",
-                  highlight=False)
+    console.print(
+        f"{summary['kind']}: {summary['communes']} communes stored in "
+        f"{summary['stored']} ({summary['mapped_former']} former codes mapped)",
+        highlight=False,
+    )
     if summary["unknown_codes"]:
-        err_console.print(f"[yellow]note:[/] {len(summary['unknown_codes'])} code(s) of the file "
-                          f"match no current or former commune and were left out: "
-                          f"{', '.join(summary['unknown_codes'])}", highlight=False)
+        err_console.print(
+            f"[yellow]note:[/] {len(summary['unknown_codes'])} code(s) of the file "
+            f"match no current or former commune and were left out: "
+            f"{', '.join(summary['unknown_codes'])}",
+            highlight=False,
+        )
 
 
 def _write(frame: pd.DataFrame, fmt: ValueFormat, output: Path | None) -> None:
@@ -116,24 +142,33 @@ def _hubs(population: int | None, codes: str | None) -> int | list[str] | None:
 
 @app.command("compute")
 def compute_command(  # noqa: PLR0913, PLR0917 - one parameter per option
-    department: Annotated[str | None, typer.Option(
-        "--department", "-d", help="Department code(s), comma-separated.")] = None,
+    department: Annotated[
+        str | None, typer.Option("--department", "-d", help="Department code(s), comma-separated.")
+    ] = None,
     region: Annotated[str | None, typer.Option("--region", "-r", help="Region code(s).")] = None,
     epci: Annotated[str | None, typer.Option("--epci", help="EPCI SIREN code(s).")] = None,
     codes: Annotated[str | None, typer.Option("--codes", help="INSEE codes.")] = None,
-    keys: Annotated[str | None, typer.Option(
-        "--keys", "-k", help="Indicator keys, comma-separated (default: all).")] = None,
-    hub_population: Annotated[int | None, typer.Option(
-        "--hub-population", help="Population making a commune an urban hub (default 50000).")
+    keys: Annotated[
+        str | None,
+        typer.Option("--keys", "-k", help="Indicator keys, comma-separated (default: all)."),
     ] = None,
-    hub_codes: Annotated[str | None, typer.Option(
-        "--hub-codes", help="INSEE codes of the hubs instead, comma-separated.")] = None,
-    graph: Annotated[Path | None, typer.Option(
-        "--graph", help="Road graph (.graphml or .osm) for travel_time.")] = None,
-    fmt: Annotated[ValueFormat, typer.Option("--format", "-f", help="Output format.")
-                   ] = ValueFormat.table,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to a file.")
-                      ] = None,
+    hub_population: Annotated[
+        int | None,
+        typer.Option(
+            "--hub-population", help="Population making a commune an urban hub (default 50000)."
+        ),
+    ] = None,
+    hub_codes: Annotated[
+        str | None,
+        typer.Option("--hub-codes", help="INSEE codes of the hubs instead, comma-separated."),
+    ] = None,
+    graph: Annotated[
+        Path | None, typer.Option("--graph", help="Road graph (.graphml or .osm) for travel_time.")
+    ] = None,
+    fmt: Annotated[
+        ValueFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = ValueFormat.table,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to a file.")] = None,
 ) -> None:
     """Compute indicators for an area (default: all of France) with their parts."""
     from geo.communes import load_communes  # noqa: PLC0415 (keeps --help fast)
@@ -142,7 +177,8 @@ def compute_command(  # noqa: PLR0913, PLR0917 - one parameter per option
         base = load_communes(department=department, region=region, epci=epci, codes=codes)
         hubs = _hubs(hub_population, hub_codes)
         frame = indicators.compute_indicators(
-            base, keys=keys, layers=indicators.load_layers(), hubs=hubs, graph=graph)
+            base, keys=keys, layers=indicators.load_layers(), hubs=hubs, graph=graph
+        )
     table = pd.concat([base[["code", "name"]], frame], axis=1)
     for note in frame.attrs.get("notes", []):
         err_console.print(f"[yellow]note:[/] {note}", highlight=False)
@@ -167,8 +203,9 @@ def remove_command(
 @app.command("road-graph")
 def road_graph_command(
     output: Annotated[Path, typer.Option("--output", "-o", help="GraphML file to write.")],
-    department: Annotated[str | None, typer.Option(
-        "--department", "-d", help="Department code(s), comma-separated.")] = None,
+    department: Annotated[
+        str | None, typer.Option("--department", "-d", help="Department code(s), comma-separated.")
+    ] = None,
     epci: Annotated[str | None, typer.Option("--epci", help="EPCI SIREN code(s).")] = None,
     codes: Annotated[str | None, typer.Option("--codes", help="INSEE codes.")] = None,
 ) -> None:
@@ -185,5 +222,7 @@ def road_graph_command(
             raise InvalidParameterError(msg)
         area = load_communes(department=department, epci=epci, codes=codes)
         graph = distances.fetch_road_graph(area, save_to=output)
-    console.print(f"{graph.number_of_nodes():,} nodes, {graph.number_of_edges():,} edges "
-                  f"written to {output}", highlight=False)
+    console.print(
+        f"{graph.number_of_nodes():,} nodes, {graph.number_of_edges():,} edges written to {output}",
+        highlight=False,
+    )

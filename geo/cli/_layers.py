@@ -18,8 +18,10 @@ from geo import store as layer_store
 from geo._errors import InvalidParameterError
 from geo.cli._common import TableFormat, console, friendly_errors, print_card, print_frame
 
-app = typer.Typer(help="Providers, places, events and cooperation records of the layer store.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Providers, places, events and cooperation records of the layer store.",
+    no_args_is_help=True,
+)
 
 
 class LayerKind(enum.StrEnum):
@@ -39,10 +41,15 @@ class ExportFormat(enum.StrEnum):
     gpkg = "gpkg"
 
 
-KindArgument = Annotated[LayerKind, typer.Argument(help="Layer: providers, places, events or "
-                                                        "cooperation.")]
-StoreOption = Annotated[Path | None, typer.Option(
-    "--store", help="GeoPackage of the layers (default: ANCRAGE_STORE or data/ancrage.gpkg).")]
+KindArgument = Annotated[
+    LayerKind, typer.Argument(help="Layer: providers, places, events or cooperation.")
+]
+StoreOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--store", help="GeoPackage of the layers (default: ANCRAGE_STORE or data/ancrage.gpkg)."
+    ),
+]
 _LIST_COLUMNS = {
     "providers": ["id", "name", "kind", "commune_code", "perimeter", "reach_km"],
     "places": ["id", "name", "kind", "commune_code", "location_precision"],
@@ -69,18 +76,26 @@ def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
 @app.command("list")
 def list_command(
     kind: KindArgument,
-    department: Annotated[str | None, typer.Option(
-        "--department", "-d", help="Department code(s), comma-separated, e.g. 19,24.")] = None,
-    epci: Annotated[str | None, typer.Option(
-        "--epci", help="EPCI SIREN code(s), comma-separated.")] = None,
-    bbox: Annotated[str | None, typer.Option(
-        "--bbox", help="lon_min,lat_min,lon_max,lat_max in degrees.")] = None,
-    start: Annotated[str | None, typer.Option(
-        "--start", help="Events only: first day of the window (YYYY-MM-DD).")] = None,
-    end: Annotated[str | None, typer.Option(
-        "--end", help="Events only: last day of the window (YYYY-MM-DD).")] = None,
+    department: Annotated[
+        str | None,
+        typer.Option("--department", "-d", help="Department code(s), comma-separated, e.g. 19,24."),
+    ] = None,
+    epci: Annotated[
+        str | None, typer.Option("--epci", help="EPCI SIREN code(s), comma-separated.")
+    ] = None,
+    bbox: Annotated[
+        str | None, typer.Option("--bbox", help="lon_min,lat_min,lon_max,lat_max in degrees.")
+    ] = None,
+    start: Annotated[
+        str | None,
+        typer.Option("--start", help="Events only: first day of the window (YYYY-MM-DD)."),
+    ] = None,
+    end: Annotated[
+        str | None, typer.Option("--end", help="Events only: last day of the window (YYYY-MM-DD).")
+    ] = None,
     fmt: Annotated[TableFormat, typer.Option("--format", "-f", help="Output format.")] = (
-        TableFormat.table),
+        TableFormat.table
+    ),
     store: StoreOption = None,
 ) -> None:
     """List the records of a layer, filtered by area and, for events, by dates.
@@ -89,11 +104,18 @@ def list_command(
     """
     with friendly_errors():
         frame = layer_store.Store(store).read(
-            kind.value, department=department, epci=epci, bbox=parse_bbox(bbox),
-            start=start, end=end)
+            kind.value,
+            department=department,
+            epci=epci,
+            bbox=parse_bbox(bbox),
+            start=start,
+            end=end,
+        )
     has_point = frame.geometry.notna() & ~frame.geometry.is_empty
-    table = frame.drop(columns="geometry").assign(lon=frame.geometry.x.where(has_point).round(6),
-                                                  lat=frame.geometry.y.where(has_point).round(6))
+    table = frame.drop(columns="geometry").assign(
+        lon=frame.geometry.x.where(has_point).round(6),
+        lat=frame.geometry.y.where(has_point).round(6),
+    )
     if fmt is TableFormat.table:
         table = table[_LIST_COLUMNS[kind.value]]
     print_frame(table, fmt, title=f"{kind.value}: {len(table)} record(s)")
@@ -104,7 +126,8 @@ def show_command(
     kind: KindArgument,
     record_id: Annotated[str, typer.Argument(metavar="ID", help="Id of the record.")],
     fmt: Annotated[TableFormat, typer.Option("--format", "-f", help="Output format.")] = (
-        TableFormat.table),
+        TableFormat.table
+    ),
     store: StoreOption = None,
 ) -> None:
     """Show every field of one record."""
@@ -122,16 +145,19 @@ def export_command(
     kind: KindArgument,
     output: Annotated[Path, typer.Option("--output", "-o", help="File to write.")],
     fmt: Annotated[ExportFormat, typer.Option("--format", "-f", help="File format.")] = (
-        ExportFormat.csv),
-    department: Annotated[str | None, typer.Option(
-        "--department", "-d", help="Keep only these department code(s).")] = None,
+        ExportFormat.csv
+    ),
+    department: Annotated[
+        str | None, typer.Option("--department", "-d", help="Keep only these department code(s).")
+    ] = None,
     epci: Annotated[str | None, typer.Option("--epci", help="Keep only these EPCI(s).")] = None,
     store: StoreOption = None,
 ) -> None:
     """Export a layer to CSV (lon/lat columns), GeoJSON (RFC 7946) or GeoPackage."""
     with friendly_errors():
-        path = layer_store.Store(store).export(kind.value, output, fmt=fmt.value,
-                                               department=department, epci=epci)
+        path = layer_store.Store(store).export(
+            kind.value, output, fmt=fmt.value, department=department, epci=epci
+        )
     console.print(f"wrote {kind.value} to {path}")
 
 

@@ -17,8 +17,9 @@ from geo.store import Store
 
 
 def run(
-    department: Annotated[str, typer.Option(
-        "--department", "-d", help="Department mapped into the output folder.")] = "24",
+    department: Annotated[
+        str, typer.Option("--department", "-d", help="Department mapped into the output folder.")
+    ] = "24",
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("out"),
 ) -> None:
     """Summarise the commune base and map one department with the programme's layers.
@@ -28,9 +29,18 @@ def run(
     (created with the programme's curated records on first use).
     """
     with friendly_errors():
-        france = communes.load_communes(columns=[
-            "name", "department_code", "region_code", "region_name", "epci_code", "population",
-            "carried_over_share", "mayor_reelected_2026"])
+        france = communes.load_communes(
+            columns=[
+                "name",
+                "department_code",
+                "region_code",
+                "region_name",
+                "epci_code",
+                "population",
+                "carried_over_share",
+                "mayor_reelected_2026",
+            ]
+        )
         area = communes.load_communes(department=department)
         manifest = json.loads(communes.base_file("sources.json").read_text(encoding="utf-8"))
     summary = Table(title="Base des communes (COG 2026)")
@@ -40,20 +50,31 @@ def run(
     summary.add_column("maires réélus", justify="right")
     for name, group in france.groupby("region_name"):
         reelected = group["mayor_reelected_2026"].astype("Float64").mean()
-        summary.add_row(str(name), f"{len(group):,}", f"{int(group['population'].sum()):,}",
-                        f"{reelected:.0%}")
-    summary.add_row("France", f"{len(france):,}", f"{int(france['population'].sum()):,}",
-                    f"{france['mayor_reelected_2026'].astype('Float64').mean():.0%}",
-                    style="bold")
+        summary.add_row(
+            str(name), f"{len(group):,}", f"{int(group['population'].sum()):,}", f"{reelected:.0%}"
+        )
+    summary.add_row(
+        "France",
+        f"{len(france):,}",
+        f"{int(france['population'].sum()):,}",
+        f"{france['mayor_reelected_2026'].astype('Float64').mean():.0%}",
+        style="bold",
+    )
     console.print(summary)
     match = manifest.get("councillor_match", {})
-    console.print(f"EPCI: {france['epci_code'].nunique():,} · departments: "
-                  f"{france['department_code'].nunique()} · councillors matched 2020 -> 2026: "
-                  f"{match.get('match_rate', float('nan')):.1%}")
+    console.print(
+        f"EPCI: {france['epci_code'].nunique():,} · departments: "
+        f"{france['department_code'].nunique()} · councillors matched 2020 -> 2026: "
+        f"{match.get('match_rate', float('nan')):.1%}"
+    )
     with friendly_errors():
         layers = programme_layers(area, department)
-    console.print("programme layers on the map: " + ", ".join(
-        f"{LABELS_FR['layers'][kind]} {len(records)}" for kind, records in layers.items()))
+    console.print(
+        "programme layers on the map: "
+        + ", ".join(
+            f"{LABELS_FR['layers'][kind]} {len(records)}" for kind, records in layers.items()
+        )
+    )
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"communes_{department}.html"
     maps.department_map(area, layers=layers).save(str(path))
@@ -68,9 +89,12 @@ def programme_layers(area: gpd.GeoDataFrame, department: str) -> dict[str, gpd.G
     """
     store = Store()
     providers = store.read("providers")
-    areas = {f"department:{department}", *(f"region:{r}" for r in area["region_code"].unique()),
-             *(f"epci:{e}" for e in area["epci_code"].dropna().unique()),
-             *(f"commune:{c}" for c in area["code"])}
+    areas = {
+        f"department:{department}",
+        *(f"region:{r}" for r in area["region_code"].unique()),
+        *(f"epci:{e}" for e in area["epci_code"].dropna().unique()),
+        *(f"commune:{c}" for c in area["code"]),
+    }
     declared = providers["perimeter"].fillna("").str.split(";").map(lambda p: bool(areas & set(p)))
     based = providers["commune_code"].isin(area["code"])
     return {

@@ -31,29 +31,53 @@ class Level(enum.StrEnum):
     epci = "epci"
 
 
-DepartmentOption = Annotated[str | None, typer.Option(
-    "--department", "-d", help="Department code(s), comma-separated, e.g. 24 or 24,19.")]
-RegionOption = Annotated[str | None, typer.Option(
-    "--region", "-r", help="Region code(s), e.g. 75 (Nouvelle-Aquitaine).")]
-EpciOption = Annotated[str | None, typer.Option(
-    "--epci", help="EPCI SIREN code(s), comma-separated.")]
-CodesOption = Annotated[str | None, typer.Option(
-    "--codes", help="INSEE commune codes, comma-separated.")]
-FormatOption = Annotated[OutputFormat, typer.Option(
-    "--format", "-f", help="table (terminal), csv, json or geojson (commune outlines).")]
-OutputOption = Annotated[Path | None, typer.Option(
-    "--output", "-o", help="Write to this file (atomically) instead of standard output.")]
-KeysOption = Annotated[str | None, typer.Option(
-    "--keys", help="Indicators compared, comma-separated (default: cooperation, neo_rural, "
-                   "stability, hub_distance, rurality).")]
+DepartmentOption = Annotated[
+    str | None,
+    typer.Option(
+        "--department", "-d", help="Department code(s), comma-separated, e.g. 24 or 24,19."
+    ),
+]
+RegionOption = Annotated[
+    str | None, typer.Option("--region", "-r", help="Region code(s), e.g. 75 (Nouvelle-Aquitaine).")
+]
+EpciOption = Annotated[
+    str | None, typer.Option("--epci", help="EPCI SIREN code(s), comma-separated.")
+]
+CodesOption = Annotated[
+    str | None, typer.Option("--codes", help="INSEE commune codes, comma-separated.")
+]
+FormatOption = Annotated[
+    OutputFormat,
+    typer.Option(
+        "--format", "-f", help="table (terminal), csv, json or geojson (commune outlines)."
+    ),
+]
+OutputOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--output", "-o", help="Write to this file (atomically) instead of standard output."
+    ),
+]
+KeysOption = Annotated[
+    str | None,
+    typer.Option(
+        "--keys",
+        help="Indicators compared, comma-separated (default: cooperation, neo_rural, "
+        "stability, hub_distance, rurality).",
+    ),
+]
 
 
-def _emit(frame: pd.DataFrame, fmt: OutputFormat, output: Path | None, *, title: str,
-          shown: list[str]) -> None:
+def _emit(
+    frame: pd.DataFrame, fmt: OutputFormat, output: Path | None, *, title: str, shown: list[str]
+) -> None:
     """Print a table, or write/print CSV, JSON or GeoJSON."""
     if fmt is OutputFormat.table and output is None:
-        print_frame(_rounded(frame[[c for c in shown if c in frame.columns]]),
-                    TableFormat.table, title=title)
+        print_frame(
+            _rounded(frame[[c for c in shown if c in frame.columns]]),
+            TableFormat.table,
+            title=title,
+        )
         return
     kind = "csv" if fmt is OutputFormat.table else fmt.value
     with friendly_errors():
@@ -72,8 +96,10 @@ def _rounded(frame: pd.DataFrame) -> pd.DataFrame:
 def _report_missing(table: pd.DataFrame) -> None:
     for key, count in table.attrs.get("missing", {}).items():
         if count:
-            err_console.print(f"note: {count} commune(s) of the area lack '{key}'; their score "
-                              "uses the other indicators (weights renormalised, see 'coverage')")
+            err_console.print(
+                f"note: {count} commune(s) of the area lack '{key}'; their score "
+                "uses the other indicators (weights renormalised, see 'coverage')"
+            )
 
 
 def score(  # noqa: PLR0913 - one parameter per command-line option
@@ -82,37 +108,69 @@ def score(  # noqa: PLR0913 - one parameter per command-line option
     region: RegionOption = None,
     epci: EpciOption = None,
     codes: CodesOption = None,
-    top: Annotated[int, typer.Option(
-        "--top", "-n", help="Rows shown or written (0 = every candidate).")] = 20,
-    weights: Annotated[str | None, typer.Option(
-        "--weights", "-w", help="Indicator weights, e.g. cooperation=2,neo_rural=1,stability=1,"
-                                "hub_distance=1 (default: the four booklet criteria, equal).")]
-    = None,
+    top: Annotated[
+        int, typer.Option("--top", "-n", help="Rows shown or written (0 = every candidate).")
+    ] = 20,
+    weights: Annotated[
+        str | None,
+        typer.Option(
+            "--weights",
+            "-w",
+            help="Indicator weights, e.g. cooperation=2,neo_rural=1,stability=1,"
+            "hub_distance=1 (default: the four booklet criteria, equal).",
+        ),
+    ] = None,
     fmt: FormatOption = OutputFormat.table,
     output: OutputOption = None,
-    min_population: Annotated[int | None, typer.Option(
-        "--min-population", help="Keep communes with at least this population.")] = None,
-    max_population: Annotated[int | None, typer.Option(
-        "--max-population", help="Keep communes with at most this population.")] = None,
-    rurality: Annotated[str | None, typer.Option(
-        "--rurality", help="Keep these density classes (1 dense ... 7 very sparse), e.g. 5,6,7.")]
-    = None,
-    exclude: Annotated[str | None, typer.Option(
-        "--exclude", help="INSEE codes to leave out, e.g. past hosts: 24269.")] = None,
-    stability_top: Annotated[int | None, typer.Option(
-        "--stability-top", help="N of the rank stability (share of ±25 % weight draws in which "
-                                "a commune stays in the top N); default: --top or 20.")] = None,
-    level: Annotated[Level, typer.Option(
-        "--level", help="commune, or epci for population-weighted means per EPCI.")]
-    = Level.commune,
-    hub_population: Annotated[int | None, typer.Option(
-        "--hub-population", help="Urban hubs are communes from this population up "
-                                 "(default 50000).")] = None,
-    hubs: Annotated[str | None, typer.Option(
-        "--hubs", help="Urban hubs given as INSEE codes, comma-separated (instead of a "
-                       "population threshold).")] = None,
-    graph: Annotated[Path | None, typer.Option(
-        "--graph", help="Road graph (GraphML or .osm) for the travel_time indicator.")] = None,
+    min_population: Annotated[
+        int | None,
+        typer.Option("--min-population", help="Keep communes with at least this population."),
+    ] = None,
+    max_population: Annotated[
+        int | None,
+        typer.Option("--max-population", help="Keep communes with at most this population."),
+    ] = None,
+    rurality: Annotated[
+        str | None,
+        typer.Option(
+            "--rurality", help="Keep these density classes (1 dense ... 7 very sparse), e.g. 5,6,7."
+        ),
+    ] = None,
+    exclude: Annotated[
+        str | None,
+        typer.Option("--exclude", help="INSEE codes to leave out, e.g. past hosts: 24269."),
+    ] = None,
+    stability_top: Annotated[
+        int | None,
+        typer.Option(
+            "--stability-top",
+            help="N of the rank stability (share of ±25 % weight draws in which "
+            "a commune stays in the top N); default: --top or 20.",
+        ),
+    ] = None,
+    level: Annotated[
+        Level,
+        typer.Option("--level", help="commune, or epci for population-weighted means per EPCI."),
+    ] = Level.commune,
+    hub_population: Annotated[
+        int | None,
+        typer.Option(
+            "--hub-population",
+            help="Urban hubs are communes from this population up (default 50000).",
+        ),
+    ] = None,
+    hubs: Annotated[
+        str | None,
+        typer.Option(
+            "--hubs",
+            help="Urban hubs given as INSEE codes, comma-separated (instead of a "
+            "population threshold).",
+        ),
+    ] = None,
+    graph: Annotated[
+        Path | None,
+        typer.Option("--graph", help="Road graph (GraphML or .osm) for the travel_time indicator."),
+    ] = None,
 ) -> None:
     """Rank the communes of an area for hosting a programme, with explanations.
 
@@ -124,15 +182,21 @@ def score(  # noqa: PLR0913 - one parameter per command-line option
     with friendly_errors():
         parsed = scoring.parse_weights(weights) if weights is not None else None
         filters = scoring.ScoreFilters(
-            min_population=min_population, max_population=max_population,
+            min_population=min_population,
+            max_population=max_population,
             rurality=scoring.parse_classes(rurality),
-            exclude=tuple(c.strip() for c in (exclude or "").split(",") if c.strip()))
-        area = communes.load_communes(department=department, region=region, epci=epci,
-                                      codes=codes)
+            exclude=tuple(c.strip() for c in (exclude or "").split(",") if c.strip()),
+        )
+        area = communes.load_communes(department=department, region=region, epci=epci, codes=codes)
         hub_choice = _codes(hubs, "hubs") if hubs is not None else hub_population
         options = {k: v for k, v in (("hubs", hub_choice), ("graph", graph)) if v is not None}
-        table = scoring.score(area, weights=parsed, filters=filters, indicator_options=options,
-                              stability_top=stability_top or top or 20)
+        table = scoring.score(
+            area,
+            weights=parsed,
+            filters=filters,
+            indicator_options=options,
+            stability_top=stability_top or top or 20,
+        )
         if level is Level.epci:
             table = scoring.aggregate_epci(table, outlines=communes.load_layer("epci"))
     _report_missing(table)
@@ -140,8 +204,13 @@ def score(  # noqa: PLR0913 - one parameter per command-line option
         table = table.head(top)
     if level is Level.epci:
         shown = ["rank", "epci_code", "epci_name", "population", "communes", "score"]
-        _emit(table, fmt, output, title="EPCI classés (moyennes pondérées par la population)",
-              shown=shown)
+        _emit(
+            table,
+            fmt,
+            output,
+            title="EPCI classés (moyennes pondérées par la population)",
+            shown=shown,
+        )
         return
     shown = ["rank", "code", "name", "population", "score", "rank_stability"]
     _emit(table, fmt, output, title="Communes classées (score 0-1, 1 = meilleur)", shown=shown)
@@ -151,14 +220,21 @@ def score(  # noqa: PLR0913 - one parameter per command-line option
 
 
 def similar(
-    references: Annotated[str, typer.Argument(
-        help="INSEE code(s) of the reference commune(s), comma-separated, e.g. 24269.")],
+    references: Annotated[
+        str,
+        typer.Argument(
+            help="INSEE code(s) of the reference commune(s), comma-separated, e.g. 24269."
+        ),
+    ],
     top: Annotated[int, typer.Option("--top", "-n", help="Number of communes returned.")] = 10,
     department: DepartmentOption = None,
     region: RegionOption = None,
-    france: Annotated[bool, typer.Option(
-        "--france", help="Search all of France (default: the region(s) of the references).")]
-    = False,
+    france: Annotated[
+        bool,
+        typer.Option(
+            "--france", help="Search all of France (default: the region(s) of the references)."
+        ),
+    ] = False,
     keys: KeysOption = None,
     fmt: FormatOption = OutputFormat.table,
     output: OutputOption = None,
@@ -173,10 +249,10 @@ def similar(
         area = None
         if france or department or region:
             area = communes.load_communes(department=department, region=region)
-        found = typology.similar(_codes(references, "references"), communes=area,
-                                 keys=_keys(keys), top=top)
-    shown = ["code", "name", "department_code", "population", "distance", "reference",
-             "close_on"]
+        found = typology.similar(
+            _codes(references, "references"), communes=area, keys=_keys(keys), top=top
+        )
+    shown = ["code", "name", "department_code", "population", "distance", "reference", "close_on"]
     _emit(found, fmt, output, title=f"Communes proches de {references}", shown=shown)
 
 
@@ -186,9 +262,12 @@ def typology_command(  # noqa: PLR0913 - one parameter per command-line option
     region: RegionOption = None,
     epci: EpciOption = None,
     codes: CodesOption = None,
-    k: Annotated[int | None, typer.Option(
-        "--k", "-k", help="Number of types (default: best silhouette from --k-min to --k-max).")]
-    = None,
+    k: Annotated[
+        int | None,
+        typer.Option(
+            "--k", "-k", help="Number of types (default: best silhouette from --k-min to --k-max)."
+        ),
+    ] = None,
     k_min: Annotated[int, typer.Option("--k-min", help="Smallest number of types tried.")] = 3,
     k_max: Annotated[int, typer.Option("--k-max", help="Largest number of types tried.")] = 8,
     keys: KeysOption = None,
@@ -201,8 +280,7 @@ def typology_command(  # noqa: PLR0913 - one parameter per command-line option
     indicator values; csv, json and geojson give the type of every commune.
     """
     with friendly_errors():
-        area = communes.load_communes(department=department, region=region, epci=epci,
-                                      codes=codes)
+        area = communes.load_communes(department=department, region=region, epci=epci, codes=codes)
         result = typology.area_typology(area, keys=_keys(keys), k=k, k_range=(k_min, k_max))
     if result.silhouettes:
         scores = ", ".join(f"k={n}: {s:.3f}" for n, s in result.silhouettes.items())
@@ -211,8 +289,11 @@ def typology_command(  # noqa: PLR0913 - one parameter per command-line option
         err_console.print(f"note: left out (missing everywhere in the area): {result.dropped}")
     if fmt is OutputFormat.table and output is None:
         shown = [c for c in result.clusters.columns if not c.startswith("z_")]
-        print_frame(_rounded(result.clusters[shown]), TableFormat.table,
-                    title=f"Types de territoires (k={result.k})")
+        print_frame(
+            _rounded(result.clusters[shown]),
+            TableFormat.table,
+            title=f"Types de territoires (k={result.k})",
+        )
         console.print("Each commune's type: --format csv, json or geojson.")
         return
     _emit(result.assignments, fmt, output, title="", shown=[])
@@ -228,4 +309,3 @@ def _codes(text: str, name: str) -> list[str]:
 
 def _keys(text: str | None) -> list[str] | None:
     return None if text is None else [k.strip() for k in text.split(",") if k.strip()]
-

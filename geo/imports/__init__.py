@@ -52,12 +52,28 @@ from geo.layers import (
     validate_records,
 )
 
-__all__ = ["DEFAULT_MAX_BYTES", "FORMATS", "ImportResult", "ParsedRecords", "import_file",
-           "read_records", "write_rejected"]
+__all__ = [
+    "DEFAULT_MAX_BYTES",
+    "FORMATS",
+    "ImportResult",
+    "ParsedRecords",
+    "import_file",
+    "read_records",
+    "write_rejected",
+]
 
 #: Spreadsheet error values, read as empty cells (e.g. a ``#N/A`` INSEE code).
-EXCEL_ERRORS = ("#N/A", "#N/A N/A", "#NA", "#VALUE!", "#REF!", "#NAME?", "#DIV/0!", "#NUM!",
-                "#NULL!")
+EXCEL_ERRORS = (
+    "#N/A",
+    "#N/A N/A",
+    "#NA",
+    "#VALUE!",
+    "#REF!",
+    "#NAME?",
+    "#DIV/0!",
+    "#NUM!",
+    "#NULL!",
+)
 _LOCATION_TARGETS = ("lon", "lat", "latlon", "commune_code", "postcode", "city", "address")
 _DATE_FR = r"^(\d{1,2})/(\d{1,2})/(\d{4})(?:[ T](\d{1,2})[:h](\d{2}))?$"
 
@@ -140,8 +156,10 @@ def _read(path: Path, fmt: str) -> Parsed:
         return read_ics(path.read_bytes(), name=path.name)
     if fmt in {"geojson", "gpkg"}:
         return read_vector(path, fmt=fmt)
-    msg = (f"{path.name!r}: OpenStreetMap files are imported with 'ancrage layers osm --file' "
-           "(geo.osm.places_from_xml), not as a layer file")
+    msg = (
+        f"{path.name!r}: OpenStreetMap files are imported with 'ancrage layers osm --file' "
+        "(geo.osm.places_from_xml), not as a layer file"
+    )
     raise ImportFileError(msg)
 
 
@@ -196,22 +214,39 @@ def read_records(
     _check_columns(kind, table, parsed, path.name)
     if geocoder is None:
         geocoder = geocoding.geocoder_from_env()
-    located = locate(table, parsed.lines, geometry=parsed.geometry, geocoder=geocoder,
-                     required=kind in SPATIAL_KINDS)
+    located = locate(
+        table,
+        parsed.lines,
+        geometry=parsed.geometry,
+        geocoder=geocoder,
+        required=kind in SPATIAL_KINDS,
+    )
     where = "feature" if fmt == "gpkg" else "line"
-    frame = _to_layer(kind, table, located, parsed.lines, origin=f"{path.name} {where} ",
-                      file_name=path.name)
-    problems = _merge(parsed.problems + located.problems + _duplicate_ids(table, parsed.lines),
-                      validate_records(kind, frame, line_numbers=parsed.lines))
+    frame = _to_layer(
+        kind, table, located, parsed.lines, origin=f"{path.name} {where} ", file_name=path.name
+    )
+    problems = _merge(
+        parsed.problems + located.problems + _duplicate_ids(table, parsed.lines),
+        validate_records(kind, frame, line_numbers=parsed.lines),
+    )
     ignored = [c for c in parsed.raw.columns if c not in mapping]
-    details = {**parsed.details, "columns": ", ".join(f"{k} → {v}" for k, v in mapping.items()),
-               "ignored_columns": ", ".join(ignored)}
-    return ParsedRecords(kind=kind, records=conform(kind, frame), lines=parsed.lines,
-                         problems=problems, raw=parsed.raw, mapping=mapping, details=details)
+    details = {
+        **parsed.details,
+        "columns": ", ".join(f"{k} → {v}" for k, v in mapping.items()),
+        "ignored_columns": ", ".join(ignored),
+    }
+    return ParsedRecords(
+        kind=kind,
+        records=conform(kind, frame),
+        lines=parsed.lines,
+        problems=problems,
+        raw=parsed.raw,
+        mapping=mapping,
+        details=details,
+    )
 
 
-def _apply_defaults(table: pd.DataFrame, kind: str,
-                    defaults: Mapping[str, str]) -> pd.DataFrame:
+def _apply_defaults(table: pd.DataFrame, kind: str, defaults: Mapping[str, str]) -> pd.DataFrame:
     allowed = _aliases.targets(kind)
     for column, value in defaults.items():
         if column not in allowed:
@@ -228,19 +263,28 @@ def _check_columns(kind: str, table: pd.DataFrame, parsed: Parsed, name: str) ->
     missing = [c for c in REQUIRED[kind] if c != "source" and c not in table]
     lines = []
     for column in missing:
-        hint = " (or give it for every row with defaults/--set, e.g. kind=festival)" \
-            if column == "kind" else ""
+        hint = (
+            " (or give it for every row with defaults/--set, e.g. kind=festival)"
+            if column == "kind"
+            else ""
+        )
         lines.append(f"'{column}': accepted headers {_aliases.accepted_headers(column)}{hint}")
     has_place = parsed.geometry is not None or any(c in table for c in _LOCATION_TARGETS)
     if kind in SPATIAL_KINDS and not has_place:
-        lines.append("a location: 'lon' + 'lat', 'latlon', 'commune_code', 'postcode' and/or "
-                     "'city' (accepted headers: " + "; ".join(
-                         f"{c}: {_aliases.accepted_headers(c)}" for c in _LOCATION_TARGETS) + ")")
+        lines.append(
+            "a location: 'lon' + 'lat', 'latlon', 'commune_code', 'postcode' and/or "
+            "'city' (accepted headers: "
+            + "; ".join(f"{c}: {_aliases.accepted_headers(c)}" for c in _LOCATION_TARGETS)
+            + ")"
+        )
     if lines:
         found = ", ".join(repr(c) for c in parsed.raw.columns)
-        msg = (f"{name!r} lacks required column(s) for {kind}:\n  - " + "\n  - ".join(lines)
-               + f"\nIts columns are: {found}. Rename them or map them with "
-               "columns={'file header': 'column'} (--columns 'file header=column').")
+        msg = (
+            f"{name!r} lacks required column(s) for {kind}:\n  - "
+            + "\n  - ".join(lines)
+            + f"\nIts columns are: {found}. Rename them or map them with "
+            "columns={'file header': 'column'} (--columns 'file header=column')."
+        )
         raise ImportFileError(msg)
 
 
@@ -258,14 +302,21 @@ def _iso_dates(values: pd.Series) -> pd.Series:
     found = parts[0].notna()
     if not found.any():
         return text
-    iso = (parts[2] + "-" + parts[1].str.zfill(2) + "-" + parts[0].str.zfill(2))
+    iso = parts[2] + "-" + parts[1].str.zfill(2) + "-" + parts[0].str.zfill(2)
     with_time = found & parts[3].notna()
     iso = iso.where(~with_time, iso + "T" + parts[3].str.zfill(2) + ":" + parts[4])
     return text.where(~found, iso)
 
 
-def _to_layer(kind: str, table: pd.DataFrame, located: Located, lines: np.ndarray, *,
-              origin: str, file_name: str) -> gpd.GeoDataFrame:
+def _to_layer(
+    kind: str,
+    table: pd.DataFrame,
+    located: Located,
+    lines: np.ndarray,
+    *,
+    origin: str,
+    file_name: str,
+) -> gpd.GeoDataFrame:
     table = table.reset_index(drop=True)
     data = {c: _text(table, c) for c in COLUMNS[kind] if c in table}
     if "kind" in data:
@@ -277,8 +328,7 @@ def _to_layer(kind: str, table: pd.DataFrame, located: Located, lines: np.ndarra
         if type_name != "str" and column in data:
             data[column] = data[column].str.replace(",", ".", regex=False)
     own_source = _text(table, "source")
-    data["source"] = own_source.where(own_source.notna(),
-                                      origin + pd.Series(lines).astype(str))
+    data["source"] = own_source.where(own_source.notna(), origin + pd.Series(lines).astype(str))
     file_id = _text(table, "file_id")
     if file_id.notna().any():
         data["source_id"] = (file_name + ":" + file_id.str.strip()).where(file_id.notna(), None)
@@ -297,16 +347,25 @@ def _duplicate_ids(table: pd.DataFrame, lines: np.ndarray) -> list[RowProblem]:
     if not repeated.any():
         return []
     first = pd.Series(lines).groupby(ids.to_numpy()).transform("min").to_numpy()
-    return [RowProblem(int(lines[i]), column.replace("file_id", "id"), str(ids.iloc[i]),
-                       f"an id unique in the file (already used on line {first[i]})")
-            for i in np.flatnonzero(repeated)]
+    return [
+        RowProblem(
+            int(lines[i]),
+            column.replace("file_id", "id"),
+            str(ids.iloc[i]),
+            f"an id unique in the file (already used on line {first[i]})",
+        )
+        for i in np.flatnonzero(repeated)
+    ]
 
 
 def _merge(ours: list[RowProblem], schema: list[RowProblem]) -> list[RowProblem]:
     """Our problems plus the schema's, without repeating a location problem twice."""
     placed_badly = {p.line for p in ours if p.field in (*_LOCATION_TARGETS, "geometry")}
-    kept = [p for p in schema
-            if not (p.line in placed_badly and p.field in {"geometry", "commune_code"})]
+    kept = [
+        p
+        for p in schema
+        if not (p.line in placed_badly and p.field in {"geometry", "commune_code"})
+    ]
     return sorted(ours + kept, key=lambda p: (-1 if p.line is None else p.line, p.field))
 
 
@@ -362,18 +421,28 @@ def import_file(
     bad = parsed.bad_rows()
     written = None
     if bad.any():
-        written = Path(rejected_path) if rejected_path else path.with_name(
-            path.name + ".rejected.csv")
+        written = (
+            Path(rejected_path) if rejected_path else path.with_name(path.name + ".rejected.csv")
+        )
         write_rejected(parsed, written)
     good = parsed.records[~bad].reset_index(drop=True)
     added = duplicates = 0
     if len(good):
-        result = _store(store).add(kind, good, source_label=path.name,
-                                   line_numbers=parsed.lines[~bad])
+        result = _store(store).add(
+            kind, good, source_label=path.name, line_numbers=parsed.lines[~bad]
+        )
         added, duplicates = result.added, result.duplicates
-    return ImportResult(kind=kind, path=path, rows=len(parsed.records), added=added,
-                        duplicates=duplicates, rejected=int(bad.sum()), rejected_path=written,
-                        problems=tuple(parsed.problems), details=parsed.details)
+    return ImportResult(
+        kind=kind,
+        path=path,
+        rows=len(parsed.records),
+        added=added,
+        duplicates=duplicates,
+        rejected=int(bad.sum()),
+        rejected_path=written,
+        problems=tuple(parsed.problems),
+        details=parsed.details,
+    )
 
 
 def _store(store: object | None) -> object:
@@ -404,8 +473,10 @@ def write_rejected(parsed: ParsedRecords, path: Path) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     except OSError as err:
-        msg = (f"cannot write the rejected rows to {str(path)!r} ({err.strerror}); choose "
-               "another file with rejected_path (--rejected); nothing was imported")
+        msg = (
+            f"cannot write the rejected rows to {str(path)!r} ({err.strerror}); choose "
+            "another file with rejected_path (--rejected); nothing was imported"
+        )
         raise ImportFileError(msg) from err
     try:
         with os.fdopen(handle, "w", encoding="utf-8-sig", newline="") as out:
@@ -415,4 +486,3 @@ def write_rejected(parsed: ParsedRecords, path: Path) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
-

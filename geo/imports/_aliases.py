@@ -30,46 +30,168 @@ LOCATION_COLUMNS = ("lon", "lat", "latlon", "postcode", "city", "file_id")
 
 #: Normalised headers accepted for each target column (layer columns and location columns).
 HEADER_ALIASES: dict[str, tuple[str, ...]] = {
-    "name": ("name", "nom", "libelle", "intitule", "titre", "title", "summary", "denomination",
-             "raison sociale", "nom du festival", "nom du lieu", "nom de la structure",
-             "nom de l evenement", "nom de l organisme", "evenement", "event", "structure"),
-    "kind": ("kind", "type", "category", "categorie", "nature", "type de lieu",
-             "type d evenement", "type de structure", "categories"),
+    "name": (
+        "name",
+        "nom",
+        "libelle",
+        "intitule",
+        "titre",
+        "title",
+        "summary",
+        "denomination",
+        "raison sociale",
+        "nom du festival",
+        "nom du lieu",
+        "nom de la structure",
+        "nom de l evenement",
+        "nom de l organisme",
+        "evenement",
+        "event",
+        "structure",
+    ),
+    "kind": (
+        "kind",
+        "type",
+        "category",
+        "categorie",
+        "nature",
+        "type de lieu",
+        "type d evenement",
+        "type de structure",
+        "categories",
+    ),
     "file_id": ("id", "identifiant", "identifier", "uid", "ref", "reference"),
     "source_id": ("source_id", "source id", "osm id", "osm_id"),
     "lon": ("lon", "lng", "long", "longitude", "x", "coord x", "longitude wgs84", "wgs84 lon"),
     "lat": ("lat", "latitude", "y", "coord y", "latitude wgs84", "wgs84 lat"),
-    "latlon": ("latlon", "lat lon", "geocodage xy", "geo point", "geo point 2d", "coordonnees",
-               "coordonnees gps", "coordinates", "gps", "geolocalisation", "position"),
-    "postcode": ("postcode", "postal code", "zip", "zip code", "code postal", "cp",
-                 "code postal de la commune principale de deroulement"),
-    "city": ("city", "town", "commune", "ville", "localite", "nom de la commune", "libcom",
-             "commune principale de deroulement", "nom commune"),
-    "commune_code": ("commune_code", "commune code", "insee", "code insee", "insee code",
-                     "code insee commune", "code commune", "code commune insee", "codgeo",
-                     "com", "depcom", "citycode"),
-    "address": ("address", "adresse", "adresse postale", "street address", "addr", "voie",
-                "adresse complete", "location", "lieu"),
+    "latlon": (
+        "latlon",
+        "lat lon",
+        "geocodage xy",
+        "geo point",
+        "geo point 2d",
+        "coordonnees",
+        "coordonnees gps",
+        "coordinates",
+        "gps",
+        "geolocalisation",
+        "position",
+    ),
+    "postcode": (
+        "postcode",
+        "postal code",
+        "zip",
+        "zip code",
+        "code postal",
+        "cp",
+        "code postal de la commune principale de deroulement",
+    ),
+    "city": (
+        "city",
+        "town",
+        "commune",
+        "ville",
+        "localite",
+        "nom de la commune",
+        "libcom",
+        "commune principale de deroulement",
+        "nom commune",
+    ),
+    "commune_code": (
+        "commune_code",
+        "commune code",
+        "insee",
+        "code insee",
+        "insee code",
+        "code insee commune",
+        "code commune",
+        "code commune insee",
+        "codgeo",
+        "com",
+        "depcom",
+        "citycode",
+    ),
+    "address": (
+        "address",
+        "adresse",
+        "adresse postale",
+        "street address",
+        "addr",
+        "voie",
+        "adresse complete",
+        "location",
+        "lieu",
+    ),
     "website": ("website", "site", "site web", "site internet", "url", "web", "lien"),
-    "url": ("url", "website", "site", "site web", "site internet", "site internet du festival",
-            "lien", "web"),
-    "opening_notes": ("opening_notes", "opening notes", "opening hours", "horaires",
-                      "horaires d ouverture", "ouverture", "notes", "remarques"),
-    "start": ("start", "start date", "date", "date de debut", "debut", "date debut", "du",
-              "dtstart", "begin"),
+    "url": (
+        "url",
+        "website",
+        "site",
+        "site web",
+        "site internet",
+        "site internet du festival",
+        "lien",
+        "web",
+    ),
+    "opening_notes": (
+        "opening_notes",
+        "opening notes",
+        "opening hours",
+        "horaires",
+        "horaires d ouverture",
+        "ouverture",
+        "notes",
+        "remarques",
+    ),
+    "start": (
+        "start",
+        "start date",
+        "date",
+        "date de debut",
+        "debut",
+        "date debut",
+        "du",
+        "dtstart",
+        "begin",
+    ),
     "end": ("end", "end date", "date de fin", "fin", "date fin", "au", "dtend"),
     "recurrence": ("recurrence", "rrule", "frequence", "periodicite", "repetition"),
-    "season": ("season", "saison", "periode", "period",
-               "periode principale de deroulement du festival", "periode de deroulement"),
+    "season": (
+        "season",
+        "saison",
+        "periode",
+        "period",
+        "periode principale de deroulement du festival",
+        "periode de deroulement",
+    ),
     "organiser": ("organiser", "organizer", "organisateur", "organisme", "porteur"),
-    "expected_audience": ("expected_audience", "expected audience", "audience", "public attendu",
-                          "frequentation", "visiteurs", "participants"),
+    "expected_audience": (
+        "expected_audience",
+        "expected audience",
+        "audience",
+        "public attendu",
+        "frequentation",
+        "visiteurs",
+        "participants",
+    ),
     "expertise": ("expertise", "expertises", "domaines", "domaine", "competences", "thematiques"),
     "perimeter": ("perimeter", "perimetre", "territoire", "zone d intervention"),
-    "reach_km": ("reach_km", "reach km", "reach", "rayon", "rayon km", "rayon d action km",
-                 "distance km"),
-    "reach_minutes": ("reach_minutes", "reach minutes", "rayon minutes", "temps de trajet",
-                      "minutes"),
+    "reach_km": (
+        "reach_km",
+        "reach km",
+        "reach",
+        "rayon",
+        "rayon km",
+        "rayon d action km",
+        "distance km",
+    ),
+    "reach_minutes": (
+        "reach_minutes",
+        "reach minutes",
+        "rayon minutes",
+        "temps de trajet",
+        "minutes",
+    ),
     "area_type": ("area_type", "area type", "type de territoire", "niveau"),
     "area_code": ("area_code", "area code", "code territoire", "code du territoire", "siren"),
     "year": ("year", "annee", "millesime"),
@@ -81,40 +203,73 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
 #: Labels (normalised) of ``kind`` values, per layer, mapped to the vocabulary keys.
 KIND_ALIASES: dict[str, dict[str, str]] = {
     "places": {
-        "tiers lieu": "tiers_lieu", "tiers lieux": "tiers_lieu", "third place": "tiers_lieu",
-        "espace de coworking": "coworking", "coworking space": "coworking",
-        "cafe associatif": "associative_cafe", "associative cafe": "associative_cafe",
-        "bar associatif": "associative_cafe", "fab lab": "fablab", "atelier partage": "fablab",
-        "makerspace": "fablab", "marche": "marketplace", "halle": "marketplace",
-        "place de marche": "marketplace", "market": "marketplace",
-        "salle des fetes": "community_hall", "salle polyvalente": "community_hall",
-        "maison des associations": "community_hall", "community centre": "community_hall",
-        "community center": "community_hall", "autre": "other",
+        "tiers lieu": "tiers_lieu",
+        "tiers lieux": "tiers_lieu",
+        "third place": "tiers_lieu",
+        "espace de coworking": "coworking",
+        "coworking space": "coworking",
+        "cafe associatif": "associative_cafe",
+        "associative cafe": "associative_cafe",
+        "bar associatif": "associative_cafe",
+        "fab lab": "fablab",
+        "atelier partage": "fablab",
+        "makerspace": "fablab",
+        "marche": "marketplace",
+        "halle": "marketplace",
+        "place de marche": "marketplace",
+        "market": "marketplace",
+        "salle des fetes": "community_hall",
+        "salle polyvalente": "community_hall",
+        "maison des associations": "community_hall",
+        "community centre": "community_hall",
+        "community center": "community_hall",
+        "autre": "other",
     },
     "events": {
-        "foire": "fair", "salon": "trade_show", "trade show": "trade_show",
-        "salon professionnel": "trade_show", "marche": "market", "marche hebdomadaire": "market",
-        "marche de producteurs": "market", "soiree reseau": "networking",
-        "rencontre reseau": "networking", "afterwork": "networking", "rencontre": "networking",
-        "residence": "residency", "atelier": "workshop", "formation": "workshop",
+        "foire": "fair",
+        "salon": "trade_show",
+        "trade show": "trade_show",
+        "salon professionnel": "trade_show",
+        "marche": "market",
+        "marche hebdomadaire": "market",
+        "marche de producteurs": "market",
+        "soiree reseau": "networking",
+        "rencontre reseau": "networking",
+        "afterwork": "networking",
+        "rencontre": "networking",
+        "residence": "residency",
+        "atelier": "workshop",
+        "formation": "workshop",
         "autre": "other",
     },
     "providers": {
-        "incubateur": "incubator", "cooperative d activite et d emploi": "cae",
-        "cooperative d activites et d emploi": "cae", "chambre consulaire": "consular_chamber",
-        "cci": "consular_chamber", "cma": "consular_chamber",
-        "chambre d agriculture": "consular_chamber", "chambre de commerce": "consular_chamber",
-        "chambre de metiers": "consular_chamber", "reseau de financement": "financing_network",
-        "financement": "financing_network", "agence publique": "public_agency",
-        "organisme public": "public_agency", "cooperative": "cooperative", "scic": "cooperative",
-        "scop": "cooperative", "autre": "other",
+        "incubateur": "incubator",
+        "cooperative d activite et d emploi": "cae",
+        "cooperative d activites et d emploi": "cae",
+        "chambre consulaire": "consular_chamber",
+        "cci": "consular_chamber",
+        "cma": "consular_chamber",
+        "chambre d agriculture": "consular_chamber",
+        "chambre de commerce": "consular_chamber",
+        "chambre de metiers": "consular_chamber",
+        "reseau de financement": "financing_network",
+        "financement": "financing_network",
+        "agence publique": "public_agency",
+        "organisme public": "public_agency",
+        "cooperative": "cooperative",
+        "scic": "cooperative",
+        "scop": "cooperative",
+        "autre": "other",
     },
     "cooperation": {
-        "residence citoyenne": "citizen_residency", "collectif accompagne":
-        "accompanied_collective", "convention de partenariat": "partnership_convention",
-        "convention": "partnership_convention", "structuration de filiere":
-        "sector_structuring", "cycle de rencontres": "networking_series",
-        "cycle de formation": "training_cycle", "autre": "other",
+        "residence citoyenne": "citizen_residency",
+        "collectif accompagne": "accompanied_collective",
+        "convention de partenariat": "partnership_convention",
+        "convention": "partnership_convention",
+        "structuration de filiere": "sector_structuring",
+        "cycle de rencontres": "networking_series",
+        "cycle de formation": "training_cycle",
+        "autre": "other",
     },
 }
 
@@ -180,8 +335,9 @@ def map_headers(
     allowed = targets(kind)
     mapping = _overrides(headers, allowed, columns or {})
     used = set(mapping.values())
-    lookup = {alias: target for target in allowed
-              for alias in (target, *HEADER_ALIASES.get(target, ()))}
+    lookup = {
+        alias: target for target in allowed for alias in (target, *HEADER_ALIASES.get(target, ()))
+    }
     for header in headers:
         target = lookup.get(normalise_header(header))
         if header not in mapping and target is not None and target not in used:
@@ -190,15 +346,18 @@ def map_headers(
     return {h: mapping[h] for h in headers if h in mapping}
 
 
-def _overrides(headers: list[str], allowed: tuple[str, ...],
-               columns: Mapping[str, str]) -> dict[str, str]:
+def _overrides(
+    headers: list[str], allowed: tuple[str, ...], columns: Mapping[str, str]
+) -> dict[str, str]:
     by_norm = {normalise_header(h): h for h in headers}
     mapping: dict[str, str] = {}
     for old, new in columns.items():
         header = old if old in headers else by_norm.get(normalise_header(old))
         if header is None:
-            msg = (f"'columns': the file has no column {old!r}; its columns are "
-                   f"{', '.join(repr(h) for h in headers)}")
+            msg = (
+                f"'columns': the file has no column {old!r}; its columns are "
+                f"{', '.join(repr(h) for h in headers)}"
+            )
             raise ImportFileError(msg)
         if new not in allowed:
             msg = f"'columns': {new!r} is not a column of this layer; use one of {allowed}"
@@ -245,5 +404,9 @@ def map_kind_values(kind: str, values: pd.Series) -> pd.Series:
 
 
 def _vocabulary(kind: str) -> tuple[str, ...]:
-    return {"providers": PROVIDER_KINDS, "places": PLACE_KINDS, "events": EVENT_KINDS,
-            "cooperation": COOPERATION_KINDS}[kind]
+    return {
+        "providers": PROVIDER_KINDS,
+        "places": PLACE_KINDS,
+        "events": EVENT_KINDS,
+        "cooperation": COOPERATION_KINDS,
+    }[kind]

@@ -16,8 +16,17 @@ from geo.layers import RowProblem
 DEFAULT_MAX_BYTES = 50_000_000
 
 #: File extensions and the format each one promises.
-FORMATS = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".geojson": "geojson",
-           ".json": "geojson", ".gpkg": "gpkg", ".ics": "ics", ".ical": "ics", ".osm": "osm"}
+FORMATS = {
+    ".csv": "csv",
+    ".tsv": "csv",
+    ".txt": "csv",
+    ".geojson": "geojson",
+    ".json": "geojson",
+    ".gpkg": "gpkg",
+    ".ics": "ics",
+    ".ical": "ics",
+    ".osm": "osm",
+}
 
 _SIGNATURES = (
     (b"PK\x03\x04", "a ZIP archive (an .xlsx/.ods spreadsheet or a compressed file?)"),
@@ -54,8 +63,10 @@ class Parsed:
 
 
 _TEXT_STARTS = (
-    ((b"<!doctype html", b"<html", b"<head", b"<body"),
-     "an HTML page (a download error page or a web page saved by mistake?)"),
+    (
+        (b"<!doctype html", b"<html", b"<head", b"<body"),
+        "an HTML page (a download error page or a web page saved by mistake?)",
+    ),
     ((b"<?xml", b"<osm"), "an XML file"),
     ((b"{", b"["), "JSON"),
     ((b"begin:vcalendar",), "an iCalendar file"),
@@ -73,8 +84,13 @@ def _looks_like(head: bytes) -> str:
     return found
 
 
-_EXPECTED = {"csv": ("text",), "geojson": ("JSON",), "ics": ("an iCalendar file",),
-             "gpkg": ("an SQLite database (a GeoPackage?)",), "osm": ("an XML file",)}
+_EXPECTED = {
+    "csv": ("text",),
+    "geojson": ("JSON",),
+    "ics": ("an iCalendar file",),
+    "gpkg": ("an SQLite database (a GeoPackage?)",),
+    "osm": ("an XML file",),
+}
 
 
 def check_file(path: Path, *, max_bytes: int) -> str:
@@ -95,19 +111,25 @@ def check_file(path: Path, *, max_bytes: int) -> str:
         raise ImportFileError(msg)
     fmt = FORMATS.get(path.suffix.lower())
     if fmt is None:
-        msg = (f"{path.name!r}: unknown extension {path.suffix!r}; expected one of "
-               f"{', '.join(sorted(FORMATS))}")
+        msg = (
+            f"{path.name!r}: unknown extension {path.suffix!r}; expected one of "
+            f"{', '.join(sorted(FORMATS))}"
+        )
         raise ImportFileError(msg)
     size = path.stat().st_size
     if size > max_bytes:
-        msg = (f"{path.name!r} is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.1f} MB limit "
-               "('max_bytes'); split the file or raise the limit")
+        msg = (
+            f"{path.name!r} is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.1f} MB limit "
+            "('max_bytes'); split the file or raise the limit"
+        )
         raise ImportFileError(msg)
     with path.open("rb") as handle:
         head = handle.read(4096)
     found = _looks_like(head)
     if found not in _EXPECTED[fmt]:
-        msg = (f"{path.name!r} does not look like a {fmt.upper()} file: its content is "
-               f"{found}. Export the data as {fmt.upper()} or rename the file to its real type")
+        msg = (
+            f"{path.name!r} does not look like a {fmt.upper()} file: its content is "
+            f"{found}. Export the data as {fmt.upper()} or rename the file to its real type"
+        )
         raise ImportFileError(msg)
     return fmt

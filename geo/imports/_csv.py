@@ -44,7 +44,7 @@ def decode(data: bytes) -> tuple[str, str]:
     """
     body = data
     while body.startswith(_BOM):
-        body = body[len(_BOM):]
+        body = body[len(_BOM) :]
     for encoding in ("utf-8", "cp1252", "latin-1"):
         try:
             text = body.decode(encoding)
@@ -105,15 +105,19 @@ def _fast(text: str, delimiter: str) -> tuple[pd.DataFrame, np.ndarray] | None:
             read_options=pacsv.ReadOptions(column_names=names, skip_rows=1),
             parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
             convert_options=pacsv.ConvertOptions(
-                column_types=dict.fromkeys(names, pa.string()), null_values=[""],
-                strings_can_be_null=True, quoted_strings_can_be_null=True))
+                column_types=dict.fromkeys(names, pa.string()),
+                null_values=[""],
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=True,
+            ),
+        )
     except pa.ArrowInvalid:
         return None
     extra = np.zeros(table.num_rows, dtype=np.int64)
     for column in table.columns:
         counts = pc.count_substring(column, "\n").fill_null(0)
         extra += counts.to_numpy(zero_copy_only=False)
-    starts = 2 + np.concatenate([[0], np.cumsum(extra + 1)])[:table.num_rows].astype(int)
+    starts = 2 + np.concatenate([[0], np.cumsum(extra + 1)])[: table.num_rows].astype(int)
     frame = table.to_pandas()
     frame.columns = _unique([h.strip() for h in header])
     return frame, starts
@@ -152,8 +156,9 @@ def read_csv(data: bytes, *, name: str) -> Parsed:
     if fast is not None:
         raw, lines = fast
         empty = raw.isna().all(axis=1).to_numpy()
-        return Parsed(raw=raw[~empty].reset_index(drop=True), lines=lines[~empty] + offset,
-                      details=details)
+        return Parsed(
+            raw=raw[~empty].reset_index(drop=True), lines=lines[~empty] + offset, details=details
+        )
     rows, starts = _records(text, delimiter)
     starts = [n + offset for n in starts]
     if not rows:
@@ -161,14 +166,22 @@ def read_csv(data: bytes, *, name: str) -> Parsed:
         raise ImportFileError(msg)
     header = [h.strip() for h in rows[0]]
     width = len(header)
-    problems = [RowProblem(line, "(row)", f"{len(row)} fields",
-                           f"{width} fields separated by {delimiter!r}, like the header")
-                for row, line in zip(rows[1:], starts[1:], strict=True) if len(row) != width]
+    problems = [
+        RowProblem(
+            line,
+            "(row)",
+            f"{len(row)} fields",
+            f"{width} fields separated by {delimiter!r}, like the header",
+        )
+        for row, line in zip(rows[1:], starts[1:], strict=True)
+        if len(row) != width
+    ]
     body = [row[:width] + [""] * (width - len(row)) for row in rows[1:]]
     raw = pd.DataFrame(body, columns=_unique(header), dtype=object)
     raw = raw.mask(raw == "")
-    return Parsed(raw=raw, lines=np.asarray(starts[1:], dtype=int), problems=problems,
-                  details=details)
+    return Parsed(
+        raw=raw, lines=np.asarray(starts[1:], dtype=int), problems=problems, details=details
+    )
 
 
 def _unique(header: list[str]) -> list[str]:

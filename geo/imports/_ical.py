@@ -62,10 +62,16 @@ def read_ics(data: bytes, *, name: str) -> Parsed:
     starts = [text.count("\n", 0, m.start()) + 1 for m in _BEGIN_EVENT.finditer(text)]
     lines = np.asarray(starts if len(starts) == len(rows) else range(1, len(rows) + 1))
     raw = pd.DataFrame(rows).drop(columns=["geo"])
-    geo = [shapely.Point(lon, lat) if lat is not None else None
-           for lat, lon in (r["geo"] for r in rows)]
-    return Parsed(raw=raw, lines=lines.astype(int), details={"format": "ics"},
-                  geometry=gpd.GeoSeries(geo, crs="EPSG:4326"))
+    geo = [
+        shapely.Point(lon, lat) if lat is not None else None
+        for lat, lon in (r["geo"] for r in rows)
+    ]
+    return Parsed(
+        raw=raw,
+        lines=lines.astype(int),
+        details={"format": "ics"},
+        geometry=gpd.GeoSeries(geo, crs="EPSG:4326"),
+    )
 
 
 def _row(event: icalendar.Event) -> dict[str, object]:

@@ -25,8 +25,9 @@ from geo.layers import RowProblem
 _NUMBER = r"-?\d+(?:[.,]\d+)?"
 _LATLON = rf"^\s*\(?\s*({_NUMBER})\s*[,; ]\s*({_NUMBER})\s*\)?\s*$"
 _MAX_FILTERED_DEPARTMENTS = 20
-_LOCATION_EXPECTED = ("lon/lat columns, a 'lat, lon' column, an INSEE commune code, "
-                      "or a postcode and commune name")
+_LOCATION_EXPECTED = (
+    "lon/lat columns, a 'lat, lon' column, an INSEE commune code, or a postcode and commune name"
+)
 
 
 @dataclasses.dataclass
@@ -73,14 +74,20 @@ class _Work:
     def placed(self) -> np.ndarray:
         return ~np.isnan(self.lon)
 
-    def set_points(self, mask: np.ndarray, lon: np.ndarray, lat: np.ndarray,
-                   precision: str) -> None:
+    def set_points(
+        self, mask: np.ndarray, lon: np.ndarray, lat: np.ndarray, precision: str
+    ) -> None:
         mask = mask & ~self.placed & ~np.isnan(lon) & ~np.isnan(lat)
         self.lon[mask], self.lat[mask] = lon[mask], lat[mask]
         self.precision[mask] = precision
 
-    def report(self, mask: np.ndarray, field: str, values: pd.Series | np.ndarray,
-               expected: str | list[str]) -> None:
+    def report(
+        self,
+        mask: np.ndarray,
+        field: str,
+        values: pd.Series | np.ndarray,
+        expected: str | list[str],
+    ) -> None:
         values = np.asarray(values, dtype=object)
         for i in np.flatnonzero(mask):
             text = "" if values[i] is None else str(values[i])
@@ -144,8 +151,9 @@ def _from_geometry(work: _Work, geometry: gpd.GeoSeries) -> None:
     not_point = present & (shapely.get_type_id(values) != 0)
     if not_point.any():
         points[not_point] = shapely.point_on_surface(values[not_point])
-    work.set_points(present, shapely.get_x(points).astype(float),
-                    shapely.get_y(points).astype(float), "exact")
+    work.set_points(
+        present, shapely.get_x(points).astype(float), shapely.get_y(points).astype(float), "exact"
+    )
 
 
 def _from_lonlat(work: _Work) -> None:
@@ -155,12 +163,22 @@ def _from_lonlat(work: _Work) -> None:
     lon, lat = _numbers(lon_text), _numbers(lat_text)
     for name, text, value in (("lon", lon_text, lon), ("lat", lat_text, lat)):
         bad = (text.notna() & value.isna()).to_numpy()
-        work.report(bad, name, text, f"a decimal {'longitude' if name == 'lon' else 'latitude'}"
-                    " in degrees (WGS84), e.g. 5.6279")
+        work.report(
+            bad,
+            name,
+            text,
+            f"a decimal {'longitude' if name == 'lon' else 'latitude'}"
+            " in degrees (WGS84), e.g. 5.6279",
+        )
     projected = ((lon.abs() > 1000) & (lat.abs() > 1000)).to_numpy()
     shown = lon_text.fillna("") + ", " + lat_text.fillna("")
-    work.report(projected, "lon", shown, "longitude/latitude in degrees (WGS84); these look like "
-                "projected metres (Lambert-93?): convert them or import a GeoPackage")
+    work.report(
+        projected,
+        "lon",
+        shown,
+        "longitude/latitude in degrees (WGS84); these look like "
+        "projected metres (Lambert-93?): convert them or import a GeoPackage",
+    )
     ok = ~projected
     work.set_points(ok, lon.to_numpy(dtype=float), lat.to_numpy(dtype=float), "exact")
 
@@ -182,23 +200,31 @@ def _from_codes(work: _Work, data_dir: Path | None) -> None:
     text = _text(work.table, "commune_code")
     current = geocoding.current_codes(text, data_dir=data_dir)
     unknown = (text.notna() & current.isna()).to_numpy()
-    work.report(unknown, "commune_code", text,
-                "an INSEE commune code of the commune base (COG 2026, or a former code of a "
-                "merged commune)")
+    work.report(
+        unknown,
+        "commune_code",
+        text,
+        "an INSEE commune code of the commune base (COG 2026, or a former code of a "
+        "merged commune)",
+    )
     known = current.notna().to_numpy()
     work.code[known] = current[known].to_numpy()
     points = geocoding.townhall_points(current.fillna(""), data_dir=data_dir)
     work.set_points(known, points["lon"].to_numpy(), points["lat"].to_numpy(), "townhall")
 
 
-def _from_geocoder(work: _Work, geocoder: geocoding.AddressGeocoder,
-                   data_dir: Path | None) -> None:
+def _from_geocoder(work: _Work, geocoder: geocoding.AddressGeocoder, data_dir: Path | None) -> None:
     address = _text(work.table, "address")
-    todo = (address.notna().to_numpy() & ~work.placed & ~work.failed)
+    todo = address.notna().to_numpy() & ~work.placed & ~work.failed
     if not todo.any():
         return
-    rows = pd.DataFrame({"address": address, "postcode": _text(work.table, "postcode"),
-                         "city": _text(work.table, "city")})[todo]
+    rows = pd.DataFrame(
+        {
+            "address": address,
+            "postcode": _text(work.table, "postcode"),
+            "city": _text(work.table, "city"),
+        }
+    )[todo]
     found = geocoder.geocode(rows)
     lon, lat = np.full(len(todo), np.nan), np.full(len(todo), np.nan)
     lon[todo], lat[todo] = found["lon"].to_numpy(dtype=float), found["lat"].to_numpy(dtype=float)
@@ -213,8 +239,9 @@ def _from_geocoder(work: _Work, geocoder: geocoding.AddressGeocoder,
 
 def _from_postcodes(work: _Work, data_dir: Path | None) -> None:
     postcode, city = _text(work.table, "postcode"), _text(work.table, "city")
-    rows = np.flatnonzero((postcode.notna() | city.notna()).to_numpy()
-                          & ~work.placed & ~work.failed)
+    rows = np.flatnonzero(
+        (postcode.notna() | city.notna()).to_numpy() & ~work.placed & ~work.failed
+    )
     if len(rows) == 0:
         return
     found = geocoding.locate_communes(postcode.iloc[rows], city.iloc[rows], data_dir=data_dir)
@@ -251,8 +278,7 @@ def _fill_codes(work: _Work, data_dir: Path | None) -> None:
     work.code[todo[first.index.to_numpy()]] = polygons["code"].to_numpy()[first.to_numpy()]
 
 
-def _commune_polygons(lon: np.ndarray, lat: np.ndarray,
-                      data_dir: Path | None) -> gpd.GeoDataFrame:
+def _commune_polygons(lon: np.ndarray, lat: np.ndarray, data_dir: Path | None) -> gpd.GeoDataFrame:
     """Communes of the departments around the points (only those row groups are read)."""
     cells = np.unique(np.round(np.column_stack([lon, lat]), 2), axis=0)  # ~1 km cells
     probe = cells[:: max(1, len(cells) // 2000)]
@@ -261,6 +287,7 @@ def _commune_polygons(lon: np.ndarray, lat: np.ndarray,
         departments = geocoding.nearby_departments(cells[:, 0], cells[:, 1], data_dir=data_dir)
     if len(departments) > _MAX_FILTERED_DEPARTMENTS:  # reading everything is then faster
         departments = None
-    frame = communes.load_communes(department=departments, columns=["code", "department_code"],
-                                   data_dir=data_dir)
-    return frame.cx[lon.min():lon.max(), lat.min():lat.max()]
+    frame = communes.load_communes(
+        department=departments, columns=["code", "department_code"], data_dir=data_dir
+    )
+    return frame.cx[lon.min() : lon.max(), lat.min() : lat.max()]

@@ -59,8 +59,12 @@ def read_vector(path: Path, *, fmt: str, layer: str | None = None) -> Parsed:
     raw = pd.DataFrame({c: _as_text(properties[c]) for c in properties.columns})
     lines = _feature_lines(path, len(frame)) if fmt == "geojson" else np.arange(1, len(frame) + 1)
     details = {"format": fmt, "crs": crs.to_string() if crs is not None else "EPSG:4326 (RFC 7946)"}
-    return Parsed(raw=raw.reset_index(drop=True), lines=lines, details=details,
-                  geometry=frame.geometry.reset_index(drop=True))
+    return Parsed(
+        raw=raw.reset_index(drop=True),
+        lines=lines,
+        details=details,
+        geometry=frame.geometry.reset_index(drop=True),
+    )
 
 
 def _as_text(values: pd.Series) -> pd.Series:

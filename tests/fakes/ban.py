@@ -15,8 +15,16 @@ from pathlib import Path
 
 from fakes.server import Handler
 
-RESULT_COLUMNS = ("latitude", "longitude", "result_label", "result_score", "result_type",
-                  "result_postcode", "result_city", "result_citycode")
+RESULT_COLUMNS = (
+    "latitude",
+    "longitude",
+    "result_label",
+    "result_score",
+    "result_type",
+    "result_postcode",
+    "result_city",
+    "result_citycode",
+)
 
 
 def recorded_answers(path: Path) -> dict[str, dict[str, str]]:
@@ -38,8 +46,9 @@ def _form(headers: dict[str, str], body: bytes) -> dict[str, list[bytes]]:
 def csv_geocoder(answers: dict[str, dict[str, str]]) -> Handler:
     """A route answering each posted address with its recorded row (empty when unknown)."""
 
-    def answer(method: str, path: str, headers: dict[str, str],
-               body: bytes) -> tuple[int, str, bytes]:
+    def answer(
+        method: str, path: str, headers: dict[str, str], body: bytes
+    ) -> tuple[int, str, bytes]:
         del method, path
         form = _form(headers, body)
         if "data" not in form:

@@ -34,13 +34,16 @@ class FakeServer:
             def _answer(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
-                server.requests.append(Recorded(self.command, self.path, dict(self.headers),
-                                                body))
-                route = next((h for p, h in server.routes.items()
-                              if self.path.split("?")[0].startswith(p)), None)
-                status, ctype, payload = (route(self.command, self.path, dict(self.headers), body)
-                                          if route
-                                          else (404, "text/plain", b"no such fake route"))
+                server.requests.append(Recorded(self.command, self.path, dict(self.headers), body))
+                route = next(
+                    (h for p, h in server.routes.items() if self.path.split("?")[0].startswith(p)),
+                    None,
+                )
+                status, ctype, payload = (
+                    route(self.command, self.path, dict(self.headers), body)
+                    if route
+                    else (404, "text/plain", b"no such fake route")
+                )
                 self.send_response(status)
                 self.send_header("Content-Type", ctype)
                 self.send_header("Content-Length", str(len(payload)))
