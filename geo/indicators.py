@@ -883,11 +883,12 @@ _builtin(
     sources=(_TOWNHALLS, _POP_SOURCES[0]),
     vintage="COG 2026, populations légales 2023",
     licence=BASE_LICENCE,
-    method="Haversine distance (R = 6371.0088 km) from each town hall to the nearest hub town "
-    "hall, BallTree over all communes at once. Hubs: population >= 50,000 (or the "
-    "threshold / list given), searched within the same territory only (mainland, "
-    "Corsica, each overseas department); none there -> missing. Farther from hubs = "
-    "more remote, the programme's target, hence higher is better.",
+    method="Great-circle distance (R = 6371.0088 km) from each town hall to the nearest hub "
+    "town hall, for all communes at once with a k-d tree on unit-sphere coordinates (the "
+    "nearest chord is the nearest great-circle distance, as a haversine BallTree finds). "
+    "Hubs: population >= 50,000 (or the threshold / list given), searched within the same "
+    "territory only (mainland, Corsica, each overseas department); none there -> missing. "
+    "Farther from hubs = more remote, the programme's target, hence higher is better.",
 )
 _builtin(
     "hub_distance_10k",

@@ -5,9 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 from geo._config import get_options
 from geo.build import build_commune_base
+from geo.cli import app
 
 REFERENCE_DIR = Path(__file__).resolve().parents[2] / "shared" / "reference"
 
@@ -41,3 +43,13 @@ def small_base(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("small_base")
     build_commune_base(out_dir=out, departments=["19", "24", "30"])
     return out
+
+
+@pytest.fixture(scope="module")
+def cli(base_dir: Path, tmp_path_factory: pytest.TempPathFactory):
+    """Run ``ancrage`` on the national base with the layer store in a temporary folder."""
+    store = tmp_path_factory.mktemp("store") / "store.gpkg"
+    runner = CliRunner()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("ANCRAGE_STORE", str(store))
+        yield lambda *args: runner.invoke(app, [str(a) for a in args])

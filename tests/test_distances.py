@@ -11,7 +11,8 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 import pytest
-from fakes.server import FakeServer, fixed
+from fakes.overpass import fake_overpass
+from fakes.server import fixed
 from shapely.geometry import box
 
 from geo import distances
@@ -242,11 +243,6 @@ def test_grenoble_extract(reference_dir, base_dir):
 
 # ---------------------------------------------------------------- online graphs (fake Overpass)
 
-STATUS = (
-    b"Connected as: 1\nCurrent time: 2026-11-26T00:00:00Z\nAnnounced endpoint: none\n"
-    b"Rate limit: 2\n2 slots available now.\n"
-    b"Currently running queries (pid, space limit, time limit, start time):\n"
-)
 # One primary road of three nodes 0.01° of longitude apart at 45° N, limited to 60 km/h.
 OVERPASS_ROADS = {
     "version": 0.6,
@@ -268,20 +264,8 @@ OVERPASS_ROADS = {
 
 @pytest.fixture
 def overpass_roads():
-    import osmnx as ox  # noqa: PLC0415 (slow import, only for these tests)
-
-    body = json.dumps(OVERPASS_ROADS).encode()
-    server = FakeServer(
-        {"/api/status": fixed(STATUS, ctype="text/plain"), "/api/interpreter": fixed(body)}
-    )
-    saved = ox.settings.overpass_url, ox.settings.use_cache, ox.settings.requests_timeout
-    with server.running():
-        ox.settings.overpass_url, ox.settings.use_cache = server.url + "/api", False
-        ox.settings.requests_timeout = 10
-        try:
-            yield server
-        finally:
-            ox.settings.overpass_url, ox.settings.use_cache, ox.settings.requests_timeout = saved
+    with fake_overpass(fixed(json.dumps(OVERPASS_ROADS).encode())) as server:
+        yield server
 
 
 def test_fetch_road_graph_online(overpass_roads, tmp_path):
@@ -302,19 +286,8 @@ def test_fetch_road_graph_online(overpass_roads, tmp_path):
 
 
 def test_fetch_road_graph_reports_overpass_errors():
-    import osmnx as ox  # noqa: PLC0415
-
-    server = FakeServer(
-        {
-            "/api/status": fixed(STATUS, ctype="text/plain"),
-            "/api/interpreter": fixed(b"<html>busy</html>", status=400, ctype="text/html"),
-        }
-    )
-    saved = ox.settings.overpass_url, ox.settings.use_cache
-    try:
-        with server.running():
-            ox.settings.overpass_url, ox.settings.use_cache = server.url + "/api", False
-            with pytest.raises(DataSourceError, match=r"Overpass at .* failed"):
-                distances.fetch_road_graph(box(5.0, 45.0, 5.02, 45.01))
-    finally:
-        ox.settings.overpass_url, ox.settings.use_cache = saved
+    with (
+        fake_overpass(fixed(b"<html>busy</html>", status=400, ctype="text/html")),
+        pytest.raises(DataSourceError, match=r"Overpass at .* failed"),
+    ):
+        distances.fetch_road_graph(box(5.0, 45.0, 5.02, 45.01))

@@ -7,9 +7,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qs
 
-import osmnx as ox
 import pytest
 import shapely
+from fakes.overpass import fake_overpass
 from fakes.server import FakeServer, fixed
 
 from geo import osm
@@ -17,12 +17,6 @@ from geo._errors import DataSourceError, ImportFileError, InvalidParameterError
 from geo.store import Store
 
 FAKES = Path(__file__).parent / "fakes"
-# What an Overpass server answers on /api/status (osmnx reads the fifth line).
-STATUS = (
-    b"Connected as: 1\nCurrent time: 2026-11-26T00:00:00Z\nAnnounced endpoint: none\n"
-    b"Rate limit: 2\n2 slots available now.\n"
-    b"Currently running queries (pid, space limit, time limit, start time):\n"
-)
 
 OSM_XML = """<?xml version='1.0' encoding='UTF-8'?>
 <osm version='0.6' generator='hand-made for ancrage tests'>
@@ -52,29 +46,8 @@ OSM_XML = """<?xml version='1.0' encoding='UTF-8'?>
 def overpass() -> Iterator[FakeServer]:
     """A fake Overpass server replaying a hand-made answer; osmnx settings restored after."""
     body = (FAKES / "overpass_correze.json").read_bytes()
-    server = FakeServer(
-        {"/api/status": fixed(STATUS, ctype="text/plain"), "/api/interpreter": fixed(body)}
-    )
-    saved = (
-        ox.settings.overpass_url,
-        ox.settings.use_cache,
-        ox.settings.overpass_rate_limit,
-        ox.settings.requests_timeout,
-    )
-    with server.running():
-        ox.settings.overpass_url = server.url + "/api"
-        ox.settings.use_cache = False
-        ox.settings.overpass_rate_limit = True  # osmnx asks /status first, as with a real server
-        ox.settings.requests_timeout = 10
-        try:
-            yield server
-        finally:
-            (
-                ox.settings.overpass_url,
-                ox.settings.use_cache,
-                ox.settings.overpass_rate_limit,
-                ox.settings.requests_timeout,
-            ) = saved
+    with fake_overpass(fixed(body)) as server:
+        yield server
 
 
 def test_fetch_department_places_through_overpass(overpass: FakeServer, base_dir: Path) -> None:
@@ -118,20 +91,12 @@ def test_osm_places_are_stored_once(overpass: FakeServer, base_dir: Path, tmp_pa
 
 
 def test_overpass_errors_are_reported() -> None:
-    server = FakeServer(
-        {
-            "/api/status": fixed(STATUS, ctype="text/plain"),
-            "/api/interpreter": fixed(b"<html>oops</html>", status=400, ctype="text/html"),
-        }
-    )
-    saved = ox.settings.overpass_url, ox.settings.use_cache
-    try:
-        with server.running():
-            ox.settings.overpass_url, ox.settings.use_cache = server.url + "/api", False
-            with pytest.raises(DataSourceError, match=r"Overpass at .* failed: .*400 Bad"):
-                osm.fetch_places(polygon=shapely.box(2.14, 45.53, 2.15, 45.54))
-    finally:
-        ox.settings.overpass_url, ox.settings.use_cache = saved
+    failing = fixed(b"<html>oops</html>", status=400, ctype="text/html")
+    with (
+        fake_overpass(failing),
+        pytest.raises(DataSourceError, match=r"Overpass at .* failed: .*400 Bad"),
+    ):
+        osm.fetch_places(polygon=shapely.box(2.14, 45.53, 2.15, 45.54))
 
 
 def test_department_epci_and_polygon_are_exclusive(base_dir: Path) -> None:

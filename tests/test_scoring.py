@@ -9,11 +9,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import pytest
-from typer.testing import CliRunner
 
 from geo import scoring
 from geo._errors import InvalidParameterError, UnknownIndicatorError
-from geo.cli import app
 from geo.communes import load_communes
 from geo.indicators import compute_indicators
 
@@ -398,16 +396,6 @@ def test_epci_level_dordogne(dordogne):
 # --- command line -------------------------------------------------------------------------------
 
 MIALET_EPCI = "242400752"  # CC Périgord-Limousin, a small area keeps these tests fast
-
-
-@pytest.fixture(scope="module")
-def cli(base_dir, tmp_path_factory):
-    """Run ``ancrage`` with the layer store in a temporary folder."""
-    store = tmp_path_factory.mktemp("store") / "store.gpkg"
-    runner = CliRunner()
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("ANCRAGE_STORE", str(store))
-        yield lambda *args: runner.invoke(app, [str(a) for a in args])
 
 
 def test_cli_score_csv(cli):

@@ -9,11 +9,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import pytest
-from typer.testing import CliRunner
 
 from geo import typology
 from geo._errors import CommuneNotFoundError, InvalidParameterError
-from geo.cli import app
 from geo.communes import load_communes
 from geo.indicators import compute_indicators, get_indicator
 
@@ -224,16 +222,6 @@ def test_similar_to_mialet_in_dordogne(dordogne):
     z, _ = typology.standardise(indicators, {k: get_indicator(k) for k in typology.TYPOLOGY_KEYS})
     gaps = ((z.drop(MIALET) - z.loc[MIALET]) ** 2).sum(axis=1) ** 0.5
     assert found["distance"].to_numpy() == pytest.approx(np.sort(gaps.to_numpy())[:5])
-
-
-@pytest.fixture(scope="module")
-def cli(base_dir, tmp_path_factory):
-    """Run ``ancrage`` with the layer store in a temporary folder."""
-    store = tmp_path_factory.mktemp("store") / "store.gpkg"
-    runner = CliRunner()
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("ANCRAGE_STORE", str(store))
-        yield lambda *args: runner.invoke(app, [str(a) for a in args])
 
 
 def test_cli_similar_json(cli):
