@@ -69,7 +69,10 @@ def _postcode_index(path: Path, mtime: float) -> dict[str, list[str]]:
     table = _table(path, mtime)
     pairs = table["postcodes"].fillna("").str.split().explode().dropna()
     pairs = pairs[pairs != ""]
-    return pairs.index.to_series().groupby(pairs.to_numpy()).agg(list).to_dict()
+    index: dict[str, list[str]] = {}
+    for postcode, code in zip(pairs.to_numpy(), pairs.index, strict=True):
+        index.setdefault(postcode, []).append(code)
+    return index
 
 
 def _postcodes(data_dir: Path | None) -> dict[str, list[str]]:

@@ -267,6 +267,7 @@ class Store:
         *,
         source_label: str | None = None,
         line_numbers: Sequence[int] | None = None,
+        validated: bool = False,
     ) -> AddResult:
         """Validate and add records, all or nothing, skipping those already stored.
 
@@ -288,6 +289,10 @@ class Store:
             ``source`` of the records that have none.
         line_numbers
             Line of each row in the user's file, for error messages.
+        validated
+            The records already passed :func:`geo.layers.validate_records` in this
+            very form (as :func:`geo.imports.read_records` returns them): skip the
+            second check. Ids are still checked against the stored records.
 
         Returns
         -------
@@ -300,7 +305,13 @@ class Store:
             Some record is invalid, or reuses the id of a different stored record;
             nothing was written. ``.problems`` lists every one.
         """
-        records = _prepare(kind, frame, source_label=source_label, line_numbers=line_numbers)
+        records = _prepare(
+            kind,
+            frame,
+            source_label=source_label,
+            line_numbers=line_numbers,
+            validate=not validated,
+        )
         lines = _lines(records, line_numbers)
         with self.transaction() as connection:
             stored = _gpkg.select(connection, kind, columns=_IDENTITY_COLUMNS[kind])
@@ -451,6 +462,7 @@ def _prepare(
     *,
     source_label: str | None = None,
     line_numbers: Sequence[int] | None = None,
+    validate: bool = True,
 ) -> gpd.GeoDataFrame:
     """Conform, complete and validate records; raise listing every problem."""
     check_kind(kind)
@@ -466,6 +478,8 @@ def _prepare(
     )
     if kind in SPATIAL_KINDS:
         records["commune_code"] = _fill_communes(records)
+    if not validate:
+        return records
     checked = (
         pd.DataFrame(frame)
         .reset_index(drop=True)

@@ -429,7 +429,7 @@ def import_file(
     added = duplicates = 0
     if len(good):
         result = _store(store).add(
-            kind, good, source_label=path.name, line_numbers=parsed.lines[~bad]
+            kind, good, source_label=path.name, line_numbers=parsed.lines[~bad], validated=True
         )
         added, duplicates = result.added, result.duplicates
     return ImportResult(
