@@ -13,7 +13,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import geopandas as gpd
@@ -259,11 +258,19 @@ def test_validation_lists_every_failed_check(small_base):
 def test_a_build_killed_midway_leaves_the_previous_files(tmp_path, previous_base):
     before = _digests(previous_base)
     code = (
-        "from geo.build import build_commune_base; "
-        f"build_commune_base(out_dir={str(previous_base)!r}, departments=['19', '24'])"
+        "import sys\n"
+        "from geo.build import build_commune_base\n"
+        f"build_commune_base(out_dir={str(previous_base)!r}, departments=['19', '24'],\n"
+        "                   report=lambda step: print(step, flush=True))\n"
     )
-    process = subprocess.Popen([sys.executable, "-c", code], start_new_session=True)
-    time.sleep(6)  # reading the packages: well before the write step
-    os.killpg(process.pid, signal.SIGKILL)
+    process = subprocess.Popen(
+        [sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, start_new_session=True
+    )
+    with process.stdout:
+        for step in process.stdout:  # kill it in the middle, well before the write step
+            if step.startswith("match councillors"):
+                os.killpg(process.pid, signal.SIGKILL)
+                break
     process.wait()
+    assert process.returncode == -signal.SIGKILL
     assert _digests(previous_base) == before
