@@ -163,7 +163,8 @@ def department_map(
         ``cooperation``), added as point layers when given.
     """
     fmap = base_map(communes)
-    add_commune_layer(fmap, communes, column=column)
+    label = _DENSITY_LABEL if column == "density" else column
+    add_commune_layer(fmap, communes, column=column, label=label, log_scale=column == "density")
     for kind, records in (layers or {}).items():
         points = cooperation_points(records, communes) if kind == "cooperation" else records
         if len(points):
