@@ -560,3 +560,27 @@ def test_cli_export_seed_and_delete(tmp_path: Path, base_dir: Path) -> None:
     deleted = run_cli("delete", "providers", "pro-atis", "--store", str(path))
     assert deleted.exit_code == 0
     assert Store(path).count("providers") == providers - 1
+
+
+def test_cli_update_changes_validated_fields(filled: Store) -> None:
+    where = ["--store", str(filled.path)]
+    result = run_cli("update", "places", "n", "--set", "name=Café <b>ATILI</b>", *where)
+    assert result.exit_code == 0, result.output
+    assert filled.get("places", "n")["name"] == "Café <b>ATILI</b>"  # stored verbatim
+    moved = run_cli(
+        "update", "places", "n", "--lon", str(MIALET[0]), "--lat", str(MIALET[1]), *where
+    )
+    assert moved.exit_code == 0, moved.output
+    assert filled.get("places", "n")["commune_code"] == "24269"  # found again from the point
+    bad_kind = run_cli("update", "places", "n", "--set", "kind=castle", *where)
+    assert bad_kind.exit_code == 2 and "field 'kind'" in bad_kind.stderr
+    assert filled.get("places", "n")["kind"] != "castle"
+    for args, message in (
+        (["--set", "nom"], "'--set' expects FIELD=VALUE, got 'nom'"),
+        (["--set", "colour=red"], "cannot update field(s) ['colour']"),
+        (["--lon", "1.0"], "'--lon' and '--lat' go together"),
+        ([], "nothing to change"),
+    ):
+        refused = run_cli("update", "places", "n", *args, *where)
+        assert refused.exit_code == 2, args
+        assert message in refused.stderr, (args, refused.stderr)

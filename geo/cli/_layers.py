@@ -1,4 +1,4 @@
-"""``ancrage layers``: list, show, export, seed and delete records of the programme layers.
+"""``ancrage layers``: list, show, export, seed, update and delete records of the layers.
 
 The store is the GeoPackage given by ``--store``, else ``ANCRAGE_STORE`` (default
 ``data/ancrage.gpkg``).
@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from shapely.geometry import Point
 
 from geo import store as layer_store
 from geo._errors import InvalidParameterError
@@ -168,6 +169,44 @@ def seed_command(store: StoreOption = None) -> None:
         results = layer_store.Store(store).seed()
     for kind, result in results.items():
         console.print(f"{kind}: {result.added} added, {result.duplicates} already present")
+
+
+@app.command("update")
+def update_command(
+    kind: KindArgument,
+    record_id: Annotated[str, typer.Argument(metavar="ID", help="Id of the record to change.")],
+    assignments: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="FIELD=VALUE to change, repeatable, e.g. --set reach_km=80."),
+    ] = None,
+    lon: Annotated[float | None, typer.Option(help="New longitude (with --lat).")] = None,
+    lat: Annotated[float | None, typer.Option(help="New latitude (with --lon).")] = None,
+    store: StoreOption = None,
+) -> None:
+    """Change fields of one record; the whole record is validated before it is written."""
+    with friendly_errors():
+        fields = _parse_assignments(assignments or [])
+        if (lon is None) != (lat is None):
+            msg = "'--lon' and '--lat' go together: give both to move the record"
+            raise InvalidParameterError(msg)
+        if lon is not None:
+            fields["geometry"] = Point(lon, lat)
+        if not fields:
+            msg = "nothing to change: give --set FIELD=VALUE and/or --lon/--lat"
+            raise InvalidParameterError(msg)
+        layer_store.Store(store).update(kind.value, record_id, **fields)
+    console.print(f"updated {record_id} in {kind.value}: {', '.join(fields)}")
+
+
+def _parse_assignments(assignments: list[str]) -> dict[str, object]:
+    fields: dict[str, object] = {}
+    for item in assignments:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            msg = f"'--set' expects FIELD=VALUE, got {item!r}"
+            raise InvalidParameterError(msg)
+        fields[name.strip()] = value.strip() or None
+    return fields
 
 
 @app.command("delete")
