@@ -33,13 +33,12 @@ from __future__ import annotations
 import dataclasses
 import os
 from pathlib import Path
+from types import ModuleType
 from xml.etree import ElementTree
 
 import geopandas as gpd
-import osmnx as ox
 import pandas as pd
 import shapely
-from osmnx._errors import InsufficientResponseError
 from shapely.geometry.base import BaseGeometry
 
 from geo import communes
@@ -158,9 +157,10 @@ def fetch_places(
         raise InvalidParameterError(msg)
     level, value = next(iter(given.items()))
     area = value if level == "polygon" else area_polygon(level, value, data_dir=data_dir)
+    ox = _osmnx()
     try:
         features = ox.features_from_polygon(area, PLACE_TAGS)
-    except InsufficientResponseError:
+    except ox._errors.InsufficientResponseError:
         features = _no_features()
     except (OSError, ValueError) as err:  # requests errors are OSErrors
         msg = f"OpenStreetMap (Overpass at {ox.settings.overpass_url}) failed: {err}"
@@ -180,14 +180,23 @@ def places_from_xml(path: str | os.PathLike[str]) -> OsmPlaces:
     if not path.is_file():
         msg = f"file not found: {str(path)!r}"
         raise ImportFileError(msg)
+    ox = _osmnx()
     try:
         features = ox.features_from_xml(path, tags=PLACE_TAGS)
-    except InsufficientResponseError:
+    except ox._errors.InsufficientResponseError:
         features = _no_features()
     except (ValueError, KeyError, OSError, ElementTree.ParseError) as err:
         msg = f"{path.name!r} cannot be read as OpenStreetMap XML: {err}"
         raise ImportFileError(msg) from err
     return features_to_places(features)
+
+
+def _osmnx() -> ModuleType:
+    """osmnx, imported on first use: it takes over a second to import (scikit-learn)."""
+    import osmnx  # noqa: PLC0415
+    import osmnx._errors  # noqa: PLC0415
+
+    return osmnx
 
 
 def _no_features() -> gpd.GeoDataFrame:
