@@ -6,13 +6,20 @@ names in user data are untrusted, and folium inserts tooltip values as HTML.
 
 from __future__ import annotations
 
+import base64
+import functools
 import html
+import re
+from pathlib import Path
+from types import ModuleType
 
 import branca.colormap as cm
 import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import xstatic.pkg.jquery
+import xstatic.pkg.leaflet
 
 from geo.layers import LABELS_FR
 
@@ -68,11 +75,92 @@ def escape(value: object) -> str:
     return html.escape(str(value)).replace("`", "&#96;").replace("$", "&#36;")
 
 
-def base_map(frame: gpd.GeoDataFrame) -> folium.Map:
-    """An empty map fitted to the bounds of ``frame`` (any CRS)."""
+def _packaged(module: ModuleType, name: str) -> str:
+    return (Path(module.BASE_DIR) / name).read_text(encoding="utf-8")
+
+
+@functools.cache
+def embedded_assets() -> str:
+    """Leaflet (JavaScript, CSS and its images) and jQuery as inline HTML.
+
+    They come from the XStatic packages installed with ancrage, so a saved map
+    works offline and loads nothing from third-party CDNs (only the background
+    tiles come from the tile server).
+    """
+    images = Path(xstatic.pkg.leaflet.BASE_DIR) / "images"
+    css = re.sub(
+        r"url\(images/([\w-]+\.png)\)",
+        lambda m: (
+            "url(data:image/png;base64,"
+            + base64.b64encode((images / m.group(1)).read_bytes()).decode()
+            + ")"
+        ),
+        _packaged(xstatic.pkg.leaflet, "leaflet.css"),
+    )
+    scripts = [
+        _packaged(xstatic.pkg.leaflet, "leaflet.js"),
+        _packaged(xstatic.pkg.jquery, "jquery.min.js"),
+    ]
+    closing = re.compile("</script", re.IGNORECASE)  # cannot end the inline element early
+    inline = "".join("<script>" + closing.sub(r"<\\/script", js) + "</script>\n" for js in scripts)
+    return f"<style>{css}</style>\n{inline}"
+
+
+def base_map(frame: gpd.GeoDataFrame, *, tiles: str | None = "OpenStreetMap") -> folium.Map:
+    """An empty map fitted to the bounds of ``frame`` (any CRS), with its assets inline.
+
+    Parameters
+    ----------
+    frame
+        What the map should show; only its bounds are used.
+    tiles
+        Background tiles (fetched by the viewer's browser from the tile server), or
+        ``None`` for none.
+    """
     minx, miny, maxx, maxy = frame.to_crs(4326).total_bounds
-    fmap = folium.Map(tiles="OpenStreetMap", control_scale=True)
+    fmap = folium.Map(tiles=tiles, control_scale=True)
+    # folium would link Leaflet, jQuery, Bootstrap and icon fonts from public CDNs:
+    # embed the two libraries the maps use instead.
+    fmap.default_js, fmap.default_css = [], []
+    fmap.get_root().header.add_child(folium.Element(embedded_assets()), name="ancrage_assets")
     fmap.fit_bounds([[miny, minx], [maxy, maxx]])
+    return fmap
+
+
+def _tick(value: float) -> str:
+    """A legend label: whole numbers with French digit grouping, else 3 significant digits.
+
+    Examples
+    --------
+    >>> _tick(2864.2), _tick(3.74), _tick(0.5)
+    ('2 864', '3.74', '0.5')
+    """
+    if abs(value) >= 100:
+        return f"{value:,.0f}".replace(",", " ")
+    return f"{value:.3g}"
+
+
+def add_legend(
+    fmap: folium.Map, colormap: cm.LinearColormap, caption: str, *, log_scale: bool = False
+) -> folium.Map:
+    """Add a colour-bar legend (plain HTML and CSS, no d3) in the map's corner.
+
+    Tick labels are in the column's own units, also on a logarithmic scale.
+    """
+    stops = ", ".join(colormap(v) for v in np.linspace(colormap.vmin, colormap.vmax, 9))
+    ticks = np.linspace(colormap.vmin, colormap.vmax, 3)
+    labels = [10**t if log_scale else t for t in ticks]
+    shown = "".join(f"<span>{escape(_tick(v))}</span>" for v in labels)
+    legend = (
+        '<div class="ancrage-legend" style="position:absolute;z-index:1000;bottom:24px;'
+        "right:10px;background:white;padding:6px 8px;border-radius:4px;font:12px sans-serif;"
+        'box-shadow:0 0 4px rgba(0,0,0,.4)">'
+        f"<div>{escape(caption)}</div>"
+        f'<div style="width:220px;height:10px;background:linear-gradient(to right, {stops})">'
+        "</div>"
+        f'<div style="display:flex;justify-content:space-between">{shown}</div></div>'
+    )
+    fmap.get_root().html.add_child(folium.Element(legend))
     return fmap
 
 
@@ -125,7 +213,6 @@ def add_commune_layer(
     finite = scaled[np.isfinite(scaled)]
     low, high = (float(finite.min()), float(finite.max())) if len(finite) else (0.0, 1.0)
     colormap = cm.linear.YlGnBu_09.scale(low, max(high, low + 1e-9))
-    colormap.caption = f"{label} (log10)" if log_scale else label
     shown = escaped_properties(communes, list(tooltip))
     shown["_colour"] = [colormap(v) if np.isfinite(v) else "#cccccc" for v in scaled]
     layer = gpd.GeoDataFrame(shown, geometry=communes.geometry.to_crs(4326).to_numpy(), crs=4326)
@@ -140,8 +227,7 @@ def add_commune_layer(
         },
         tooltip=folium.GeoJsonTooltip(fields=list(tooltip), aliases=list(tooltip.values())),
     ).add_to(fmap)
-    colormap.add_to(fmap)
-    return fmap
+    return add_legend(fmap, colormap, label, log_scale=log_scale)
 
 
 def department_map(

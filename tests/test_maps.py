@@ -106,3 +106,20 @@ def test_template_literal_characters_cannot_break_out_of_popups():
     page = maps.department_map(communes, layers=layers).get_root().render()
     assert "`);alert(1)" not in page and "${alert(2)}" not in page
     assert "&#96;);alert(1);(&#96;&#36;{alert(2)}" in page
+
+
+def test_saved_maps_load_nothing_from_third_party_servers(tmp_path):
+    path = tmp_path / "map.html"
+    maps.department_map(two_communes()).save(str(path))
+    page = path.read_text(encoding="utf-8")
+    assert not re.search(r"<script[^>]+src=", page)
+    assert not re.search(r'<link[^>]+href="https?:', page)
+    assert "Leaflet 1.9.3" in page and "jQuery v3.7.1" in page  # embedded, not linked
+    assert "data:image/png;base64," in page  # Leaflet's control icons travel inside the CSS
+
+
+def test_legend_labels_are_in_the_column_units():
+    page = maps.department_map(two_communes()).get_root().render()
+    legend = re.search(r'<div class="ancrage-legend".*?</div></div>', page).group(0)
+    assert "Densité (hab./km²)" in legend
+    assert "<span>3.5</span>" in legend  # the log scale is labelled in inhabitants per km²
