@@ -38,7 +38,14 @@ import numpy as np
 import pandas as pd
 
 from geo import distances, rurality
-from geo._errors import IndicatorFileError, InvalidParameterError, UnknownIndicatorError
+from geo._errors import (
+    CommuneBaseMissingError,
+    IndicatorFileError,
+    InvalidParameterError,
+    UnknownIndicatorError,
+)
+from geo.communes import base_file, load_communes
+from geo.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -393,11 +400,9 @@ def _whole_base(communes: gpd.GeoDataFrame) -> gpd.GeoDataFrame | None:
     """Load the whole base when ``communes`` looks like a subset of it."""
     if len(communes) >= 30_000 or "department_code" not in communes:
         return None
-    from geo.communes import base_file  # noqa: PLC0415 (keeps import light)
-
     try:
         path = base_file("communes")
-    except Exception:  # made-up frames in tests have no base behind them
+    except CommuneBaseMissingError:  # made-up frames need no base behind them
         return None
     return _read_whole_base(str(path), path.stat().st_mtime)
 
@@ -405,8 +410,6 @@ def _whole_base(communes: gpd.GeoDataFrame) -> gpd.GeoDataFrame | None:
 @functools.lru_cache(maxsize=1)
 def _read_whole_base(path: str, _mtime: float) -> gpd.GeoDataFrame:
     """The whole base, kept while its file is unchanged (read-only use)."""
-    from geo.communes import load_communes  # noqa: PLC0415
-
     return load_communes(data_dir=Path(path).parent)
 
 
@@ -418,7 +421,7 @@ def _sources(keys: list[str], graph: Any) -> dict[str, list[str]]:
 
 
 def load_layers(store_path: str | os.PathLike[str] | None = None) -> dict[str, gpd.GeoDataFrame]:
-    """Read the layers from the store, or return ``{}`` when the store is unavailable.
+    """Read the four programme layers from the layer store (created and seeded if missing).
 
     Layers are read whole: places and events near a commune may lie in the next
     department, and providers cover communes far from their base.
@@ -431,21 +434,16 @@ def load_layers(store_path: str | os.PathLike[str] | None = None) -> dict[str, g
     Returns
     -------
     dict
-        Kind → GeoDataFrame for each of providers, places, events, cooperation that
-        could be read.
+        Kind → GeoDataFrame for each of providers, places, events, cooperation.
+
+    Raises
+    ------
+    LayerStoreError
+        The store cannot be read: better a clear error than indicators silently
+        computed without the programme's records.
     """
-    try:
-        from geo.store import Store  # noqa: PLC0415 (the store is optional)
-    except ImportError:
-        log.info("geo.store not available: indicators computed without layers")
-        return {}
-    store, layers = Store(store_path), {}
-    for kind in LAYER_KEYS:
-        try:
-            layers[kind] = store.read(kind)
-        except Exception as err:  # a broken layer must not stop the indicators
-            log.warning("layer %s not read: %s", kind, err)
-    return layers
+    store = Store(store_path)
+    return {kind: store.read(kind) for kind in LAYER_KEYS}
 
 
 # ---------------------------------------------------------------- distances (§1)
