@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 BASE := data/communes/communes.parquet
 
-.PHONY: run test lint bench build clean
+.PHONY: run test lint bench build clean browser
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,7 +29,18 @@ build: | $(VENV)/.installed
 run: $(VENV)/.installed $(BASE)
 	$(BIN)/ancrage run
 
-test: $(VENV)/.installed-dev $(BASE)
+# The browser tests drive Debian's chromium (Playwright uses it, downloads no browser).
+# Install it where this machine allows (root with apt-get); elsewhere they are skipped.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing Debian's chromium for the browser tests"; \
+	    apt-get install -y -qq chromium >/dev/null 2>&1 || \
+	    { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq chromium >/dev/null 2>&1; } || \
+	    echo "could not install chromium: the browser tests will be skipped"; \
+	  else echo "chromium not found: the browser tests will be skipped (apt-get install chromium)"; fi; }
+
+test: $(VENV)/.installed-dev $(BASE) browser
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
