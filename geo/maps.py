@@ -235,6 +235,7 @@ def department_map(
     *,
     column: str = "density",
     layers: dict[str, gpd.GeoDataFrame] | None = None,
+    tooltip: dict[str, str] | None = None,
 ) -> folium.Map:
     """A map of the communes of one area coloured by ``column``, with a layer control.
 
@@ -247,10 +248,14 @@ def department_map(
     layers
         Programme layers by kind (``providers``, ``places``, ``events``,
         ``cooperation``), added as point layers when given.
+    tooltip
+        Columns shown when hovering a commune, with their French labels.
     """
     fmap = base_map(communes)
     label = _DENSITY_LABEL if column == "density" else column
-    add_commune_layer(fmap, communes, column=column, label=label, log_scale=column == "density")
+    add_commune_layer(
+        fmap, communes, column=column, label=label, log_scale=column == "density", tooltip=tooltip
+    )
     for kind, records in (layers or {}).items():
         points = cooperation_points(records, communes) if kind == "cooperation" else records
         if len(points):

@@ -10,7 +10,7 @@ import geopandas as gpd
 import typer
 from rich.table import Table
 
-from geo import communes, maps
+from geo import communes, maps, scoring
 from geo.cli._common import console, friendly_errors
 from geo.layers import LABELS_FR
 from geo.store import Store
@@ -22,11 +22,14 @@ def run(
     ] = "24",
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("out"),
 ) -> None:
-    """Summarise the commune base and map one department with the programme's layers.
+    """Summarise the commune base, shortlist and map one department.
 
-    The map (OUT/communes_DEPARTMENT.html) colours communes by density and shows the
-    support providers, places, events and cooperation history of the layer store
-    (created with the programme's curated records on first use).
+    Prints the ten communes of the department best placed to host a call for
+    territories (the four criteria of the booklet, equal weights, with reasons) and
+    writes OUT/communes_DEPARTMENT.html: communes coloured by density, with their
+    score and reasons on hover, and the support providers, places, events and
+    cooperation history of the layer store (created with the programme's curated
+    records on first use).
     """
     with friendly_errors():
         france = communes.load_communes(
@@ -75,10 +78,43 @@ def run(
             f"{LABELS_FR['layers'][kind]} {len(records)}" for kind, records in layers.items()
         )
     )
+    with friendly_errors():
+        shortlist = scoring.score(area)
+    print_shortlist(shortlist, top=10)
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"communes_{department}.html"
-    maps.department_map(area, layers=layers).save(str(path))
+    scored = area.join(shortlist.set_index("code")[["score", "rank", "reasons"]])
+    maps.department_map(scored, layers=layers, tooltip=MAP_TOOLTIP).save(str(path))
     console.print(f"map of department {department} ({len(area)} communes) written to {path}")
+
+
+#: What hovering a commune of the ``run`` map shows.
+MAP_TOOLTIP = {
+    "name": "Commune",
+    "code": "Code INSEE",
+    "population": "Population",
+    "density": "Densité (hab./km²)",
+    "rank": "Rang pour un appel à territoires",
+    "score": "Score (0-1)",
+    "reasons": "Pourquoi",
+}
+
+
+def print_shortlist(shortlist: gpd.GeoDataFrame, *, top: int) -> None:
+    """Print the best ``top`` communes with their score, rank stability and reasons."""
+    table = Table(title="Communes les mieux placées pour un appel à territoires (4 critères)")
+    for column in ("rang", "commune", "code", "score", "stabilité du rang", "pourquoi"):
+        table.add_column(column, overflow="fold")
+    for row in shortlist.sort_values("rank").head(top).itertuples():
+        table.add_row(
+            str(row.rank),
+            row.name,
+            row.code,
+            f"{row.score:.2f}",
+            f"{row.rank_stability:.0%}",
+            row.reasons,
+        )
+    console.print(table)
 
 
 def programme_layers(area: gpd.GeoDataFrame, department: str) -> dict[str, gpd.GeoDataFrame]:
