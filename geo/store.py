@@ -245,6 +245,40 @@ class Store:
             frame = frame[layers.events_in_window(frame, start=start, end=end)]
         return frame.reset_index(drop=True)
 
+    def read_area(self, communes: pd.DataFrame) -> dict[str, gpd.GeoDataFrame]:
+        """The records of every layer that concern an area, e.g. for its map.
+
+        Places, events and cooperation records are those located in the area's
+        communes (or, for cooperation, on its EPCIs); providers are those based there
+        or whose declared perimeter names one of its communes, EPCIs, departments
+        or regions.
+
+        Parameters
+        ----------
+        communes
+            Communes of the area (commune base rows with ``code``, ``epci_code``,
+            ``department_code`` and ``region_code``).
+
+        Returns
+        -------
+        dict
+            Kind → GeoDataFrame, for the four layers.
+        """
+        codes = communes["code"].tolist()
+        providers = self.read("providers")
+        named = {
+            *(f"commune:{c}" for c in codes),
+            *(f"epci:{e}" for e in communes["epci_code"].dropna().unique()),
+            *(f"department:{d}" for d in communes["department_code"].unique()),
+            *(f"region:{r}" for r in communes["region_code"].unique()),
+        }
+        declared = providers["perimeter"].fillna("").str.split(";").map(named.intersection)
+        based = providers["commune_code"].isin(codes)
+        return {
+            "providers": providers[declared.astype(bool) | based].reset_index(drop=True),
+            **{kind: self.read(kind, codes=codes) for kind in ("places", "events", "cooperation")},
+        }
+
     def count(self, kind: str) -> int:
         """Number of records in a layer."""
         with self._reading() as connection:

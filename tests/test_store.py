@@ -29,6 +29,7 @@ from geo._errors import (
     RecordNotFoundError,
 )
 from geo.cli import app as cli_app
+from geo.communes import load_communes
 from geo.store import CURATED_DIR, AddResult, Store, name_keys, read_curated
 
 # Town halls of a few communes: Mialet (24, CC Périgord-Limousin), Neuvic and Égletons (19).
@@ -584,3 +585,16 @@ def test_cli_update_changes_validated_fields(filled: Store) -> None:
         refused = run_cli("update", "places", "n", *args, *where)
         assert refused.exit_code == 2, args
         assert message in refused.stderr, (args, refused.stderr)
+
+
+def test_read_area_gathers_what_concerns_an_area(tmp_path: Path, base_dir: Path) -> None:
+    store = Store(tmp_path / "seeded.gpkg")  # seeded with the curated programme records
+    correze = load_communes(department="19", data_dir=base_dir)
+    found = store.read_area(correze)
+    providers = set(found["providers"]["id"])
+    assert "pro-airelle" in providers  # declares department 19 in its perimeter
+    assert "pro-ronalpia" not in providers  # works in Auvergne-Rhône-Alpes only
+    assert set(found["places"]["commune_code"]) <= set(correze["code"])
+    assert "19148" in set(found["places"]["commune_code"])  # the ATILI tiers-lieu in Neuvic
+    cooperation = found["cooperation"]
+    assert set(cooperation["area_code"]) & set(correze["epci_code"])  # EPCI conventions

@@ -71,7 +71,7 @@ def run(
         f"{match.get('match_rate', float('nan')):.1%}"
     )
     with friendly_errors():
-        layers = programme_layers(area, department)
+        layers = Store().read_area(area)
     console.print(
         "programme layers on the map: "
         + ", ".join(
@@ -115,27 +115,3 @@ def print_shortlist(shortlist: gpd.GeoDataFrame, *, top: int) -> None:
             row.reasons,
         )
     console.print(table)
-
-
-def programme_layers(area: gpd.GeoDataFrame, department: str) -> dict[str, gpd.GeoDataFrame]:
-    """The programme's records for one department, from the layer store.
-
-    Providers are those based in the department or whose declared perimeter names
-    it, its region, one of its EPCIs or one of its communes.
-    """
-    store = Store()
-    providers = store.read("providers")
-    areas = {
-        f"department:{department}",
-        *(f"region:{r}" for r in area["region_code"].unique()),
-        *(f"epci:{e}" for e in area["epci_code"].dropna().unique()),
-        *(f"commune:{c}" for c in area["code"]),
-    }
-    declared = providers["perimeter"].fillna("").str.split(";").map(lambda p: bool(areas & set(p)))
-    based = providers["commune_code"].isin(area["code"])
-    return {
-        "providers": providers[declared | based],
-        "places": store.read("places", department=department),
-        "events": store.read("events", department=department),
-        "cooperation": store.read("cooperation", department=department),
-    }
