@@ -42,6 +42,7 @@ import pandas as pd
 from scipy.spatial import cKDTree
 
 from geo._errors import DataSourceError, InvalidParameterError
+from geo._io import atomic_path
 
 EARTH_RADIUS_KM = 6371.0088
 """Mean Earth radius (IUGG), the radius of the haversine distances."""
@@ -324,11 +325,8 @@ def fetch_road_graph(
     graph.graph["ancrage_source"] = f"OpenStreetMap via {ox.settings.overpass_url}, {fetched}"
     graph = prepare_graph(graph)
     if save_to is not None:
-        target = Path(save_to)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.tmp")
-        ox.save_graphml(graph, tmp)
-        os.replace(tmp, target)
+        with atomic_path(save_to) as temporary:
+            ox.save_graphml(graph, temporary)
     return graph
 
 

@@ -34,7 +34,6 @@ import hashlib
 import io
 import json
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,6 +42,7 @@ import pandas as pd
 
 from geo._config import PROJECT_ROOT
 from geo._errors import IndicatorFileError
+from geo._io import atomic_write_text
 
 CLASS_LABELS = {
     1: "Grands centres urbains",
@@ -173,19 +173,6 @@ def indicators_dir() -> Path:
     """Folder of imported indicator files (env ``ANCRAGE_INDICATORS``, default data/indicators)."""
     value = os.environ.get("ANCRAGE_INDICATORS")
     return Path(value).expanduser() if value else PROJECT_ROOT / "data" / "indicators"
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and an atomic rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
-            out.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 _OFFICIAL = {

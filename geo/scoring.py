@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from geo._errors import InvalidParameterError, UnknownIndicatorError
+from geo._io import atomic_write_text
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -915,10 +916,4 @@ def write_table(frame: pd.DataFrame, path: str | os.PathLike[str], fmt: str) -> 
     if not target.parent.is_dir():
         msg = f"'output': folder {str(target.parent)!r} does not exist"
         raise InvalidParameterError(msg)
-    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    try:
-        temporary.write_text(text, encoding="utf-8")
-        os.replace(temporary, target)
-    finally:
-        temporary.unlink(missing_ok=True)
-    return target
+    return atomic_write_text(target, text)

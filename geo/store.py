@@ -41,6 +41,7 @@ from geo._errors import (
     LayerValidationError,
     RecordNotFoundError,
 )
+from geo._io import atomic_path
 from geo.layers import CRS, LAYER_KINDS, SPATIAL_KINDS, check_kind, conform
 
 #: Folder of the curated programme data loaded by :meth:`Store.seed`.
@@ -445,19 +446,9 @@ class Store:
             msg = f"'fmt' should be one of {', '.join(EXPORT_FORMATS)}, got {fmt!r}"
             raise InvalidParameterError(msg)
         frame = self.read(kind, **filters)
-        target = Path(path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        handle, name = tempfile.mkstemp(
-            prefix=f".{target.name}-", suffix=f".{fmt}", dir=target.parent
-        )
-        os.close(handle)
-        temporary = Path(name)
-        try:
+        with atomic_path(path) as temporary:
             _write_export(frame, temporary, kind=kind, fmt=fmt)
-            os.replace(temporary, target)
-        finally:
-            temporary.unlink(missing_ok=True)
-        return target
+        return Path(path)
 
 
 # --- helpers: creation and SQL ----------------------------------------------------------

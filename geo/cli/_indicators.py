@@ -13,6 +13,7 @@ import typer
 
 from geo import indicators, rurality
 from geo._errors import InvalidParameterError
+from geo._io import atomic_write_text
 from geo.cli._common import TableFormat, console, err_console, friendly_errors, print_frame
 
 app = typer.Typer(
@@ -127,7 +128,7 @@ def _write(frame: pd.DataFrame, fmt: ValueFormat, output: Path | None) -> None:
     if output is None:
         sys.stdout.write(text)
         return
-    rurality.atomic_write_text(output, text)
+    atomic_write_text(output, text)
     console.print(f"{len(frame)} communes written to {output}", highlight=False)
 
 

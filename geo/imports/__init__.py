@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -36,6 +35,7 @@ import pandas as pd
 
 from geo import geocoding
 from geo._errors import ImportFileError, LayerValidationError
+from geo._io import atomic_write_text
 from geo.imports import _aliases
 from geo.imports._common import DEFAULT_MAX_BYTES, FORMATS, Parsed, check_file
 from geo.imports._csv import read_csv
@@ -470,19 +470,10 @@ def write_rejected(parsed: ParsedRecords, path: Path) -> Path:
     rows.insert(0, "reason", ["; ".join(reasons[int(n)]) for n in lines])
     rows.insert(0, "line", lines)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        return atomic_write_text(path, rows.to_csv(sep=";", index=False), encoding="utf-8-sig")
     except OSError as err:
         msg = (
             f"cannot write the rejected rows to {str(path)!r} ({err.strerror}); choose "
             "another file with rejected_path (--rejected); nothing was imported"
         )
         raise ImportFileError(msg) from err
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8-sig", newline="") as out:
-            rows.to_csv(out, sep=";", index=False)
-        Path(tmp).replace(path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path

@@ -19,6 +19,7 @@ from geo._errors import (
     InvalidParameterError,
     UnknownIndicatorError,
 )
+from geo._io import atomic_write_text
 from geo.indicators._registry import (
     DIRECTIONS,
     REGISTRY,
@@ -253,10 +254,8 @@ def add_user_indicator(
     }
     folder = _user_dir()
     table = values.rename("value").rename_axis("code").reset_index()
-    rurality.atomic_write_text(folder / f"{key}.csv", table.to_csv(index=False))
-    rurality.atomic_write_text(
-        folder / f"{key}.json", json.dumps(meta, indent=2, ensure_ascii=False)
-    )
+    atomic_write_text(folder / f"{key}.csv", table.to_csv(index=False))
+    atomic_write_text(folder / f"{key}.json", json.dumps(meta, indent=2, ensure_ascii=False))
     indicator = register(_user_indicator(meta))
     return indicator
 
