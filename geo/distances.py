@@ -318,7 +318,7 @@ def fetch_road_graph(
         polygon = polygon.buffer(buffer_km / 111.0)
     try:
         graph = ox.graph_from_polygon(polygon, network_type=network_type, retain_all=True)
-    except Exception as err:
+    except (OSError, ValueError) as err:  # requests errors are OSErrors, osmnx's ValueErrors
         msg = f"OpenStreetMap (Overpass at {ox.settings.overpass_url}) failed: {err}"
         raise DataSourceError(msg) from err
     fetched = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
@@ -13,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from geo import distances, rurality
+from geo._errors import CommuneBaseMissingError
 from geo.communes import base_file
 from geo.indicators._registry import (
     BASE_LICENCE,
@@ -138,14 +138,12 @@ def _department_growth(france: pd.DataFrame) -> pd.Series:
 
 
 def _councillors() -> pd.DataFrame | None:
-
+    """The 2026 councillor profiles of the base, or ``None`` (the profile part is missing)."""
     try:
         path = base_file("councillors_2026")
-    except Exception:  # no base: the profile part is missing
+    except CommuneBaseMissingError:
         return None
-    if not Path(path).is_file():
-        return None
-    return _read_councillors(str(path), Path(path).stat().st_mtime)
+    return _read_councillors(str(path), path.stat().st_mtime)
 
 
 @functools.lru_cache(maxsize=2)
