@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 from rapidfuzz import fuzz, process
 
@@ -310,12 +311,24 @@ def find(
     return _rank(table, key, limit)
 
 
-def _rank(table: pd.DataFrame, key: str, limit: int) -> pd.DataFrame:
-    keys = table["key"].tolist()
-    whole = process.cdist([key], keys, scorer=fuzz.ratio, workers=1)[0]
+def name_similarity(key: str, keys: Sequence[str]) -> np.ndarray:
+    """Similarity (0-100) of a normalised name to normalised candidate names.
+
+    Whole-name similarity dominates; a typed word inside a longer name still counts.
+    Both sides should come from :func:`geo._text.normalise_place`.
+
+    Examples
+    --------
+    >>> name_similarity("mialet", ["mialet", "maillet"]).tolist()
+    [100.0, 76.9]
+    """
+    whole = process.cdist([key], keys, scorer=fuzz.ratio, workers=1)[0].astype(float)
     partial = process.cdist([key], keys, scorer=fuzz.token_set_ratio, workers=1)[0]
-    # Whole-name similarity dominates; a typed word inside a longer name still counts.
-    score = (0.7 * whole.astype(float) + 0.3 * partial.astype(float)).round(1)
+    return (0.7 * whole + 0.3 * partial.astype(float)).round(1)
+
+
+def _rank(table: pd.DataFrame, key: str, limit: int) -> pd.DataFrame:
+    score = name_similarity(key, table["key"].tolist())
     ranked = table.assign(score=score).sort_values(
         ["score", "population"], ascending=[False, False]
     )

@@ -25,7 +25,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import requests
-from rapidfuzz import fuzz, process
 from scipy.spatial import cKDTree
 
 from geo import communes
@@ -245,11 +244,9 @@ def _by_postcode(
 
 
 def _best(table: pd.DataFrame, name: str) -> tuple[str, float]:
-    key = normalise_place(name)
-    keys = [normalise_place(n) for n in table["name"]]
-    whole = process.cdist([key], keys, scorer=fuzz.ratio, workers=1)[0].astype(float)
-    partial = process.cdist([key], keys, scorer=fuzz.token_set_ratio, workers=1)[0]
-    score = 0.7 * whole + 0.3 * partial.astype(float)
+    score = communes.name_similarity(
+        normalise_place(name), [normalise_place(n) for n in table["name"]]
+    )
     best = int(np.argmax(score))
     return str(table.index[best]), float(score[best])
 
