@@ -94,7 +94,9 @@ def test_programme_layers_have_escaped_french_popups():
     assert "résidence citoyenne" in page
     # The EPCI convention is shown at both member communes, the residency at one.
     assert page.count("convention de partenariat") == 2
-    assert "Structures d" in page and "accompagnement" in page
+    # Each layer is a named overlay of the layer control.
+    assert '"Structures d\\u0027accompagnement" :' in page
+    assert '"Historique de coop\\u00e9ration" :' in page
 
 
 def test_template_literal_characters_cannot_break_out_of_popups():
