@@ -1,75 +1,179 @@
-"""Settings of the ``geo`` library: where the cache, the commune base and the store live.
+"""Settings of ancrage, read in one place: paths, the online geocoder and the service's limits.
 
-A small options object that rejects unknown names, so a typo fails loudly instead of
-being silently ignored::
+One :class:`Settings` object (pydantic-settings) reads the ``ANCRAGE_*`` environment
+variables; unknown keyword arguments are refused, so a typo fails loudly instead of
+being silently ignored, and an empty variable is an error rather than a silent
+fallback::
 
     >>> from geo import _config
-    >>> opts = _config.Options(cache_dir="/tmp/c")
-    >>> opts.cache_dir.name
+    >>> settings = _config.Settings(cache_dir="/tmp/c")
+    >>> settings.cache_dir.name
     'c'
-    >>> opts.cach_dir = "/tmp"
+    >>> _config.Settings(cach_dir="/tmp")
     Traceback (most recent call last):
     ...
-    AttributeError: unknown option 'cach_dir'; known options: cache_dir, data_dir, store
+    geo._errors.InvalidParameterError: unknown setting 'cach_dir'; known settings: ...
 
-Environment variables give the defaults: ``ANCRAGE_CACHE`` (downloaded source
-packages, default ``~/.cache/ancrage``), ``ANCRAGE_DATA`` (the commune base folder,
-default ``data/communes`` of the project) and ``ANCRAGE_STORE`` (the layer
-GeoPackage, default ``data/ancrage.gpkg``).
+========================  ==========================  =====================================
+setting                   environment variable        default
+========================  ==========================  =====================================
+``cache_dir``             ``ANCRAGE_CACHE``           ``~/.cache/ancrage``
+``data_dir``              ``ANCRAGE_DATA``            ``data/communes`` of the project
+``store``                 ``ANCRAGE_STORE``           ``data/ancrage.gpkg`` of the project
+``indicators_dir``        ``ANCRAGE_INDICATORS``      ``data/indicators`` of the project
+``geocoder_url``          ``ANCRAGE_GEOCODER_URL``    none (offline geocoding only)
+``api_keys``              ``ANCRAGE_API_KEYS``        none (the service refuses writes)
+``upload_max_mb``         ``ANCRAGE_UPLOAD_MAX_MB``   50
+``cache_size``            ``ANCRAGE_CACHE_SIZE``      64 (maps and results kept in memory)
+========================  ==========================  =====================================
 """
 
 from __future__ import annotations
 
-import os
+import math
 from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from geo._errors import InvalidParameterError
+
+__all__ = ["PROJECT_ROOT", "Settings", "get_options", "get_settings"]
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
-_DEFAULTS = {
-    "cache_dir": ("ANCRAGE_CACHE", lambda: Path.home() / ".cache" / "ancrage"),
-    "data_dir": ("ANCRAGE_DATA", lambda: PROJECT_ROOT / "data" / "communes"),
-    "store": ("ANCRAGE_STORE", lambda: PROJECT_ROOT / "data" / "ancrage.gpkg"),
-}
+
+def _env(name: str, env: str) -> AliasChoices:
+    return AliasChoices(name, env)
 
 
-class Options:
-    """Paths used by the library, read from the environment unless given.
+class Settings(BaseSettings):
+    """Settings of the library and the service, from keyword arguments or ``ANCRAGE_*``.
 
     Parameters
     ----------
     **values
-        Any of ``cache_dir``, ``data_dir``, ``store``; others raise ``TypeError``.
+        Any setting of the table in the module docstring; a keyword argument wins over
+        the environment. Unknown names and empty values raise
+        :class:`~geo._errors.InvalidParameterError`.
     """
 
-    __slots__ = tuple(_DEFAULTS)
+    model_config = SettingsConfigDict(
+        extra="forbid", validate_assignment=True, populate_by_name=True, frozen=False
+    )
 
-    def __init__(self, **values: str | os.PathLike[str]) -> None:
-        unknown = sorted(set(values) - set(_DEFAULTS))
-        if unknown:
-            msg = f"unknown option(s) {unknown}; known options: {', '.join(_DEFAULTS)}"
-            raise TypeError(msg)
-        for name, (env, default) in _DEFAULTS.items():
-            value = values.get(name) or os.environ.get(env) or default()
-            setattr(self, name, value)
+    cache_dir: Path = Field(
+        default_factory=lambda: Path.home() / ".cache" / "ancrage",
+        validation_alias=_env("cache_dir", "ANCRAGE_CACHE"),
+    )
+    data_dir: Path = Field(
+        default_factory=lambda: PROJECT_ROOT / "data" / "communes",
+        validation_alias=_env("data_dir", "ANCRAGE_DATA"),
+    )
+    store: Path = Field(
+        default_factory=lambda: PROJECT_ROOT / "data" / "ancrage.gpkg",
+        validation_alias=_env("store", "ANCRAGE_STORE"),
+    )
+    indicators_dir: Path = Field(
+        default_factory=lambda: PROJECT_ROOT / "data" / "indicators",
+        validation_alias=_env("indicators_dir", "ANCRAGE_INDICATORS"),
+    )
+    geocoder_url: str | None = Field(
+        default=None, validation_alias=_env("geocoder_url", "ANCRAGE_GEOCODER_URL")
+    )
+    api_keys: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(), validation_alias=_env("api_keys", "ANCRAGE_API_KEYS")
+    )
+    upload_max_mb: float = Field(
+        default=50.0, validation_alias=_env("upload_max_mb", "ANCRAGE_UPLOAD_MAX_MB")
+    )
+    cache_size: int = Field(default=64, validation_alias=_env("cache_size", "ANCRAGE_CACHE_SIZE"))
 
-    def __setattr__(self, name: str, value: object) -> None:
-        if name not in _DEFAULTS:
-            msg = f"unknown option {name!r}; known options: {', '.join(_DEFAULTS)}"
-            raise AttributeError(msg)
-        object.__setattr__(self, name, Path(str(value)).expanduser())
+    def __init__(self, **values: Any) -> None:
+        try:
+            super().__init__(**values)
+        except ValidationError as err:
+            raise InvalidParameterError(_describe(err)) from None
 
-    def __repr__(self) -> str:
-        items = ", ".join(f"{n}={str(getattr(self, n))!r}" for n in _DEFAULTS)
-        return f"Options({items})"
+    @field_validator("cache_dir", "data_dir", "store", "indicators_dir", mode="before")
+    @classmethod
+    def _path(cls, value: object) -> Path:
+        if isinstance(value, str) and not value.strip():
+            msg = "is empty, expected a path (unset the variable to use the default)"
+            raise ValueError(msg)
+        return Path(str(value)).expanduser()
+
+    @field_validator("geocoder_url", mode="before")
+    @classmethod
+    def _url(cls, value: object) -> str | None:
+        text = str(value).strip() if value is not None else ""
+        return text or None
+
+    @field_validator("api_keys", mode="before")
+    @classmethod
+    def _keys(cls, value: object) -> tuple[str, ...]:
+        items = value.split(",") if isinstance(value, str) else list(value or ())
+        keys = tuple(str(item).strip() for item in items if str(item).strip())
+        if any(len(key) < 16 for key in keys):
+            msg = "holds a key shorter than 16 characters, expected long random keys"
+            raise ValueError(msg)
+        return keys
+
+    @field_validator("upload_max_mb")
+    @classmethod
+    def _upload(cls, value: float) -> float:
+        if not math.isfinite(value) or not 0 < value <= 2048:
+            msg = f"is {value}, expected a number of megabytes above 0 and at most 2048"
+            raise ValueError(msg)
+        return value
+
+    @field_validator("cache_size")
+    @classmethod
+    def _cache(cls, value: int) -> int:
+        if not 0 <= value <= 100_000:
+            msg = f"is {value}, expected a whole number from 0 to 100000"
+            raise ValueError(msg)
+        return value
 
 
-def get_options() -> Options:
-    """Return the options as the environment sets them now.
+_ENV_NAMES = {
+    name: next(a for a in field.validation_alias.choices if a.startswith("ANCRAGE_"))  # type: ignore[union-attr]
+    for name, field in Settings.model_fields.items()
+}
+
+
+def _describe(err: ValidationError) -> str:
+    parts = []
+    for problem in err.errors():
+        name = str(problem["loc"][0]) if problem["loc"] else "?"
+        if problem["type"] == "extra_forbidden":
+            known = ", ".join(Settings.model_fields)
+            parts.append(f"unknown setting {name!r}; known settings: {known}")
+            continue
+        env = _ENV_NAMES.get(name) or next((n for n, e in _ENV_NAMES.items() if e == name), name)
+        setting = f"{name} ({env})" if name in _ENV_NAMES else f"{env} ({name})"
+        reason = str(problem["msg"]).removeprefix("Value error, ")
+        parts.append(f"setting {setting} {reason}")
+    return "; ".join(parts)
+
+
+def get_settings(**overrides: Any) -> Settings:
+    """Return the settings as the environment sets them now, with ``overrides`` on top.
 
     Returns
     -------
-    Options
+    Settings
         A fresh object; reading the environment each time keeps tests and
         subprocesses honest about ``ANCRAGE_*`` variables.
+
+    Examples
+    --------
+    >>> get_settings(upload_max_mb=10).upload_max_mb
+    10.0
     """
-    return Options()
+    return Settings(**overrides)
+
+
+#: Former name of :func:`get_settings`, kept for callers of the first versions.
+get_options = get_settings

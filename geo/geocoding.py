@@ -18,7 +18,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import io
-import os
 import re
 from pathlib import Path
 
@@ -28,6 +27,7 @@ import requests
 from scipy.spatial import cKDTree
 
 from geo import communes
+from geo._config import get_settings
 from geo._errors import GeocoderError, GeoError, InvalidParameterError
 from geo._text import normalise_place
 
@@ -391,5 +391,5 @@ class AddressGeocoder:
 
 def geocoder_from_env() -> AddressGeocoder | None:
     """The online geocoder configured by ``ANCRAGE_GEOCODER_URL``, or None (offline only)."""
-    url = os.environ.get(GEOCODER_URL_ENV, "").strip()
+    url = get_settings().geocoder_url
     return AddressGeocoder(url) if url else None

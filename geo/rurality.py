@@ -40,7 +40,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from geo._config import PROJECT_ROOT
+from geo._config import get_settings
 from geo._errors import IndicatorFileError
 from geo._io import atomic_write_text
 
@@ -171,8 +171,7 @@ def rurality_agreement(approx: pd.Series, official: pd.Series) -> pd.DataFrame:
 
 def indicators_dir() -> Path:
     """Folder of imported indicator files (env ``ANCRAGE_INDICATORS``, default data/indicators)."""
-    value = os.environ.get("ANCRAGE_INDICATORS")
-    return Path(value).expanduser() if value else PROJECT_ROOT / "data" / "indicators"
+    return get_settings().indicators_dir
 
 
 _OFFICIAL = {
