@@ -47,6 +47,10 @@ def base_file(name: str = "communes", data_dir: Path | None = None) -> Path:
         The file does not exist yet.
     """
     folder = Path(data_dir or get_options().data_dir)
+    if any(folder.glob(".build-*/COMMITTED")):  # a build was interrupted while publishing
+        from geo.build._write import finish_pending  # noqa: PLC0415 - rare path
+
+        finish_pending(folder)
     path = folder / (name if "." in name else f"{name}.parquet")
     if not path.is_file():
         msg = (

@@ -19,9 +19,9 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 
-from geo import sources
+from geo import communes, sources
 from geo._config import get_options
-from geo._errors import BuildValidationError, OfflineCacheMissError
+from geo._errors import BuildValidationError, InvalidParameterError, OfflineCacheMissError
 from geo.build import OUTPUT_FILES, BuildWarning, build_commune_base, validate_communes
 
 pytestmark = pytest.mark.integration
@@ -274,3 +274,48 @@ def test_a_build_killed_midway_leaves_the_previous_files(tmp_path, previous_base
     process.wait()
     assert process.returncode == -signal.SIGKILL
     assert _digests(previous_base) == before
+
+
+def test_unknown_department_is_refused_before_any_download(tmp_path):
+    empty_cache = tmp_path / "empty-cache"
+    with pytest.raises(InvalidParameterError, match=r"'departments' has \['96'\]"):
+        build_commune_base(
+            out_dir=tmp_path / "out", cache_dir=empty_cache, offline=True, departments=["96"]
+        )
+    assert not empty_cache.exists() or not any(empty_cache.iterdir())
+
+
+_CRASH_BETWEEN_RENAMES = """
+import os, sys
+import geo.build._write as write
+real_replace, moved = os.replace, []
+def replace(src, dst):
+    real_replace(src, dst)
+    if os.path.basename(dst) in write.OUTPUT_FILES:
+        moved.append(dst)
+        if len(moved) == 2:
+            os._exit(9)  # dies between the second and the third rename
+write.os.replace = replace
+from geo.build import build_commune_base
+build_commune_base(out_dir=sys.argv[1], departments=["19", "24"])
+"""
+
+
+def test_a_crash_between_the_final_renames_is_completed_by_the_next_reader(previous_base):
+    process = subprocess.run(
+        [sys.executable, "-c", _CRASH_BETWEEN_RENAMES, str(previous_base)], check=False
+    )
+    assert process.returncode == 9
+    staged = list(previous_base.glob(".build-*"))
+    assert len(staged) == 1
+    assert (staged[0] / "COMMITTED").is_file()
+    # the folder is a mix now: communes and epci are new, departments still the old build
+    assert len(gpd.read_parquet(previous_base / "departments.parquet")) == 3
+
+    frame = communes.load_communes(data_dir=previous_base, columns=["department_code"])
+
+    assert set(frame["department_code"]) == {"19", "24"}
+    assert len(gpd.read_parquet(previous_base / "departments.parquet")) == 2
+    manifest = json.loads((previous_base / "sources.json").read_text(encoding="utf-8"))
+    assert manifest["communes"] == len(frame)
+    assert not list(previous_base.glob(".build-*"))
