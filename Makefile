@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 BASE := data/communes/communes.parquet
 
-.PHONY: run test lint bench build clean browser
+.PHONY: run test test-fast lint bench build clean browser
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,10 @@ browser:
 test: $(VENV)/.installed-dev $(BASE) browser
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
+
+# The fast lane: everything but the real builds and the browser (about a minute).
+test-fast: $(VENV)/.installed-dev $(BASE)
+	$(BIN)/python -m pytest -m "not integration and not browser" -q
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
