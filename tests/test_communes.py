@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+import geo
 from geo import communes
 from geo._errors import (
     CommuneBaseMissingError,
@@ -114,3 +115,11 @@ def test_load_layers(small_base):
     )
     with pytest.raises(InvalidParameterError, match="'name'"):
         communes.load_layer("cantons", data_dir=small_base)
+
+
+def test_the_front_door_exports_every_entry_point_it_lists():
+    missing = [name for name in geo.__all__ if not hasattr(geo, name)]
+    assert missing == []
+    assert set(geo.__all__) - {"__version__"} == set(geo._ENTRY_POINTS)
+    with pytest.raises(AttributeError, match="no attribute 'scroe'"):
+        _ = geo.scroe
