@@ -18,6 +18,7 @@ import html
 import json
 import os
 import re
+import stat
 from pathlib import Path
 from types import ModuleType
 
@@ -31,7 +32,7 @@ import xstatic.pkg.leaflet
 from branca.element import Element
 from jinja2 import Template
 
-from geo._io import atomic_write_text
+from geo._io import atomic_path
 from geo.layers import LABELS_FR
 
 __all__ = [
@@ -263,9 +264,16 @@ def save_map(fmap: folium.Map, path: str | os.PathLike[str]) -> Path:
     """Render ``fmap`` and write it to ``path`` atomically; return the path.
 
     The page is rendered in memory first: if rendering fails, the file already at
-    ``path`` is left as it was (``folium.Map.save`` would have truncated it).
+    ``path`` is left as it was (``folium.Map.save`` would have truncated it). A
+    replaced page keeps its permissions; a new one is readable by all (``0o644``).
     """
-    return atomic_write_text(path, render_map(fmap))
+    page = render_map(fmap)
+    target = Path(path)
+    mode = stat.S_IMODE(target.stat().st_mode) if target.is_file() else 0o644
+    with atomic_path(target) as temporary:
+        temporary.write_text(page, encoding="utf-8", newline="")
+        temporary.chmod(mode)
+    return target
 
 
 def _packaged(module: ModuleType, name: str) -> str:

@@ -149,3 +149,12 @@ def test_a_failed_save_leaves_the_previous_map(tmp_path) -> None:
         maps.save_map(broken, path)
     assert path.read_text(encoding="utf-8") == before and "Première" in before
     assert [p.name for p in tmp_path.iterdir()] == ["communes_24.html"]
+
+
+def test_a_saved_map_is_readable_by_all_or_keeps_its_permissions(tmp_path) -> None:
+    new, kept = tmp_path / "new.html", tmp_path / "kept.html"
+    kept.write_text("old", encoding="utf-8")
+    kept.chmod(0o640)
+    for path in (new, kept):
+        maps.save_map(maps.department_map(communes("Première")), path)
+    assert (new.stat().st_mode & 0o777, kept.stat().st_mode & 0o777) == (0o644, 0o640)
