@@ -94,9 +94,9 @@ _LAYER_STYLE = {
 def escape(value: object) -> str:
     """HTML-escape a value for a popup or tooltip, including template-literal characters.
 
-    folium embeds popup and tooltip HTML in JavaScript template literals, so a
-    backtick or ``${`` in a name would end the literal and run code: they are
-    turned into character references too.
+    A backtick or ``${`` is turned into a character reference too, so the text stays
+    inert even inside a JavaScript template literal (folium's own popups and tooltips
+    are such literals).
 
     Examples
     --------
