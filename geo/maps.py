@@ -1,7 +1,13 @@
 """Folium maps built step by step: each ``add_*`` function adds one layer and returns the map.
 
-Every text that reaches a popup or tooltip goes through :func:`html.escape` first:
-names in user data are untrusted, and folium inserts tooltip values as HTML.
+Names and notes in user data are untrusted. They are HTML-escaped (Leaflet inserts
+popups, tooltips and layer names as HTML), and they are never part of a template's
+source: folium and branca compile the text each element produces as a Jinja template
+once more when the page is rendered, so a name such as ``{{7*7}}`` placed in a folium
+popup, tooltip, GeoJSON or layer control would be evaluated. The layers here are
+therefore drawn by a small fixed script from a JSON payload, placed in the page by
+:class:`Verbatim` elements whose template only reads their text as a variable.
+Save maps with :func:`save_map` (atomic, complete or not written at all).
 """
 
 from __future__ import annotations
@@ -9,7 +15,10 @@ from __future__ import annotations
 import base64
 import functools
 import html
+import json
+import os
 import re
+import stat
 from pathlib import Path
 from types import ModuleType
 
@@ -20,8 +29,30 @@ import numpy as np
 import pandas as pd
 import xstatic.pkg.jquery
 import xstatic.pkg.leaflet
+from branca.element import Element
+from jinja2 import Template
 
+from geo._io import atomic_path
 from geo.layers import LABELS_FR
+
+__all__ = [
+    "LAYER_POPUPS",
+    "Verbatim",
+    "add_commune_layer",
+    "add_layer_control",
+    "add_legend",
+    "add_points_layer",
+    "base_map",
+    "cooperation_points",
+    "department_map",
+    "embedded_assets",
+    "escape",
+    "escaped_properties",
+    "popup_html",
+    "render_map",
+    "save_map",
+    "script_json",
+]
 
 _DENSITY_LABEL = "Densité (hab./km²)"
 
@@ -63,9 +94,9 @@ _LAYER_STYLE = {
 def escape(value: object) -> str:
     """HTML-escape a value for a popup or tooltip, including template-literal characters.
 
-    folium embeds popup and tooltip HTML in JavaScript template literals, so a
-    backtick or ``${`` in a name would end the literal and run code: they are
-    turned into character references too.
+    A backtick or ``${`` is turned into a character reference too, so the text stays
+    inert even inside a JavaScript template literal (folium's own popups and tooltips
+    are such literals).
 
     Examples
     --------
@@ -73,6 +104,176 @@ def escape(value: object) -> str:
     '&lt;b&gt;Café&lt;/b&gt; &#96;&#36;{alert(1)}&#96;'
     """
     return html.escape(str(value)).replace("`", "&#96;").replace("$", "&#36;")
+
+
+class Verbatim(Element):
+    """Text placed in the page exactly as given, never compiled as a template.
+
+    ``branca.element.Element(text)`` compiles ``text`` as a Jinja template, and
+    folium wraps what every element renders in such an ``Element``; this element's
+    template only reads its text as a variable, so ``{{``, ``{%`` or ``{#`` in it are
+    shown, not evaluated. Escape the text for where it goes before placing it.
+
+    Examples
+    --------
+    >>> from branca.element import Figure
+    >>> figure = Figure()
+    >>> _ = figure.html.add_child(Verbatim("<p>{{7*7}} {# {% raw %}</p>"))
+    >>> "<p>{{7*7}} {# {% raw %}</p>" in figure.render()
+    True
+    """
+
+    _template = Template("{{ this.text }}")
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self._name = "Verbatim"
+        self.text = text
+
+
+_SCRIPT_UNSAFE = str.maketrans(
+    {"<": "\\u003c", ">": "\\u003e", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+)
+
+
+def script_json(value: object) -> str:
+    """``value`` as JSON that can sit inside an inline ``<script>`` as a JavaScript literal.
+
+    ``<`` and ``>`` are written as ``\\u`` escapes, so no text can close the script
+    element or open an HTML comment in it (``&`` means nothing inside a script).
+
+    Examples
+    --------
+    >>> script_json({"name": "</script><b>{{7*7}}</b>"})
+    '{"name": "\\\\u003c/script\\\\u003e\\\\u003cb\\\\u003e{{7*7}}\\\\u003c/b\\\\u003e"}'
+    """
+    return json.dumps(value, ensure_ascii=False, allow_nan=False).translate(_SCRIPT_UNSAFE)
+
+
+#: The page's script drawing the layers from their payloads (HTML already escaped).
+_LAYERS_JS = """<style>.leaflet-tooltip th,.leaflet-popup-content th{text-align:left;
+padding:2px 8px 2px 2px}</style>
+<script>
+var ancrage = (function () {
+  "use strict";
+  function table(rows) {
+    return "<table>" + rows.map(function (row) {
+      return "<tr><th>" + row[0] + "</th><td>" + row[1] + "</td></tr>";
+    }).join("") + "</table>";
+  }
+  function areas(layer) {
+    return L.geoJSON(layer.features, {
+      style: function (feature) {
+        return Object.assign({fillColor: feature.properties._colour}, layer.style);
+      },
+      onEachFeature: function (feature, shape) {
+        var rows = layer.fields.map(function (field) {
+          return [field[1], feature.properties[field[0]]];
+        });
+        shape.bindTooltip(table(rows), {sticky: true});
+      }
+    });
+  }
+  function points(layer) {
+    return L.featureGroup(layer.points.map(function (point) {
+      var marker = L.circleMarker([point[0], point[1]], layer.style);
+      if (point[2]) { marker.bindTooltip(point[2], {sticky: true}); }
+      if (point[3]) { marker.bindPopup(point[3], {maxWidth: 320}); }
+      return marker;
+    }));
+  }
+  function named(entries) {
+    var out = {};
+    entries.forEach(function (entry) { out[entry[0]] = entry[1]; });
+    return out;
+  }
+  return {
+    addLayer: function (map, layer) {
+      return (layer.type === "areas" ? areas(layer) : points(layer)).addTo(map);
+    },
+    layerControl: function (map, base, overlays) {
+      return L.control.layers(named(base), named(overlays)).addTo(map);
+    }
+  };
+})();
+</script>"""
+
+
+class _DataLayer(Element):
+    """A layer the page's script draws from a JSON payload; its text is data only."""
+
+    def __init__(self, name: str, payload: dict[str, object]) -> None:
+        super().__init__()
+        self._name = "AncrageLayer"
+        self.layer_name = name
+        self.payload = {**payload, "name": escape(name)}
+
+    def render(self, **kwargs: object) -> None:
+        del kwargs
+        figure = self.get_root()
+        figure.header.add_child(Verbatim(_LAYERS_JS), name="ancrage_layers_js")
+        call = f"ancrage.addLayer({self._parent.get_name()}, {script_json(self.payload)})"
+        figure.script.add_child(
+            Verbatim(f"var {self.get_name()} = {call};\n"), name=self.get_name()
+        )
+
+
+class _LayerControl(Element):
+    """Leaflet's layer control over the map's layers, their names escaped and passed as data."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "AncrageLayerControl"
+
+    def render(self, **kwargs: object) -> None:
+        del kwargs
+        base, overlays = [], []
+        for item in self._parent._children.values():
+            if isinstance(item, _DataLayer):
+                overlays.append((item.layer_name, item.get_name()))
+            elif isinstance(item, folium.map.Layer) and item.control:
+                (overlays if item.overlay else base).append((item.layer_name, item.get_name()))
+
+        def entries(pairs: list[tuple[str, str]]) -> str:
+            # Names are data (escaped, in JSON); identifiers are folium's generated names.
+            return "[" + ", ".join(f"[{script_json(escape(n))}, {i}]" for n, i in pairs) + "]"
+
+        target = self._parent.get_name()
+        call = f"ancrage.layerControl({target}, {entries(base)}, {entries(overlays)})"
+        figure = self.get_root()
+        figure.header.add_child(Verbatim(_LAYERS_JS), name="ancrage_layers_js")
+        figure.script.add_child(Verbatim(call + ";\n"), name=self.get_name())
+
+
+def add_layer_control(fmap: folium.Map) -> folium.Map:
+    """Add the layer control listing the map's layers (add it after the layers).
+
+    Use it instead of ``folium.LayerControl``, which places layer names in a
+    template's source.
+    """
+    _LayerControl().add_to(fmap)
+    return fmap
+
+
+def render_map(fmap: folium.Map) -> str:
+    """The complete HTML page of a map."""
+    return fmap.get_root().render()
+
+
+def save_map(fmap: folium.Map, path: str | os.PathLike[str]) -> Path:
+    """Render ``fmap`` and write it to ``path`` atomically; return the path.
+
+    The page is rendered in memory first: if rendering fails, the file already at
+    ``path`` is left as it was (``folium.Map.save`` would have truncated it). A
+    replaced page keeps its permissions; a new one is readable by all (``0o644``).
+    """
+    page = render_map(fmap)
+    target = Path(path)
+    mode = stat.S_IMODE(target.stat().st_mode) if target.is_file() else 0o644
+    with atomic_path(target) as temporary:
+        temporary.write_text(page, encoding="utf-8", newline="")
+        temporary.chmod(mode)
+    return target
 
 
 def _packaged(module: ModuleType, name: str) -> str:
@@ -122,7 +323,7 @@ def base_map(frame: gpd.GeoDataFrame, *, tiles: str | None = "OpenStreetMap") ->
     # folium would link Leaflet, jQuery, Bootstrap and icon fonts from public CDNs:
     # embed the two libraries the maps use instead.
     fmap.default_js, fmap.default_css = [], []
-    fmap.get_root().header.add_child(folium.Element(embedded_assets()), name="ancrage_assets")
+    fmap.get_root().header.add_child(Verbatim(embedded_assets()), name="ancrage_assets")
     fmap.fit_bounds([[miny, minx], [maxy, maxx]])
     return fmap
 
@@ -160,7 +361,7 @@ def add_legend(
         "</div>"
         f'<div style="display:flex;justify-content:space-between">{shown}</div></div>'
     )
-    fmap.get_root().html.add_child(folium.Element(legend))
+    fmap.get_root().html.add_child(Verbatim(legend))
     return fmap
 
 
@@ -216,17 +417,13 @@ def add_commune_layer(
     shown = escaped_properties(communes, list(tooltip))
     shown["_colour"] = [colormap(v) if np.isfinite(v) else "#cccccc" for v in scaled]
     layer = gpd.GeoDataFrame(shown, geometry=communes.geometry.to_crs(4326).to_numpy(), crs=4326)
-    folium.GeoJson(
-        layer.to_json(),
-        name=label,
-        style_function=lambda f: {
-            "fillColor": f["properties"]["_colour"],
-            "color": "#555555",
-            "weight": 0.4,
-            "fillOpacity": 0.7,
-        },
-        tooltip=folium.GeoJsonTooltip(fields=list(tooltip), aliases=list(tooltip.values())),
-    ).add_to(fmap)
+    payload = {
+        "type": "areas",
+        "style": {"color": "#555555", "weight": 0.4, "fillOpacity": 0.7},
+        "fields": [[field, escape(alias)] for field, alias in tooltip.items()],
+        "features": json.loads(layer.to_json(drop_id=True)),
+    }
+    _DataLayer(label, payload).add_to(fmap)
     return add_legend(fmap, colormap, label, log_scale=log_scale)
 
 
@@ -260,8 +457,7 @@ def department_map(
         points = cooperation_points(records, communes) if kind == "cooperation" else records
         if len(points):
             add_points_layer(fmap, points, kind=kind)
-    folium.LayerControl().add_to(fmap)
-    return fmap
+    return add_layer_control(fmap)
 
 
 def _french(kind: str, column: str, values: pd.Series) -> pd.Series:
@@ -298,6 +494,8 @@ def add_points_layer(
 ) -> folium.Map:
     """Add the records of one programme layer as circle markers with escaped popups.
 
+    Names and popups are escaped HTML passed to the page as JSON data.
+
     Parameters
     ----------
     fmap
@@ -314,7 +512,6 @@ def add_points_layer(
     folium.Map
         ``fmap`` itself.
     """
-    group = folium.FeatureGroup(name=name or LABELS_FR["layers"][kind])
     located = records[records.geometry.notna() & ~records.geometry.is_empty].to_crs(4326)
     shown = located.drop(columns="geometry").copy()
     if "kind" in shown:
@@ -322,18 +519,18 @@ def add_points_layer(
     if "expertise" in shown:
         shown["expertise"] = _french(kind, "expertise", shown["expertise"])
     colour, radius = _LAYER_STYLE[kind]
-    for (_, record), point in zip(shown.iterrows(), located.geometry, strict=True):
-        folium.CircleMarker(
-            location=[point.y, point.x],
-            radius=radius,
-            color=colour,
-            fill=True,
-            fill_opacity=0.8,
-            weight=1,
-            popup=folium.Popup(popup_html(record.to_dict(), LAYER_POPUPS[kind]), max_width=320),
-            tooltip=escape(record.get("name", "")),
-        ).add_to(group)
-    group.add_to(fmap)
+    style = {"radius": radius, "color": colour, "fill": True, "fillOpacity": 0.8, "weight": 1}
+    points = [
+        [
+            point.y,
+            point.x,
+            "" if pd.isna(record.get("name")) else escape(record["name"]),
+            popup_html(record, LAYER_POPUPS[kind]),
+        ]
+        for record, point in zip(shown.to_dict("records"), located.geometry, strict=True)
+    ]
+    payload = {"type": "points", "style": style, "points": points}
+    _DataLayer(name or LABELS_FR["layers"][kind], payload).add_to(fmap)
     return fmap
 
 

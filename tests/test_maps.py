@@ -27,10 +27,21 @@ def two_communes() -> gpd.GeoDataFrame:
     )
 
 
+def layer_payloads(page: str) -> list[dict]:
+    """Decode the JSON payloads the page's script draws the layers from."""
+    return [
+        json.loads(blob) for blob in re.findall(r"ancrage\.addLayer\(\w+, (.*)\);$", page, re.M)
+    ]
+
+
 def geojson_properties(page: str) -> list[dict]:
-    """Decode the GeoJSON features folium embedded in the page."""
-    blobs = re.findall(r'_add\((\{"features".*?"type": "FeatureCollection"\})\);', page)
-    return [f["properties"] for blob in blobs for f in json.loads(blob)["features"]]
+    """Properties of the commune features embedded in the page."""
+    return [
+        feature["properties"]
+        for layer in layer_payloads(page)
+        if layer["type"] == "areas"
+        for feature in layer["features"]["features"]
+    ]
 
 
 def test_names_reach_the_page_escaped_and_scripts_do_not():
@@ -94,9 +105,10 @@ def test_programme_layers_have_escaped_french_popups():
     assert "résidence citoyenne" in page
     # The EPCI convention is shown at both member communes, the residency at one.
     assert page.count("convention de partenariat") == 2
-    # Each layer is a named overlay of the layer control.
-    assert '"Structures d\\u0027accompagnement" :' in page
-    assert '"Historique de coop\\u00e9ration" :' in page
+    # Each layer is a named overlay of the layer control (names escaped, as data).
+    control = re.search(r"ancrage\.layerControl\((.*)\);$", page, re.M).group(1)
+    assert '["Structures d&#x27;accompagnement", ancrage_layer_' in control
+    assert '["Historique de coopération", ancrage_layer_' in control
 
 
 def test_template_literal_characters_cannot_break_out_of_popups():

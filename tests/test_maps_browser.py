@@ -11,6 +11,7 @@ import shutil
 import geopandas as gpd
 import pandas as pd
 import pytest
+from hostile_text import PAYLOADS
 from shapely.geometry import box
 
 from geo import maps
@@ -80,8 +81,9 @@ def saved_map(tmp_path):
 
 
 def close_popups(page) -> None:
-    for button in page.locator(".leaflet-popup-close-button").all():
-        button.click()
+    page.locator(".leaflet-popup-close-button").first.click()
+    # A closed popup fades out before it leaves the page.
+    page.wait_for_function("document.querySelectorAll('.leaflet-popup').length === 0")
 
 
 def test_saved_map_renders_offline_and_popups_show_names_as_text(browser, saved_map):
@@ -108,6 +110,62 @@ def test_saved_map_renders_offline_and_popups_show_names_as_text(browser, saved_
     for commune in page.locator('path[stroke="#555555"]').all():  # hover each commune
         commune.hover(force=True)
         tooltips.append(page.locator(".leaflet-tooltip", has_text="Code INSEE").inner_text())
+        page.mouse.move(0, 0)  # leave the commune; its tooltip fades out
+        page.wait_for_function("document.querySelectorAll('.leaflet-tooltip').length === 0")
     assert any(HOSTILE_NAME in text for text in tooltips)
+    assert page.evaluate("window.__pwned") is None
+    page.close()
+
+
+#: Template payloads, and payloads calling alert() or setting window.__pwned if they ran.
+SCRIPTED = [*PAYLOADS, HOSTILE_NAME, BREAKOUT_NAME]
+
+
+@pytest.fixture
+def payload_map(tmp_path):
+    """One place per payload, the payload in its name, address, opening notes and site."""
+    lons = [1.02 + 0.012 * i for i in range(len(SCRIPTED))]
+    communes = gpd.GeoDataFrame(
+        {"code": ["00001"], "name": [SCRIPTED[0]], "population": [120], "density": [3.5]},
+        geometry=[box(1.0, 45.0, 1.2, 45.1)],
+        crs="EPSG:4326",
+    )
+    places = gpd.GeoDataFrame(
+        {
+            "name": SCRIPTED,
+            "kind": ["third_place"] * len(SCRIPTED),
+            "address": SCRIPTED,
+            "opening_notes": SCRIPTED,
+            "website": SCRIPTED,
+        },
+        geometry=gpd.points_from_xy(lons, [45.05] * len(SCRIPTED)),
+        crs="EPSG:4326",
+    )
+    path = tmp_path / "payloads.html"
+    maps.save_map(maps.department_map(communes, layers={"places": places}), path)
+    return path
+
+
+def test_template_payloads_show_literally_in_popups_and_run_nothing(browser, payload_map):
+    page = browser.new_page()
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.route("http*://**", lambda route: route.abort())
+    page.goto(payload_map.as_uri())
+    page.wait_for_function("typeof L !== 'undefined' && typeof ancrage !== 'undefined'")
+    markers = page.locator('path[stroke="#2166ac"]')
+    assert markers.count() == len(SCRIPTED)
+    for i, text in enumerate(SCRIPTED):
+        markers.nth(i).click(force=True)
+        popup = page.locator(".leaflet-popup-content")
+        popup.wait_for()
+        shown = popup.inner_text()
+        assert shown.count(text) == 4, (text, shown)  # name, address, notes, site
+        assert popup.locator("img, script, b").count() == 0
+        close_popups(page)
+    page.locator('path[stroke="#555555"]').hover(force=True)
+    assert SCRIPTED[0] in page.locator(".leaflet-tooltip", has_text="Code INSEE").inner_text()
+    page.wait_for_timeout(200)  # let any injected handler fire
+    assert dialogs == []
     assert page.evaluate("window.__pwned") is None
     page.close()

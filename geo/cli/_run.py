@@ -84,7 +84,8 @@ def run(
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"communes_{department}.html"
     scored = area.join(shortlist.set_index("code")[["score", "rank", "reasons"]])
-    maps.department_map(scored, layers=layers, tooltip=MAP_TOOLTIP).save(str(path))
+    # Rendered in memory, then written atomically: a failure leaves the previous map.
+    maps.save_map(maps.department_map(scored, layers=layers, tooltip=MAP_TOOLTIP), path)
     console.print(f"map of department {department} ({len(area)} communes) written to {path}")
 
 
