@@ -219,7 +219,7 @@ COLUMNS: dict[str, dict[str, str]] = {
 }
 #: Fields every record must fill (``id`` is generated when absent).
 REQUIRED: dict[str, tuple[str, ...]] = {
-    "providers": ("source", "name", "kind", "reach_km"),
+    "providers": ("source", "name", "kind"),  # no reach: covers its whole perimeter
     "places": ("source", "name", "kind"),
     "events": ("source", "name", "kind"),
     "cooperation": ("source", "area_type", "area_code", "year", "kind"),

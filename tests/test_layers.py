@@ -97,7 +97,7 @@ def test_missing_required_columns_are_reported_once_without_line() -> None:
     assert (
         "field 'source': got '', expected a column named 'source' (required for providers)" in found
     )
-    assert any(m.startswith("field 'reach_km'") for m in found)
+    assert not any(m.startswith("field 'reach_km'") for m in found)  # reach is optional
     assert any(m.startswith("field 'geometry'") for m in found)
     assert all(p.line is None for p in validate_records("providers", frame))
 
@@ -195,8 +195,7 @@ def test_reach_must_be_a_positive_number() -> None:
     assert found == [
         "line 3, field 'reach_km': got '-3', expected a number of kilometres > 0",
         "line 4, field 'reach_km': got 'abc', expected a number of kilometres > 0",
-        "line 5, field 'reach_km': got '', expected a value (required)",
-    ]
+    ]  # an empty reach is allowed: the provider covers its whole perimeter
 
 
 def test_expertise_and_perimeter_vocabularies(base_dir: object) -> None:
