@@ -339,6 +339,7 @@ def commune_states(
     *,
     expertise: str | None = None,
     graph: Any = None,
+    former: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Coverage state of each commune, per expertise and for any expertise.
 
@@ -354,6 +355,8 @@ def commune_states(
         Expertise key the ``state`` column is for (default: any expertise).
     graph
         Road graph for providers with ``reach_minutes``.
+    former
+        Former commune codes, as for :func:`perimeter_membership`.
 
     Returns
     -------
@@ -373,7 +376,7 @@ def commune_states(
     """
     _check_expertise(expertise)
     providers = providers.reset_index(drop=True)
-    member = perimeter_membership(communes, providers)
+    member = perimeter_membership(communes, providers, former=former)
     reach = reach_mask(communes, providers, member, graph=graph)
     offers = _expertise_matrix(providers)
     paper_k = (member.T.astype(np.int32) @ offers.astype(np.int32)) > 0

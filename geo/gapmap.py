@@ -4,6 +4,12 @@ Built from a :class:`geo.coverage.GapResult` with the helpers of :mod:`geo.maps`
 Every value taken from data (commune, EPCI and provider names, expertise lists)
 reaches the page only as an escaped popup or tooltip value; the legend's text is
 fixed French text.
+
+branca renders each element's script output a second time as a Jinja template
+(``MacroElement.render`` wraps it in ``Element``), so even data passed as a value
+would be evaluated: :func:`safe_text` also turns braces into character references,
+and the provider markers are built here with it rather than with
+:func:`geo.maps.add_points_layer`.
 """
 
 from __future__ import annotations
@@ -20,14 +26,16 @@ from geo import communes as base
 from geo._io import atomic_write_text
 from geo.coverage import STATE_LABELS_FR, GapResult
 from geo.layers import LABELS_FR
-from geo.maps import add_points_layer, base_map, escape, escaped_properties
+from geo.maps import LAYER_POPUPS, base_map, escape, popup_html
 
 __all__ = [
     "STATE_COLOURS",
     "add_epci_borders",
+    "add_provider_markers",
     "add_reach_layer",
     "add_state_layer",
     "gap_map",
+    "safe_text",
     "save_map",
 ]
 
@@ -46,6 +54,29 @@ _TOOLTIP = {
     "missing_fr": "Expertises manquantes",
     "nearest_fr": "Structure la plus proche",
 }
+
+
+def safe_text(value: object) -> str:
+    """Escape a value for HTML (:func:`geo.maps.escape`) and for a Jinja template.
+
+    Examples
+    --------
+    >>> safe_text("<b>{{7*7}}</b>")
+    '&lt;b&gt;&#123;&#123;7*7&#125;&#125;&lt;/b&gt;'
+    """
+    return _unbrace(escape(value))
+
+
+def _unbrace(text: str) -> str:
+    return text.replace("{", "&#123;").replace("}", "&#125;")
+
+
+def _escaped(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """Copy of ``columns`` as safe text, missing values shown as —."""
+    return pd.DataFrame(
+        {c: ["—" if pd.isna(v) else safe_text(v) for v in frame[c]] for c in columns},
+        index=frame.index,
+    )
 
 
 def _expertise_fr(values: pd.Series) -> pd.Series:
@@ -80,7 +111,7 @@ def add_state_layer(fmap: folium.Map, result: GapResult) -> folium.Map:
 
     Communes added only to complete an EPCI across a department line are paler.
     """
-    shown = escaped_properties(_shown_communes(result), list(_TOOLTIP))
+    shown = _escaped(_shown_communes(result), list(_TOOLTIP))
     shown["_colour"] = result.communes["state"].map(STATE_COLOURS).fillna("#cccccc").to_numpy()
     shown["_opacity"] = np.where(result.communes["in_area"], 0.65, 0.3)
     geometry = result.communes.geometry.to_crs(4326).to_numpy()
@@ -91,7 +122,7 @@ def add_state_layer(fmap: folium.Map, result: GapResult) -> folium.Map:
     )
     folium.GeoJson(
         layer.to_json(),
-        name=escape(title),
+        name=safe_text(title),
         style_function=lambda f: {
             "fillColor": f["properties"]["_colour"],
             "color": "#555555",
@@ -110,7 +141,7 @@ def add_epci_borders(fmap: folium.Map, epci_codes: list[str]) -> folium.Map:
     epcis = epcis[epcis.index.isin(epci_codes)]
     if epcis.empty:
         return fmap
-    shown = escaped_properties(epcis.assign(code=epcis.index), ["code", "epci_name"])
+    shown = _escaped(epcis.assign(code=epcis.index), ["code", "epci_name"])
     layer = gpd.GeoDataFrame(shown, geometry=epcis.geometry.to_crs(4326).to_numpy(), crs=4326)
     folium.GeoJson(
         layer.to_json(),
@@ -136,7 +167,30 @@ def add_reach_layer(fmap: folium.Map, providers: gpd.GeoDataFrame) -> folium.Map
             weight=1.5,
             fill=False,
             dash_array="6 4",
-            tooltip=escape(f"{record.get('name', '')} : {km:g} km"),
+            tooltip=safe_text(f"{record.get('name', '')} : {km:g} km"),
+        ).add_to(group)
+    group.add_to(fmap)
+    return fmap
+
+
+def add_provider_markers(fmap: folium.Map, providers: gpd.GeoDataFrame) -> folium.Map:
+    """Add the providers' home bases with popups (name, kind, expertise, reach)."""
+    group = folium.FeatureGroup(name=LABELS_FR["layers"]["providers"])
+    located = providers[providers.geometry.notna() & ~providers.geometry.is_empty].to_crs(4326)
+    shown = pd.DataFrame(located.drop(columns="geometry"))
+    shown["kind"] = shown["kind"].map(LABELS_FR["providers.kind"]) if "kind" in shown else None
+    shown["expertise"] = _expertise_fr(shown.get("expertise", pd.Series(index=shown.index)))
+    for (_, record), point in zip(shown.iterrows(), located.geometry, strict=True):
+        html = _unbrace(popup_html(record.to_dict(), LAYER_POPUPS["providers"]))
+        folium.CircleMarker(
+            location=[point.y, point.x],
+            radius=8,
+            color="#b2182b",
+            fill=True,
+            fill_opacity=0.8,
+            weight=1,
+            popup=folium.Popup(html, max_width=320),
+            tooltip=safe_text(record.get("name", "")),
         ).add_to(group)
     group.add_to(fmap)
     return fmap
@@ -175,7 +229,7 @@ def gap_map(result: GapResult) -> folium.Map:
     add_epci_borders(fmap, result.communes["epci_code"].dropna().unique().tolist())
     if len(result.providers):
         add_reach_layer(fmap, result.providers)
-        add_points_layer(fmap, result.providers, kind="providers")
+        add_provider_markers(fmap, result.providers)
     fmap.get_root().html.add_child(folium.Element(_LEGEND))  # fixed text, no data
     folium.LayerControl().add_to(fmap)
     return fmap
