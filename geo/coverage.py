@@ -126,32 +126,35 @@ def perimeter_membership(
     """
     items = _perimeter_items(providers)
     codes = pd.Index(communes.index.astype(str))
-    rows: list[np.ndarray] = []
-    cols: list[np.ndarray] = []
+    shape = (len(providers), len(codes))
+    matrix = sparse.csr_matrix(shape, dtype=np.int32)
     on_commune = items[items["level"] == "commune"]
     if len(on_commune):
         current = _current_codes(on_commune["code"], codes, former)
         where = codes.get_indexer(current)
         found = where >= 0
-        rows.append(on_commune["provider"].to_numpy()[found])
-        cols.append(where[found])
+        rows = on_commune["provider"].to_numpy()[found]
+        matrix = matrix + _incidence(rows, where[found], shape)
     for level, column in _LEVEL_COLUMNS.items():
         wanted = items[items["level"] == level]
         if wanted.empty or column not in communes:
             continue
-        positions = pd.DataFrame(
-            {column: communes[column].astype("string").to_numpy(), "col": np.arange(len(codes))}
+        # provider × unit (EPCI, department, region) @ unit × commune
+        inverse, units = pd.factorize(communes[column].astype("string"))
+        has = inverse >= 0
+        unit_commune = _incidence(inverse[has], np.flatnonzero(has), (len(units), len(codes)))
+        unit = pd.Index(units).get_indexer(wanted["code"])
+        ok = unit >= 0
+        provider_unit = _incidence(
+            wanted["provider"].to_numpy()[ok], unit[ok], (len(providers), len(units))
         )
-        pairs = wanted.merge(positions, left_on="code", right_on=column)
-        rows.append(pairs["provider"].to_numpy(dtype=np.int64))
-        cols.append(pairs["col"].to_numpy(dtype=np.int64))
-    r = np.concatenate(rows) if rows else np.empty(0, np.int64)
-    c = np.concatenate(cols) if cols else np.empty(0, np.int64)
-    matrix = sparse.csr_matrix(
-        (np.ones(len(r), dtype=bool), (r, c)), shape=(len(providers), len(codes))
-    )
-    matrix.sum_duplicates()
-    return matrix
+        matrix = matrix + provider_unit @ unit_commune
+    return (matrix > 0).tocsr()
+
+
+def _incidence(rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int]) -> sparse.csr_matrix:
+    data = np.ones(len(rows), dtype=np.int32)
+    return sparse.csr_matrix((data, (rows, cols)), shape=shape)
 
 
 def _current_codes(codes: pd.Series, known: pd.Index, former: pd.DataFrame | None) -> np.ndarray:
@@ -190,13 +193,6 @@ def _town_points(communes: pd.DataFrame) -> np.ndarray:
     return np.radians(np.column_stack([lat, lon]))
 
 
-def _haversine_km(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Great-circle km between paired (lat, lon) radians."""
-    dlat, dlon = b[:, 0] - a[:, 0], b[:, 1] - a[:, 1]
-    h = np.sin(dlat / 2) ** 2 + np.cos(a[:, 0]) * np.cos(b[:, 0]) * np.sin(dlon / 2) ** 2
-    return 2.0 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
-
-
 def _numbers(providers: pd.DataFrame, column: str) -> np.ndarray:
     if column not in providers:
         return np.full(len(providers), np.nan)
@@ -231,9 +227,15 @@ def reach_mask(
     reach_km = _numbers(providers, "reach_km")
     reach_min = _numbers(providers, "reach_minutes")
     by_road = np.isfinite(reach_min) & (graph is not None)
-    km = _haversine_km(_provider_points(providers)[prov], _town_points(communes)[comm])
-    with np.errstate(invalid="ignore"):  # no home base or town hall: NaN km, out of reach
-        ok = np.where(np.isfinite(reach_km[prov]), km <= reach_km[prov], True)
+    # compare chords of the unit sphere: no trigonometry per pair
+    chord = np.linalg.norm(
+        unit_vectors(_provider_points(providers))[prov]
+        - unit_vectors(_town_points(communes))[comm],
+        axis=1,
+    )
+    limit = 2.0 * np.sin(np.fmin(reach_km, np.pi * EARTH_RADIUS_KM) / (2.0 * EARTH_RADIUS_KM))
+    with np.errstate(invalid="ignore"):  # no home base or town hall: NaN, out of reach
+        ok = np.where(np.isfinite(reach_km[prov]), chord <= limit[prov], True)
     if graph is not None and by_road.any():
         minutes = _road_minutes(communes, providers, graph, np.flatnonzero(by_road))
         road = by_road[prov]
@@ -287,22 +289,39 @@ def _expertise_matrix(providers: pd.DataFrame) -> np.ndarray:
     )
 
 
-def _states(covered: np.ndarray, paper: np.ndarray) -> np.ndarray:
-    return np.where(covered, "covered", np.where(paper, "paper_only", "uncovered")).astype(object)
+def _states(covered: np.ndarray, paper: np.ndarray) -> pd.Categorical:
+    codes = np.where(covered, 0, np.where(paper, 1, 2))
+    return pd.Categorical.from_codes(codes, categories=list(STATES))
 
 
-def _joined_rows(matrix: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """``;``-join the labels of the True entries of each row (one join per distinct row)."""
-    if matrix.shape[1] == 0:
-        return np.full(matrix.shape[0], "", dtype=object)
-    packed = np.packbits(matrix, axis=1)
-    keys = np.ascontiguousarray(packed).view(np.dtype((np.void, packed.shape[1]))).ravel()
+def _joined_bits(matrix: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """``;``-join the labels of the True entries of each row of a narrow boolean matrix.
+
+    One join per distinct row: rows are keyed by the integer their bits spell.
+    """
+    weights = np.left_shift(1, np.arange(matrix.shape[1], dtype=np.int64))
+    keys = matrix.astype(np.int64) @ weights
     unique, inverse = np.unique(keys, return_inverse=True)
-    texts = np.empty(len(unique), dtype=object)
-    for n, key in enumerate(unique):
-        row = np.unpackbits(np.frombuffer(key.tobytes(), np.uint8))[: matrix.shape[1]]
-        texts[n] = ";".join(labels[row.astype(bool)])
-    return texts[inverse.ravel()]
+    texts = np.array(
+        [";".join(labels[(key & weights) > 0]) for key in unique] or [""], dtype=object
+    )
+    return texts[inverse.ravel()] if len(unique) else np.full(len(matrix), "", dtype=object)
+
+
+def _joined_sparse(matrix: sparse.csr_matrix, labels: np.ndarray) -> np.ndarray:
+    """``;``-join the labels of the stored entries of each row of a CSR matrix.
+
+    One join per distinct row: rows are keyed by two sums of random weights of
+    their columns (equal sets give equal keys; distinct sets practically never).
+    """
+    matrix = matrix.tocsr().astype(np.float64)
+    matrix.sort_indices()
+    weights = np.random.default_rng(0).random((matrix.shape[1], 2))
+    keys = np.asarray(matrix @ weights)
+    _, first, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
+    ptr, names = matrix.indptr, labels[matrix.indices]
+    texts = np.array([";".join(names[ptr[i] : ptr[i + 1]]) for i in first] or [""], dtype=object)
+    return texts[inverse.ravel()] if len(first) else np.full(matrix.shape[0], "", dtype=object)
 
 
 def _nearest(
@@ -390,14 +409,12 @@ def commune_states(
         if expertise is None
         else _states(cover_k[:, EXPERTISE.index(expertise)], paper_k[:, EXPERTISE.index(expertise)])
     )
-    covering = reach.T.toarray()
-    out["providers"] = _joined_rows(covering, providers["id"].astype(str).to_numpy(dtype=object))
-    out["provider_names"] = _joined_rows(
-        covering, providers["name"].astype(str).to_numpy(dtype=object)
-    )
+    covering = reach.T.tocsr()
+    out["providers"] = _joined_sparse(covering, providers["id"].astype(str).to_numpy(object))
+    out["provider_names"] = _joined_sparse(covering, providers["name"].astype(str).to_numpy(object))
     keys = np.array(EXPERTISE, dtype=object)
-    out["expertise_available"] = _joined_rows(cover_k, keys)
-    out["expertise_missing"] = _joined_rows(~cover_k & (keys != "other"), keys)
+    out["expertise_available"] = _joined_bits(cover_k, keys)
+    out["expertise_missing"] = _joined_bits(~cover_k & (keys != "other"), keys)
     offering = offers.any(axis=1) if expertise is None else offers[:, EXPERTISE.index(expertise)]
     out["nearest_provider"], out["nearest_provider_km"] = _nearest(communes, providers, offering)
     for n, key in enumerate(EXPERTISE):
