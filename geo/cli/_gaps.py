@@ -12,7 +12,7 @@ import pandas as pd
 import typer
 
 from geo import communes as base
-from geo import coverage, gapmap, scoring
+from geo import coverage, distances, gapmap, scoring
 from geo._errors import InvalidParameterError
 from geo.cli._common import TableFormat, err_console, friendly_errors, print_frame
 
@@ -142,14 +142,19 @@ def gaps_command(  # noqa: PLR0913 - one parameter per command-line option
         Path | None,
         typer.Option("--store", help="GeoPackage of the layers (default: ANCRAGE_STORE)."),
     ] = None,
+    graph: Annotated[
+        Path | None,
+        typer.Option("--graph", help="Road graph (GraphML or .osm) for providers' reach_minutes."),
+    ] = None,
 ) -> None:
     """Coverage of an area's communes by the support providers, and its gaps.
 
     A provider covers a commune when the commune is in its declared perimeter and
-    within its reach (km from its home base). Each commune is covered, covered on
-    paper only (in a perimeter, out of reach) or uncovered. For a department or
-    region, EPCIs crossing its line are completed (in_area = false) so EPCI
-    figures are whole.
+    within its reach (km from its home base, or minutes by road with
+    --graph; no reach: the whole perimeter). Each commune is covered, covered on
+    paper only (in a perimeter, out of reach) or uncovered. With --by epci, EPCIs
+    crossing the department or region line are completed (in_area = false) so
+    their figures are whole.
     """
     from geo.store import Store  # noqa: PLC0415
 
@@ -167,6 +172,7 @@ def gaps_command(  # noqa: PLR0913 - one parameter per command-line option
             expertise=expertise,
             whole_epcis=by is GapLevel.epci,
             store=Store(store),
+            graph=distances.load_road_graph(graph) if graph is not None else None,
         )
         table = epci_table(result) if by is GapLevel.epci else commune_table(result)
         _emit(table, fmt, output, title=_title(result, by))
