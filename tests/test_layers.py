@@ -214,6 +214,17 @@ def test_expertise_and_perimeter_vocabularies(base_dir: object) -> None:
     ]
 
 
+def test_perimeter_may_name_a_former_commune_code(base_dir: object) -> None:
+    former = pd.read_parquet(base_dir / "former_codes.parquet")["former_code"].iloc[0]
+    frame = provider(perimeter=[f"commune:{former}", f"department:{former}", "commune:19999"])
+    assert messages("providers", frame) == [
+        f"line 3, field 'perimeter': got 'department:{former}', expected codes present in the "
+        "commune base (COG 2026)",
+        "line 4, field 'perimeter': got 'commune:19999', expected codes present in the "
+        "commune base (COG 2026)",
+    ]
+
+
 def events(**columns: object) -> gpd.GeoDataFrame:
     return places(**columns).assign(kind="market")
 
