@@ -58,6 +58,7 @@ __all__ = [
     "area_summary",
     "commune_states",
     "gaps",
+    "isochrones",
     "perimeter_membership",
     "reach_mask",
 ]
@@ -246,12 +247,26 @@ def reach_mask(
     )
 
 
+def _reached(graph: Any, undirected: Any, home: np.ndarray, cutoff: float) -> dict | None:
+    """Seconds by road from a home base ((lat, lon) radians) to the nodes within ``cutoff``."""
+    import networkx as nx  # noqa: PLC0415
+
+    from geo.distances import DEFAULT_MAX_SNAP_KM, _snap  # noqa: PLC0415
+
+    if not np.isfinite(home).all():
+        return None
+    node, dist = _snap(graph, np.degrees(home[1:2]), np.degrees(home[0:1]))
+    if dist[0] > DEFAULT_MAX_SNAP_KM:
+        return None
+    return nx.single_source_dijkstra_path_length(
+        undirected, node[0].item(), cutoff=cutoff, weight="travel_time"
+    )
+
+
 def _road_minutes(
     communes: pd.DataFrame, providers: gpd.GeoDataFrame, graph: Any, which: np.ndarray
 ) -> np.ndarray:
     """Minutes by road from providers ``which`` to every town hall (NaN: not reached)."""
-    import networkx as nx  # noqa: PLC0415
-
     from geo.distances import DEFAULT_MAX_SNAP_KM, _snap  # noqa: PLC0415
 
     out = np.full((len(providers), len(communes)), np.nan)
@@ -263,20 +278,45 @@ def _road_minutes(
     undirected = graph.to_undirected(as_view=True)
     cutoff = np.nanmax(_numbers(providers, "reach_minutes")[which]) * 60.0
     for i in which:
-        if not np.isfinite(home[i]).all():
+        seconds = _reached(graph, undirected, home[i], cutoff)
+        if seconds is None:
             continue
-        node, dist = _snap(graph, np.degrees(home[i, 1:2]), np.degrees(home[i, 0:1]))
-        if dist[0] > DEFAULT_MAX_SNAP_KM:
-            continue
-        seconds = nx.single_source_dijkstra_path_length(
-            undirected, node[0].item(), cutoff=cutoff, weight="travel_time"
-        )
         times = pd.Series(nodes).map(seconds).to_numpy(dtype=float) / 60.0
         times[~snap_ok] = np.nan
-        row = np.full(len(communes), np.nan)
-        row[known] = times
-        out[i] = row
+        out[i, known] = times
     return out
+
+
+def isochrones(providers: gpd.GeoDataFrame, graph: Any, *, ratio: float = 0.3) -> gpd.GeoSeries:
+    """Outline of the road-graph nodes each provider reaches within its ``reach_minutes``.
+
+    Parameters
+    ----------
+    providers
+        Provider records (point geometry, ``reach_minutes``).
+    graph
+        Road graph prepared by :func:`geo.distances.load_road_graph`.
+    ratio
+        Concavity of the outline (:func:`shapely.concave_hull`; 1 = convex hull).
+
+    Returns
+    -------
+    geopandas.GeoSeries
+        EPSG:4326, indexed like ``providers``; ``None`` for providers without
+        ``reach_minutes`` or off the graph.
+    """
+    import shapely  # noqa: PLC0415
+
+    minutes = _numbers(providers, "reach_minutes")
+    home = _provider_points(providers)
+    undirected = graph.to_undirected(as_view=True)
+    outlines: list[Any] = [None] * len(providers)
+    for i in np.flatnonzero(np.isfinite(minutes)):
+        seconds = _reached(graph, undirected, home[i], minutes[i] * 60.0)
+        if seconds:
+            xy = [(graph.nodes[n]["x"], graph.nodes[n]["y"]) for n in seconds]
+            outlines[i] = shapely.concave_hull(shapely.MultiPoint(xy), ratio=ratio)
+    return gpd.GeoSeries(outlines, index=providers.index, crs=4326)
 
 
 def _expertise_matrix(providers: pd.DataFrame) -> np.ndarray:
@@ -512,12 +552,16 @@ class GapResult:
         :func:`area_summary` by EPCI.
     expertise
         Expertise asked, or ``None`` for any.
+    isochrones
+        With a road graph: each provider's reach in minutes as an outline
+        (:func:`isochrones`), indexed like ``providers``.
     """
 
     communes: gpd.GeoDataFrame
     providers: gpd.GeoDataFrame
     summary: pd.DataFrame
     expertise: str | None
+    isochrones: gpd.GeoSeries | None = None
 
     @property
     def outside(self) -> list[str]:
@@ -617,4 +661,5 @@ def gaps(
         providers=shown,
         summary=area_summary(joined, states, by="epci"),
         expertise=expertise,
+        isochrones=isochrones(shown, graph) if graph is not None else None,
     )

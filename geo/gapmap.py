@@ -152,10 +152,22 @@ def add_epci_borders(fmap: folium.Map, epci_codes: list[str]) -> folium.Map:
     return fmap
 
 
-def add_reach_layer(fmap: folium.Map, providers: gpd.GeoDataFrame) -> folium.Map:
-    """Add each provider's reach in kilometres as a circle around its home base."""
+def add_reach_layer(
+    fmap: folium.Map, providers: gpd.GeoDataFrame, isochrones: gpd.GeoSeries | None = None
+) -> folium.Map:
+    """Add each provider's reach: its isochrone outline when given, else a circle in km."""
     group = folium.FeatureGroup(name="Rayon d'intervention des structures")
+    outlined = isochrones.notna() if isochrones is not None else pd.Series(False, providers.index)
+    for index in providers.index[outlined.reindex(providers.index, fill_value=False)]:
+        minutes = pd.to_numeric(providers.loc[index].get("reach_minutes"), errors="coerce")
+        tooltip = safe_text(f"{providers.loc[index].get('name', '')} : {minutes:g} min")
+        folium.GeoJson(
+            gpd.GeoSeries([isochrones[index]], crs=4326).to_json(),
+            style_function=lambda f: {"fill": False, "color": "#b2182b", "weight": 1.5},
+            tooltip=tooltip,
+        ).add_to(group)
     located = providers[providers.geometry.notna() & ~providers.geometry.is_empty].to_crs(4326)
+    located = located[~outlined.reindex(located.index, fill_value=False)]
     reach = pd.to_numeric(located.get("reach_km"), errors="coerce")
     for (_, record), km in zip(located.iterrows(), reach, strict=True):
         if not np.isfinite(km):
@@ -221,14 +233,14 @@ def gap_map(result: GapResult) -> folium.Map:
     -------
     folium.Map
         Communes coloured by state (couvert / couvert sur le papier seulement /
-        non couvert), EPCI borders, providers with popups and reach circles, a
-        legend and a layer control.
+        non couvert), EPCI borders, providers with popups and their reach (isochrone
+        outlines with a road graph, else circles), a legend and a layer control.
     """
     fmap = base_map(result.communes)
     add_state_layer(fmap, result)
     add_epci_borders(fmap, result.communes["epci_code"].dropna().unique().tolist())
     if len(result.providers):
-        add_reach_layer(fmap, result.providers)
+        add_reach_layer(fmap, result.providers, result.isochrones)
         add_provider_markers(fmap, result.providers)
     fmap.get_root().html.add_child(folium.Element(_LEGEND))  # fixed text, no data
     folium.LayerControl().add_to(fmap)

@@ -294,3 +294,34 @@ def test_gap_map_escapes_names_and_draws_reach(base_dir: Path, tmp_path: Path) -
     assert "\\u0026lt;b\\u0026gt;Evil\\u0026lt;/b\\u0026gt; \\u0026#123;" in page  # GeoJSON
     assert "L.circle(" in page and '"radius": 40000.0' in page
     assert "couvert sur le papier seulement" in page and "Expertises manquantes" in page
+
+
+def test_isochrone_outline_of_a_reach_in_minutes(base_dir: Path, tmp_path: Path) -> None:
+    graph = distances.load_road_graph(DATA / "tiny_roads.graphml")
+    pros = providers(
+        [
+            ("road", "housing", "epci:e1", None, 3.5, 45.0),  # nodes 1-3: 0, 1 and 3 minutes
+            ("km", "housing", "epci:e1", 30.0, None, 45.0),
+        ]
+    )
+    pros.geometry = gpd.points_from_xy([5.0, 5.0], [45.0, 45.0])
+    outlines = coverage.isochrones(pros, graph)
+    assert outlines.iloc[1] is None
+    assert outlines.iloc[0].bounds == pytest.approx((5.0, 45.0, 5.02, 45.0))
+    area = towns()
+    area = gpd.GeoDataFrame(
+        area.assign(in_area=True),
+        geometry=[box(0.9, lat - 0.1, 1.1, lat + 0.1) for lat in area["townhall_lat"]],
+        crs=4326,
+    )
+    states = coverage.commune_states(area, pros, former=FORMER)
+    result = coverage.GapResult(
+        communes=area.join(states),
+        providers=pros,
+        summary=coverage.area_summary(area, states),
+        expertise=None,
+        isochrones=outlines,
+    )
+    page = gapmap.gap_map(result).get_root().render()
+    assert page.count("L.circle(") == 1  # the km reach; the minutes reach is an outline
+    assert "Name road : 3.5 min" in page
