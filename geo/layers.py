@@ -219,7 +219,7 @@ COLUMNS: dict[str, dict[str, str]] = {
 }
 #: Fields every record must fill (``id`` is generated when absent).
 REQUIRED: dict[str, tuple[str, ...]] = {
-    "providers": ("source", "name", "kind", "reach_km"),
+    "providers": ("source", "name", "kind"),  # no reach: covers its whole perimeter
     "places": ("source", "name", "kind"),
     "events": ("source", "name", "kind"),
     "cooperation": ("source", "area_type", "area_code", "year", "kind"),
@@ -590,6 +590,9 @@ def _known_perimeter_items(items: pd.Series) -> pd.Series:
         here = level == name
         if here.any():
             known |= here & _isin(code, _base_codes(name))
+    former = (level == "commune") & ~known  # a former code counts for its current commune
+    if former.any():
+        known |= former & _isin(code, _base_codes("former_commune"))
     return known
 
 
@@ -600,9 +603,11 @@ def _base_codes_cached(level: str, data_dir: str, mtime: float) -> pa.Array:
         "epci": "epci",
         "department": "departments",
         "region": "regions",
+        "former_commune": "former_codes",
     }[level]
-    table = pq.read_table(communes.base_file(name, data_dir), columns=["code"])
-    codes = table.column("code").to_pandas().dropna().astype(str)
+    column = "former_code" if level == "former_commune" else "code"
+    table = pq.read_table(communes.base_file(name, data_dir), columns=[column])
+    codes = table.column(column).to_pandas().dropna().astype(str)
     return pa.array(sorted(set(codes)), pa.string())
 
 

@@ -185,7 +185,7 @@ class Store:
 
     # reading ----------------------------------------------------------------------------
 
-    def read(
+    def read(  # noqa: PLR0913 - one keyword per filter
         self,
         kind: str,
         *,
@@ -196,6 +196,7 @@ class Store:
         end: str | None = None,
         region: str | Iterable[str] | None = None,
         codes: str | Iterable[str] | None = None,
+        seat: bool = False,
     ) -> gpd.GeoDataFrame:
         """Records of one layer, optionally filtered by area and, for events, by dates.
 
@@ -207,7 +208,11 @@ class Store:
             Keep records whose commune lies in these departments / EPCIs / regions
             / communes (INSEE codes); each takes one code, a comma-separated string
             or a list. Cooperation records on an EPCI match that EPCI and any area
-            holding one of its communes.
+            holding one of its communes. Providers match when their declared
+            perimeter holds one of the area's communes (see :mod:`geo.coverage`).
+        seat
+            Providers only: match the area on their seat (``commune_code``) instead
+            of their perimeter.
         bbox
             ``(lon_min, lat_min, lon_max, lat_max)``; cooperation records match
             through the town hall of their communes.
@@ -226,11 +231,9 @@ class Store:
             msg = f"'start'/'end' filter events only, not {kind!r}; drop them or use 'events'"
             raise InvalidParameterError(msg)
         box = _check_bbox(bbox)
-        area = _area_codes(
-            kind,
-            bbox=box,
-            areas={"department": department, "epci": epci, "region": region, "codes": codes},
-        )
+        areas = {"department": department, "epci": epci, "region": region, "codes": codes}
+        by_perimeter = kind == "providers" and not seat and _given(areas)
+        area = None if by_perimeter else _area_codes(kind, bbox=box, areas=areas)
         within = None
         if area is not None:  # let SQLite skip the rows outside the area
             column = "commune_code" if kind in SPATIAL_KINDS else "area_code"
@@ -244,6 +247,8 @@ class Store:
             frame = frame[_area_mask(kind, frame, area=area, bbox=box)]
         if start is not None or end is not None:
             frame = frame[layers.events_in_window(frame, start=start, end=end)]
+        if by_perimeter:
+            frame = frame[_perimeter_touches(frame, areas)]
         return frame.reset_index(drop=True)
 
     def read_area(self, communes: pd.DataFrame) -> dict[str, gpd.GeoDataFrame]:
@@ -703,6 +708,22 @@ def _area_codes(
         lon, lat = area["townhall_lon"], area["townhall_lat"]
         area = area[lon.between(bbox[0], bbox[2]) & lat.between(bbox[1], bbox[3])]
     return set(area["code"]), set(area["epci_code"].dropna())
+
+
+def _given(areas: dict[str, object]) -> bool:
+    return any(value is not None for value in areas.values())
+
+
+def _perimeter_touches(providers: gpd.GeoDataFrame, areas: dict[str, object]) -> np.ndarray:
+    """Providers whose declared perimeter holds at least one commune of the area."""
+    from geo.coverage import perimeter_membership  # noqa: PLC0415
+
+    given = {name: value for name, value in areas.items() if value is not None}
+    area = communes.load_communes(
+        **given, columns=["department_code", "region_code", "epci_code"]
+    )
+    member = perimeter_membership(area, providers.reset_index(drop=True))
+    return np.asarray(member.sum(axis=1)).ravel() > 0
 
 
 def _area_mask(

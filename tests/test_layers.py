@@ -97,7 +97,7 @@ def test_missing_required_columns_are_reported_once_without_line() -> None:
     assert (
         "field 'source': got '', expected a column named 'source' (required for providers)" in found
     )
-    assert any(m.startswith("field 'reach_km'") for m in found)
+    assert not any(m.startswith("field 'reach_km'") for m in found)  # reach is optional
     assert any(m.startswith("field 'geometry'") for m in found)
     assert all(p.line is None for p in validate_records("providers", frame))
 
@@ -195,8 +195,7 @@ def test_reach_must_be_a_positive_number() -> None:
     assert found == [
         "line 3, field 'reach_km': got '-3', expected a number of kilometres > 0",
         "line 4, field 'reach_km': got 'abc', expected a number of kilometres > 0",
-        "line 5, field 'reach_km': got '', expected a value (required)",
-    ]
+    ]  # an empty reach is allowed: the provider covers its whole perimeter
 
 
 def test_expertise_and_perimeter_vocabularies(base_dir: object) -> None:
@@ -211,6 +210,17 @@ def test_expertise_and_perimeter_vocabularies(base_dir: object) -> None:
         "line 3, field 'perimeter': got 'dept:24', expected ';'-separated 'level:code' items "
         "with level in commune, epci, department, region (e.g. 'region:75;department:24')",
         "line 4, field 'perimeter': got 'department:99', expected codes present in the "
+        "commune base (COG 2026)",
+    ]
+
+
+def test_perimeter_may_name_a_former_commune_code(base_dir: object) -> None:
+    former = pd.read_parquet(base_dir / "former_codes.parquet")["former_code"].iloc[0]
+    frame = provider(perimeter=[f"commune:{former}", f"department:{former}", "commune:19999"])
+    assert messages("providers", frame) == [
+        f"line 3, field 'perimeter': got 'department:{former}', expected codes present in the "
+        "commune base (COG 2026)",
+        "line 4, field 'perimeter': got 'commune:19999', expected codes present in the "
         "commune base (COG 2026)",
     ]
 

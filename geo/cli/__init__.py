@@ -7,6 +7,7 @@ import typer
 from geo.cli import (
     _communes,
     _data,
+    _gaps,
     _indicators,
     _layers,
     _layers_import,  # noqa: F401  (registers import/osm on the layers app)
@@ -29,6 +30,7 @@ app.command("run")(_run.run)
 app.command("score")(_scoring.score)
 app.command("similar")(_scoring.similar)
 app.command("typology")(_scoring.typology_command)
+app.command("gaps")(_gaps.gaps_command)
 
 
 def main() -> None:

@@ -75,7 +75,7 @@ def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
 
 
 @app.command("list")
-def list_command(
+def list_command(  # noqa: PLR0913, PLR0917 - one parameter per command-line option
     kind: KindArgument,
     department: Annotated[
         str | None,
@@ -98,8 +98,18 @@ def list_command(
         TableFormat.table
     ),
     store: StoreOption = None,
+    seat: Annotated[
+        bool,
+        typer.Option(
+            "--seat",
+            help="Providers only: select by their seat in the area, not by their perimeter.",
+        ),
+    ] = False,
 ) -> None:
     """List the records of a layer, filtered by area and, for events, by dates.
+
+    Providers are those whose declared perimeter reaches into the area
+    (``--seat``: those based there).
 
     The table shows the main columns; ``--format json`` gives every column.
     """
@@ -111,6 +121,7 @@ def list_command(
             bbox=parse_bbox(bbox),
             start=start,
             end=end,
+            seat=seat,
         )
     has_point = frame.geometry.notna() & ~frame.geometry.is_empty
     table = frame.drop(columns="geometry").assign(
