@@ -71,7 +71,7 @@ def test_run_maps_the_department_with_the_programme_layers(base_dir, monkeypatch
     # The curated records name communes all over France: seeding needs the national base.
     monkeypatch.setenv("ANCRAGE_DATA", str(base_dir))
     monkeypatch.setenv("ANCRAGE_STORE", str(tmp_path / "layers.gpkg"))
-    result = runner.invoke(app, ["run", "--department", "24", "--out", str(tmp_path)])
+    result = runner.invoke(app, ["run", "--department", "24", "--out-dir", str(tmp_path)])
     assert result.exit_code == 0, result.output
     page = (tmp_path / "communes_24.html").read_text(encoding="utf-8")
     assert "Mialet" in page and "France" in result.output

@@ -5,8 +5,10 @@ from __future__ import annotations
 import contextlib
 import enum
 import json
+import os
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pandas as pd
 import typer
@@ -26,14 +28,79 @@ class TableFormat(enum.StrEnum):
     json = "json"
 
 
+EXIT_CODES = "Exit status: 0 done, 1 failure (data, files, store), 2 usage error (bad option)."
+"""Epilog of every command's ``--help`` (added to each command in :mod:`geo.cli`)."""
+
+STDOUT = Path("-")
+"""``-o -``: write to standard output."""
+
+
 @contextlib.contextmanager
 def friendly_errors() -> Iterator[None]:
-    """Print a library error as one red line and exit with status 1 (2 for bad input)."""
+    """Print a library or file error as one red paragraph and exit with status 1 (2 for bad input).
+
+    This is the CLI's one edge for OS errors: a file that cannot be read or written is
+    named with the reason, never shown as a traceback.
+    """
     try:
         yield
     except GeoError as err:
-        err_console.print(f"[bold red]error:[/] {err}", highlight=False, markup=True)
+        _error(str(err))
         raise typer.Exit(2 if isinstance(err, ValueError) else 1) from err
+    except OSError as err:
+        where = " -> ".join(str(p) for p in (err.filename, err.filename2) if p is not None)
+        reason = err.strerror or str(err)
+        _error(f"{reason}: {where}" if where else reason)
+        raise typer.Exit(1) from err
+
+
+def _error(text: str) -> None:
+    err_console.print(f"[bold red]error:[/] {text}", highlight=False, markup=True)
+
+
+def check_output(value: Path | None) -> Path | None:
+    """Callback of ``-o``: ``-`` is standard output; a folder or a missing folder is refused."""
+    if value is None or value == STDOUT:
+        return value
+    if value.is_dir():
+        msg = f"{str(value)!r} is a folder, expected a file name (or - for standard output)"
+        raise typer.BadParameter(msg)
+    if not value.parent.is_dir():
+        msg = f"the folder of {str(value)!r} does not exist, expected a file in an existing folder"
+        raise typer.BadParameter(msg)
+    return value
+
+
+def check_out_dir(value: Path) -> Path:
+    """Callback of ``--out-dir``: refuse a regular file, or a folder that cannot be written."""
+    blocking = next((p for p in (value, *value.parents) if p.exists() and not p.is_dir()), None)
+    if blocking is not None:
+        msg = f"{str(blocking)!r} is a file, expected a folder (created if missing)"
+        raise typer.BadParameter(msg)
+    existing = next(p for p in (value, *value.parents) if p.exists())
+    if not os.access(existing, os.W_OK | os.X_OK):
+        msg = f"the folder {str(existing)!r} is read-only; choose a folder you can write to"
+        raise typer.BadParameter(msg)
+    return value
+
+
+def write_output(data: str | bytes, output: Path) -> Path | None:
+    """Write text or bytes to ``output`` atomically, or to standard output for ``-``."""
+    from geo._io import atomic_path  # noqa: PLC0415
+
+    if output == STDOUT:
+        if isinstance(data, bytes):
+            sys.stdout.buffer.write(data)
+            sys.stdout.flush()
+        else:
+            sys.stdout.write(data)
+        return None
+    with atomic_path(output) as temporary:
+        if isinstance(data, bytes):
+            temporary.write_bytes(data)
+        else:
+            temporary.write_text(data, encoding="utf-8", newline="")
+    return output
 
 
 def _plain(value: object) -> object:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 import json
-import sys
+import tempfile
 from pathlib import Path
 from typing import Annotated
 
@@ -13,8 +13,17 @@ import typer
 
 from geo import indicators, rurality
 from geo._errors import InvalidParameterError
-from geo._io import atomic_write_text
-from geo.cli._common import TableFormat, console, err_console, friendly_errors, print_frame
+from geo._io import spreadsheet_safe
+from geo.cli._common import (
+    STDOUT,
+    TableFormat,
+    check_output,
+    console,
+    err_console,
+    friendly_errors,
+    print_frame,
+    write_output,
+)
 
 app = typer.Typer(
     help="Territory indicators: catalogue, imports and values per commune.", no_args_is_help=True
@@ -118,18 +127,17 @@ def add_insee_command(
 
 
 def _write(frame: pd.DataFrame, fmt: ValueFormat, output: Path | None) -> None:
-    if fmt is ValueFormat.table and output is None:
+    if fmt is ValueFormat.table and output in (None, STDOUT):
         print_frame(frame, TableFormat.table, title="Indicateurs par commune")
         return
     if fmt is ValueFormat.json:
         text = frame.to_json(orient="records", force_ascii=False, indent=2) + "\n"
     else:
-        text = frame.to_csv(index=False)
-    if output is None:
-        sys.stdout.write(text)
-        return
-    atomic_write_text(output, text)
-    console.print(f"{len(frame)} communes written to {output}", highlight=False)
+        text = spreadsheet_safe(frame).to_csv(index=False)
+    with friendly_errors():
+        path = write_output(text, output or STDOUT)
+    if path is not None:
+        err_console.print(f"{len(frame)} communes written to {path}", highlight=False)
 
 
 def _hubs(population: int | None, codes: str | None) -> int | list[str] | None:
@@ -169,7 +177,15 @@ def compute_command(  # noqa: PLR0913, PLR0917 - one parameter per option
     fmt: Annotated[
         ValueFormat, typer.Option("--format", "-f", help="Output format.")
     ] = ValueFormat.table,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to a file.")] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Write to a file (atomically); - or no option: standard output.",
+            callback=check_output,
+        ),
+    ] = None,
 ) -> None:
     """Compute indicators for an area (default: all of France) with their parts."""
     from geo.communes import load_communes  # noqa: PLC0415 (keeps --help fast)
@@ -198,12 +214,15 @@ def remove_command(
     """Delete a user indicator added with 'indicators add'."""
     with friendly_errors():
         indicators.remove_user_indicator(key)
-    console.print(f"indicator {key} removed", highlight=False)
+    err_console.print(f"indicator {key} removed", highlight=False)
 
 
 @app.command("road-graph")
 def road_graph_command(
-    output: Annotated[Path, typer.Option("--output", "-o", help="GraphML file to write.")],
+    output: Annotated[
+        Path,
+        typer.Option("--output", "-o", help="GraphML file to write.", callback=check_output),
+    ],
     department: Annotated[
         str | None, typer.Option("--department", "-d", help="Department code(s), comma-separated.")
     ] = None,
@@ -211,6 +230,8 @@ def road_graph_command(
     codes: Annotated[str | None, typer.Option("--codes", help="INSEE codes.")] = None,
 ) -> None:
     """Download the drivable roads of an area from OpenStreetMap (online) into a GraphML file.
+
+    ``-o -`` writes the GraphML to standard output.
 
     Use the file later with ``indicators compute --graph FILE`` (offline).
     """
@@ -222,8 +243,14 @@ def road_graph_command(
             msg = "give an area: --department, --epci or --codes (a whole country is too big)"
             raise InvalidParameterError(msg)
         area = load_communes(department=department, epci=epci, codes=codes)
-        graph = distances.fetch_road_graph(area, save_to=output)
-    console.print(
+        if output == STDOUT:
+            with tempfile.TemporaryDirectory(prefix="ancrage-roads-") as folder:
+                saved = Path(folder) / "roads.graphml"
+                graph = distances.fetch_road_graph(area, save_to=saved)
+                write_output(saved.read_bytes(), STDOUT)
+        else:
+            graph = distances.fetch_road_graph(area, save_to=output)
+    err_console.print(
         f"{graph.number_of_nodes():,} nodes, {graph.number_of_edges():,} edges written to {output}",
         highlight=False,
     )

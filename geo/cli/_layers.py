@@ -9,6 +9,7 @@ Other modules register more commands on :data:`app` (``import``, ``osm``).
 from __future__ import annotations
 
 import enum
+import tempfile
 from pathlib import Path
 from typing import Annotated
 
@@ -17,7 +18,17 @@ from shapely.geometry import Point
 
 from geo import store as layer_store
 from geo._errors import InvalidParameterError
-from geo.cli._common import TableFormat, console, friendly_errors, print_card, print_frame
+from geo.cli._common import (
+    STDOUT,
+    TableFormat,
+    check_output,
+    console,
+    err_console,
+    friendly_errors,
+    print_card,
+    print_frame,
+    write_output,
+)
 
 app = typer.Typer(
     help="Providers, places, events and cooperation records of the layer store.",
@@ -144,7 +155,12 @@ def show_command(
 @app.command("export")
 def export_command(
     kind: KindArgument,
-    output: Annotated[Path, typer.Option("--output", "-o", help="File to write.")],
+    output: Annotated[
+        Path,
+        typer.Option(
+            "--output", "-o", help="File to write; - for standard output.", callback=check_output
+        ),
+    ],
     fmt: Annotated[ExportFormat, typer.Option("--format", "-f", help="File format.")] = (
         ExportFormat.csv
     ),
@@ -154,12 +170,27 @@ def export_command(
     epci: Annotated[str | None, typer.Option("--epci", help="Keep only these EPCI(s).")] = None,
     store: StoreOption = None,
 ) -> None:
-    """Export a layer to CSV (lon/lat columns), GeoJSON (RFC 7946) or GeoPackage."""
+    """Export a layer to CSV (lon/lat columns), GeoJSON (RFC 7946) or GeoPackage.
+
+    CSV text cells starting with = + - @ get a leading apostrophe, so a spreadsheet
+    shows them instead of running them as formulas.
+    """
     with friendly_errors():
+        if output == STDOUT:
+            with tempfile.TemporaryDirectory(prefix="ancrage-export-") as folder:
+                path = layer_store.Store(store).export(
+                    kind.value,
+                    Path(folder) / f"{kind.value}.{fmt.value}",
+                    fmt=fmt.value,
+                    department=department,
+                    epci=epci,
+                )
+                write_output(path.read_bytes(), STDOUT)
+            return
         path = layer_store.Store(store).export(
             kind.value, output, fmt=fmt.value, department=department, epci=epci
         )
-    console.print(f"wrote {kind.value} to {path}")
+    err_console.print(f"wrote {kind.value} to {path}", highlight=False)
 
 
 @app.command("seed")
