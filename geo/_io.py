@@ -101,5 +101,5 @@ def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
             _PLAIN_NUMBER, na=False
         )
         if risky.any():
-            out[column] = values.where(~risky, "'" + text[risky])
+            out.loc[risky, column] = "'" + text[risky]
     return out

@@ -18,7 +18,7 @@ from rich.table import Table
 from geo._errors import GeoError
 
 console = Console()
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, soft_wrap=True)  # one paragraph per message, unbroken
 
 
 class TableFormat(enum.StrEnum):

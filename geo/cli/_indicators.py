@@ -221,7 +221,9 @@ def remove_command(
 def road_graph_command(
     output: Annotated[
         Path,
-        typer.Option("--output", "-o", help="GraphML file to write.", callback=check_output),
+        typer.Option(
+            "--output", "-o", help="GraphML file; - for standard output.", callback=check_output
+        ),
     ],
     department: Annotated[
         str | None, typer.Option("--department", "-d", help="Department code(s), comma-separated.")
