@@ -555,7 +555,7 @@ def test_cli_export_seed_and_delete(tmp_path: Path, base_dir: Path) -> None:
     seeded = run_cli("seed", "--store", str(path))
     assert seeded.exit_code == 0, seeded.output
     providers = len(read_curated(CURATED_DIR / "providers.csv"))
-    assert f"providers: {providers} added, 0 already present" in seeded.stdout
+    assert f"providers: {providers} added, 0 already present" in seeded.stderr
     out = tmp_path / "providers.geojson"
     exported = run_cli(
         "export", "providers", "--format", "geojson", "-o", str(out), "--store", str(path)

@@ -9,6 +9,7 @@ import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Annotated, Any
 
 import pandas as pd
 import typer
@@ -21,11 +22,36 @@ console = Console()
 err_console = Console(stderr=True, soft_wrap=True)  # one paragraph per message, unbroken
 
 
-class TableFormat(enum.StrEnum):
-    """Output formats of listing commands."""
+class OutputFormat(enum.StrEnum):
+    """The output formats of the CLI (one enum; each command accepts some of them)."""
 
     table = "table"
+    csv = "csv"
     json = "json"
+    geojson = "geojson"
+    gpkg = "gpkg"
+
+
+#: Former name of :class:`OutputFormat`.
+TableFormat = OutputFormat
+
+
+def format_option(*allowed: OutputFormat, what: str = "Output format") -> Any:
+    """The ``--format``/``-f`` option of a command accepting the ``allowed`` formats.
+
+    Another format is a usage error (exit 2) that lists the allowed ones.
+    """
+    names = ", ".join(f.value for f in allowed)
+
+    def check(value: OutputFormat | None) -> OutputFormat | None:
+        if value is not None and value not in allowed:
+            msg = f"{value.value!r} is not available for this command; choose {names}"
+            raise typer.BadParameter(msg)
+        return value
+
+    return Annotated[
+        OutputFormat, typer.Option("--format", "-f", help=f"{what}: {names}.", callback=check)
+    ]
 
 
 EXIT_CODES = "Exit status: 0 done, 1 failure (data, files, store), 2 usage error (bad option)."
@@ -111,9 +137,45 @@ def _plain(value: object) -> object:
     return value
 
 
-def print_frame(frame: pd.DataFrame, fmt: TableFormat, *, title: str | None = None) -> None:
-    """Print a frame as a rich table or as JSON records on standard output."""
-    if fmt is TableFormat.json:
+def emit(
+    frame: pd.DataFrame,
+    fmt: OutputFormat,
+    output: Path | None = None,
+    *,
+    title: str | None = None,
+    shown: list[str] | None = None,
+) -> None:
+    """The one output helper: print or write a frame as a table, CSV, JSON or GeoJSON.
+
+    ``table`` prints the ``shown`` columns (default: all) on standard output, or writes
+    CSV when ``output`` is a file; the other formats go to ``output`` (atomically) or
+    to standard output for ``None``/``-``. CSV cells are formula-safe, and a scored
+    frame carries its weights (see :func:`geo.scoring.to_text`).
+    """
+    from geo import scoring  # noqa: PLC0415 - keeps --help fast
+
+    if fmt is OutputFormat.table and output in (None, STDOUT):
+        columns = [c for c in (shown or frame.columns) if c in frame.columns]
+        floats = frame[columns].select_dtypes("float").columns
+        rounded = frame[columns].assign(**{c: frame[c].round(3) for c in floats})
+        print_frame(rounded, OutputFormat.table, title=title)
+        return
+    kind = "csv" if fmt is OutputFormat.table else fmt.value
+    with friendly_errors():
+        path = write_output(scoring.to_text(frame, kind), output or STDOUT)
+    if path is not None:
+        err_console.print(f"{len(frame)} row(s) written to {path} ({kind})", highlight=False)
+
+
+def print_frame(frame: pd.DataFrame, fmt: OutputFormat, *, title: str | None = None) -> None:
+    """Print a frame as a rich table, JSON records or CSV on standard output."""
+    if fmt is OutputFormat.csv:
+        from geo._io import spreadsheet_safe  # noqa: PLC0415
+
+        plain = pd.DataFrame(frame.drop(columns="geometry", errors="ignore"))
+        sys.stdout.write(spreadsheet_safe(plain).to_csv(index=False, lineterminator="\n"))
+        return
+    if fmt is OutputFormat.json:
         records = [{k: _plain(v) for k, v in row.items()} for row in frame.to_dict("records")]
         sys.stdout.write(json.dumps(records, ensure_ascii=False, indent=2) + "\n")
         return
@@ -125,10 +187,10 @@ def print_frame(frame: pd.DataFrame, fmt: TableFormat, *, title: str | None = No
     console.print(table)
 
 
-def print_card(record: dict[str, object], fmt: TableFormat, *, title: str) -> None:
+def print_card(record: dict[str, object], fmt: OutputFormat, *, title: str) -> None:
     """Print one record as a two-column card or as a JSON object."""
     clean = {k: _plain(v) for k, v in record.items()}
-    if fmt is TableFormat.json:
+    if fmt is OutputFormat.json:
         sys.stdout.write(json.dumps(clean, ensure_ascii=False, indent=2) + "\n")
         return
     table = Table(title=title, show_header=False)

@@ -13,13 +13,14 @@ import typer
 
 from geo import indicators, rurality
 from geo._errors import InvalidParameterError
-from geo._io import spreadsheet_safe
 from geo.cli._common import (
     STDOUT,
-    TableFormat,
+    OutputFormat,
     check_output,
     console,
+    emit,
     err_console,
+    format_option,
     friendly_errors,
     print_frame,
     write_output,
@@ -30,14 +31,6 @@ app = typer.Typer(
 )
 
 
-class ValueFormat(enum.StrEnum):
-    """Output formats of computed values."""
-
-    table = "table"
-    csv = "csv"
-    json = "json"
-
-
 class MergeRule(enum.StrEnum):
     """How values of former communes merged into one are combined."""
 
@@ -45,16 +38,16 @@ class MergeRule(enum.StrEnum):
     mean = "mean"
 
 
-FormatOption = Annotated[TableFormat, typer.Option("--format", "-f", help="Output format.")]
+FormatOption = format_option(OutputFormat.table, OutputFormat.csv, OutputFormat.json)
 _LIST_COLUMNS = ["key", "label", "unit", "direction", "column"]
 
 
 @app.command("list")
-def list_command(fmt: FormatOption = TableFormat.table) -> None:
+def list_command(fmt: FormatOption = OutputFormat.table) -> None:
     """Print the catalogue: key, French label, unit, direction, sources, method."""
     with friendly_errors():
         table = indicators.catalogue()
-    shown = table if fmt is TableFormat.json else table[_LIST_COLUMNS]
+    shown = table if fmt is not OutputFormat.table else table[_LIST_COLUMNS]
     print_frame(shown, fmt, title="Indicateurs")
 
 
@@ -126,20 +119,6 @@ def add_insee_command(
         )
 
 
-def _write(frame: pd.DataFrame, fmt: ValueFormat, output: Path | None) -> None:
-    if fmt is ValueFormat.table and output in (None, STDOUT):
-        print_frame(frame, TableFormat.table, title="Indicateurs par commune")
-        return
-    if fmt is ValueFormat.json:
-        text = frame.to_json(orient="records", force_ascii=False, indent=2) + "\n"
-    else:
-        text = spreadsheet_safe(frame).to_csv(index=False)
-    with friendly_errors():
-        path = write_output(text, output or STDOUT)
-    if path is not None:
-        err_console.print(f"{len(frame)} communes written to {path}", highlight=False)
-
-
 def _hubs(population: int | None, codes: str | None) -> int | list[str] | None:
     if population is not None and codes:
         msg = "--hub-population and --hub-codes: give one or the other, not both"
@@ -174,9 +153,7 @@ def compute_command(  # noqa: PLR0913, PLR0917 - one parameter per option
     graph: Annotated[
         Path | None, typer.Option("--graph", help="Road graph (.graphml or .osm) for travel_time.")
     ] = None,
-    fmt: Annotated[
-        ValueFormat, typer.Option("--format", "-f", help="Output format.")
-    ] = ValueFormat.table,
+    fmt: FormatOption = OutputFormat.table,
     output: Annotated[
         Path | None,
         typer.Option(
@@ -199,8 +176,8 @@ def compute_command(  # noqa: PLR0913, PLR0917 - one parameter per option
     table = pd.concat([base[["code", "name"]], frame], axis=1)
     for note in frame.attrs.get("notes", []):
         err_console.print(f"[yellow]note:[/] {note}", highlight=False)
-    _write(table, fmt, output)
-    if fmt is ValueFormat.json and output is None:
+    emit(table, fmt, output, title="Indicateurs par commune")
+    if fmt is OutputFormat.json and output in (None, STDOUT):
         return
     missing = {k: v for k, v in frame.attrs.get("missing", {}).items() if v}
     if missing:

@@ -20,10 +20,10 @@ from geo import store as layer_store
 from geo._errors import InvalidParameterError
 from geo.cli._common import (
     STDOUT,
-    TableFormat,
+    OutputFormat,
     check_output,
-    console,
     err_console,
+    format_option,
     friendly_errors,
     print_card,
     print_frame,
@@ -45,14 +45,11 @@ class LayerKind(enum.StrEnum):
     cooperation = "cooperation"
 
 
-class ExportFormat(enum.StrEnum):
-    """File formats of ``ancrage layers export``."""
-
-    csv = "csv"
-    geojson = "geojson"
-    gpkg = "gpkg"
-
-
+ListFormat = format_option(OutputFormat.table, OutputFormat.json, OutputFormat.csv)
+CardFormat = format_option(OutputFormat.table, OutputFormat.json)
+ExportFileFormat = format_option(
+    OutputFormat.csv, OutputFormat.geojson, OutputFormat.gpkg, what="File format"
+)
 KindArgument = Annotated[
     LayerKind, typer.Argument(help="Layer: providers, places, events or cooperation.")
 ]
@@ -105,14 +102,12 @@ def list_command(
     end: Annotated[
         str | None, typer.Option("--end", help="Events only: last day of the window (YYYY-MM-DD).")
     ] = None,
-    fmt: Annotated[TableFormat, typer.Option("--format", "-f", help="Output format.")] = (
-        TableFormat.table
-    ),
+    fmt: ListFormat = OutputFormat.table,
     store: StoreOption = None,
 ) -> None:
     """List the records of a layer, filtered by area and, for events, by dates.
 
-    The table shows the main columns; ``--format json`` gives every column.
+    The table shows the main columns; ``--format json`` or ``csv`` gives every column.
     """
     with friendly_errors():
         frame = layer_store.Store(store).read(
@@ -128,7 +123,7 @@ def list_command(
         lon=frame.geometry.x.where(has_point).round(6),
         lat=frame.geometry.y.where(has_point).round(6),
     )
-    if fmt is TableFormat.table:
+    if fmt is OutputFormat.table:
         table = table[_LIST_COLUMNS[kind.value]]
     print_frame(table, fmt, title=f"{kind.value}: {len(table)} record(s)")
 
@@ -137,9 +132,7 @@ def list_command(
 def show_command(
     kind: KindArgument,
     record_id: Annotated[str, typer.Argument(metavar="ID", help="Id of the record.")],
-    fmt: Annotated[TableFormat, typer.Option("--format", "-f", help="Output format.")] = (
-        TableFormat.table
-    ),
+    fmt: CardFormat = OutputFormat.table,
     store: StoreOption = None,
 ) -> None:
     """Show every field of one record."""
@@ -161,9 +154,7 @@ def export_command(
             "--output", "-o", help="File to write; - for standard output.", callback=check_output
         ),
     ],
-    fmt: Annotated[ExportFormat, typer.Option("--format", "-f", help="File format.")] = (
-        ExportFormat.csv
-    ),
+    fmt: ExportFileFormat = OutputFormat.csv,
     department: Annotated[
         str | None, typer.Option("--department", "-d", help="Keep only these department code(s).")
     ] = None,
@@ -199,7 +190,7 @@ def seed_command(store: StoreOption = None) -> None:
     with friendly_errors():
         results = layer_store.Store(store).seed()
     for kind, result in results.items():
-        console.print(f"{kind}: {result.added} added, {result.duplicates} already present")
+        err_console.print(f"{kind}: {result.added} added, {result.duplicates} already present")
 
 
 @app.command("update")
@@ -226,7 +217,7 @@ def update_command(
             msg = "nothing to change: give --set FIELD=VALUE and/or --lon/--lat"
             raise InvalidParameterError(msg)
         layer_store.Store(store).update(kind.value, record_id, **fields)
-    console.print(f"updated {record_id} in {kind.value}: {', '.join(fields)}")
+    err_console.print(f"updated {record_id} in {kind.value}: {', '.join(fields)}")
 
 
 def _parse_assignments(assignments: list[str]) -> dict[str, object]:
@@ -249,4 +240,4 @@ def delete_command(
     """Delete one record by id."""
     with friendly_errors():
         layer_store.Store(store).delete(kind.value, record_id)
-    console.print(f"deleted {record_id} from {kind.value}")
+    err_console.print(f"deleted {record_id} from {kind.value}")

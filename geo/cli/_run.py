@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 
 from geo import communes, maps, scoring
-from geo.cli._common import check_out_dir, console, friendly_errors
+from geo.cli._common import check_out_dir, console, err_console, friendly_errors
 from geo.layers import LABELS_FR
 from geo.store import Store
 
@@ -120,3 +120,6 @@ def print_shortlist(shortlist: gpd.GeoDataFrame, *, top: int) -> None:
             row.reasons,
         )
     console.print(table)
+    weights = shortlist.attrs.get("weights")
+    if weights:
+        err_console.print(f"weights: {scoring.describe_weights(weights)}", highlight=False)

@@ -13,23 +13,14 @@ from geo import communes, scoring, typology
 from geo._errors import InvalidParameterError, UnknownIndicatorError
 from geo.cli._common import (
     STDOUT,
-    TableFormat,
+    OutputFormat,
     check_output,
     console,
+    emit,
     err_console,
+    format_option,
     friendly_errors,
-    print_frame,
-    write_output,
 )
-
-
-class OutputFormat(enum.StrEnum):
-    """Output formats of the scoring commands."""
-
-    table = "table"
-    csv = "csv"
-    json = "json"
-    geojson = "geojson"
 
 
 class Level(enum.StrEnum):
@@ -54,12 +45,13 @@ EpciOption = Annotated[
 CodesOption = Annotated[
     str | None, typer.Option("--codes", help="INSEE commune codes, comma-separated.")
 ]
-FormatOption = Annotated[
-    OutputFormat,
-    typer.Option(
-        "--format", "-f", help="table (terminal), csv, json or geojson (commune outlines)."
-    ),
-]
+FormatOption = format_option(
+    OutputFormat.table,
+    OutputFormat.csv,
+    OutputFormat.json,
+    OutputFormat.geojson,
+    what="Output format (geojson: with commune outlines)",
+)
 OutputOption = Annotated[
     Path | None,
     typer.Option(
@@ -77,29 +69,6 @@ KeysOption = Annotated[
         "stability, hub_distance, rurality).",
     ),
 ]
-
-
-def _emit(
-    frame: pd.DataFrame, fmt: OutputFormat, output: Path | None, *, title: str, shown: list[str]
-) -> None:
-    """Print a table, or write/print CSV, JSON or GeoJSON."""
-    if fmt is OutputFormat.table and output in (None, STDOUT):
-        print_frame(
-            _rounded(frame[[c for c in shown if c in frame.columns]]),
-            TableFormat.table,
-            title=title,
-        )
-        return
-    kind = "csv" if fmt is OutputFormat.table else fmt.value
-    with friendly_errors():
-        path = write_output(scoring.to_text(frame, kind), output or STDOUT)
-    if path is not None:
-        err_console.print(f"{len(frame)} row(s) written to {path} ({kind})")
-
-
-def _rounded(frame: pd.DataFrame) -> pd.DataFrame:
-    floats = frame.select_dtypes("float").columns
-    return frame.assign(**{c: frame[c].round(3) for c in floats})
 
 
 def _report_missing(table: pd.DataFrame) -> None:
@@ -224,7 +193,7 @@ def score(  # noqa: PLR0913 - one parameter per command-line option
         table = table.head(top)
     if level is Level.epci:
         shown = ["rank", "epci_code", "epci_name", "population", "communes", "score"]
-        _emit(
+        emit(
             table,
             fmt,
             output,
@@ -233,7 +202,7 @@ def score(  # noqa: PLR0913 - one parameter per command-line option
         )
         return
     shown = ["rank", "code", "name", "population", "score", "rank_stability"]
-    _emit(table, fmt, output, title="Communes classées (score 0-1, 1 = meilleur)", shown=shown)
+    emit(table, fmt, output, title="Communes classées (score 0-1, 1 = meilleur)", shown=shown)
     if fmt is OutputFormat.table and output in (None, STDOUT):
         for row in table[["rank", "name", "code", "reasons"]].itertuples(index=False):
             console.print(f"{row.rank}. {row.name} ({row.code}) — {row.reasons}", highlight=False)
@@ -273,7 +242,7 @@ def similar(
             _codes(references, "references"), communes=area, keys=_keys(keys), top=top
         )
     shown = ["code", "name", "department_code", "population", "distance", "reference", "close_on"]
-    _emit(found, fmt, output, title=f"Communes proches de {references}", shown=shown)
+    emit(found, fmt, output, title=f"Communes proches de {references}", shown=shown)
 
 
 def typology_command(  # noqa: PLR0913 - one parameter per command-line option
@@ -309,14 +278,10 @@ def typology_command(  # noqa: PLR0913 - one parameter per command-line option
         err_console.print(f"note: left out (missing everywhere in the area): {result.dropped}")
     if fmt is OutputFormat.table and output in (None, STDOUT):
         shown = [c for c in result.clusters.columns if not c.startswith("z_")]
-        print_frame(
-            _rounded(result.clusters[shown]),
-            TableFormat.table,
-            title=f"Types de territoires (k={result.k})",
-        )
+        emit(result.clusters, fmt, title=f"Types de territoires (k={result.k})", shown=shown)
         console.print("Each commune's type: --format csv, json or geojson.")
         return
-    _emit(result.assignments, fmt, output, title="", shown=[])
+    emit(result.assignments, fmt, output)
 
 
 def _weights(text: str | None, only: str | None) -> dict[str, float]:
