@@ -233,8 +233,8 @@ class Store:
                 self._create()
             except (PermissionError, IsADirectoryError, NotADirectoryError) as err:
                 msg = (
-                    f"cannot create the layer store {self.path}: {err.strerror} "
-                    f"({err.filename}); choose a writable folder with ANCRAGE_STORE or --store"
+                    f"cannot create the layer store {self.path}: {err.strerror} in folder "
+                    f"{self.path.parent}; choose a writable folder with ANCRAGE_STORE or --store"
                 )
                 raise LayerStoreError(msg) from err
         return self.path

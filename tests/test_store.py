@@ -722,3 +722,16 @@ def test_csv_export_cells_cannot_run_as_formulas(store: Store, tmp_path: Path) -
     assert store.read("places")["name"].tolist() == names  # stored verbatim
     lon = pd.read_csv(path)["lon"]
     assert lon.dtype == float  # numbers stay numbers
+
+
+def test_cli_export_into_a_read_only_folder_is_one_clear_line(tmp_path: Path) -> None:
+    path = tmp_path / "empty.gpkg"
+    Store(path, seed_on_create=False).ensure()
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    with read_only(folder):
+        result = run_cli("export", "places", "-o", str(folder / "p.csv"), "--store", str(path))
+    assert result.exit_code == 1, result.output
+    assert result.stderr.startswith(f"error: {folder / 'p.csv'}: ")
+    assert "Traceback" not in result.output and len(result.stderr.splitlines()) == 1
+    assert list(folder.iterdir()) == []

@@ -76,7 +76,7 @@ def friendly_errors() -> Iterator[None]:
     except OSError as err:
         where = " -> ".join(str(p) for p in (err.filename, err.filename2) if p is not None)
         reason = err.strerror or str(err)
-        _error(f"{reason}: {where}" if where else reason)
+        _error(f"{where}: {reason}" if where else reason)
         raise typer.Exit(1) from err
 
 
