@@ -152,3 +152,20 @@ def test_score_top_below_zero_names_the_option():
     result = runner.invoke(app, ["score", "--top", "-1"])
     assert result.exit_code == 2
     assert "'--top'" in _flat(result.output) and "stability_top" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("command", "option"),
+    [
+        (["similar", "24269", "--top", "0"], "'--top'"),
+        (["typology", "--k", "1"], "'--k'"),
+        (["typology", "--k-min", "1"], "'--k-min'"),
+        (["communes", "find", "Mialet", "--limit", "0"], "'--limit'"),
+        (["layers", "export", "places", "-o", "x.csv", "--format", "table"], "'--format'"),
+        (["score", "--format", "gpkg"], "'--format'"),
+    ],
+)
+def test_out_of_range_options_are_usage_errors_naming_the_option(command, option):
+    result = runner.invoke(app, command)
+    assert result.exit_code == 2, result.output
+    assert f"Invalid value for {option}" in _flat(result.output)

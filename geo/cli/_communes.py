@@ -26,7 +26,9 @@ def find_command(
         str | None,
         typer.Option("--postcode", "-p", help="Keep only communes served by this postcode."),
     ] = None,
-    limit: Annotated[int, typer.Option("--limit", "-n", help="Number of candidates.")] = 10,
+    limit: Annotated[
+        int, typer.Option("--limit", "-n", min=1, max=100, help="Number of candidates.")
+    ] = 10,
     fmt: FindFormat = OutputFormat.table,
 ) -> None:
     """Find communes by name, ignoring case, accents, hyphens, Saint/St and typos."""

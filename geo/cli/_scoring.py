@@ -215,7 +215,9 @@ def similar(
             help="INSEE code(s) of the reference commune(s), comma-separated, e.g. 24269."
         ),
     ],
-    top: Annotated[int, typer.Option("--top", "-n", help="Number of communes returned.")] = 10,
+    top: Annotated[
+        int, typer.Option("--top", "-n", min=1, help="Number of communes returned.")
+    ] = 10,
     department: DepartmentOption = None,
     region: RegionOption = None,
     france: Annotated[
@@ -254,11 +256,18 @@ def typology_command(  # noqa: PLR0913 - one parameter per command-line option
     k: Annotated[
         int | None,
         typer.Option(
-            "--k", "-k", help="Number of types (default: best silhouette from --k-min to --k-max)."
+            "--k",
+            "-k",
+            min=2,
+            help="Number of types (default: best silhouette from --k-min to --k-max).",
         ),
     ] = None,
-    k_min: Annotated[int, typer.Option("--k-min", help="Smallest number of types tried.")] = 3,
-    k_max: Annotated[int, typer.Option("--k-max", help="Largest number of types tried.")] = 8,
+    k_min: Annotated[
+        int, typer.Option("--k-min", min=2, help="Smallest number of types tried.")
+    ] = 3,
+    k_max: Annotated[
+        int, typer.Option("--k-max", min=2, help="Largest number of types tried.")
+    ] = 8,
     keys: KeysOption = None,
     fmt: FormatOption = OutputFormat.table,
     output: OutputOption = None,
