@@ -96,3 +96,7 @@ class RecordNotFoundError(UnknownLayerError):
 
 class LayerStoreError(GeoError, OSError):
     """The layer store file cannot be used (not a GeoPackage of ancrage, locked too long...)."""
+
+
+class StoreCorruptError(LayerStoreError):
+    """The layer store's SQLite file is damaged (``database disk image is malformed``)."""

@@ -23,6 +23,7 @@ checked on small made-up frames; :func:`score` loads the indicators of an area f
 
 from __future__ import annotations
 
+import json
 import math
 import os
 from collections.abc import Iterable, Mapping, Sequence
@@ -34,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from geo._errors import InvalidParameterError, UnknownIndicatorError
-from geo._io import atomic_write_text
+from geo._io import atomic_write_text, spreadsheet_safe
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -46,7 +47,14 @@ DEFAULT_WEIGHTS: dict[str, float] = {
     "stability": 1.0,
     "hub_distance": 1.0,
 }
-"""The four criteria of the booklet, weighing the same."""
+"""Default weight of each criterion: the four criteria of the booklet, weighing the same.
+
+This is the one declaration of the defaults: :func:`resolve_weights` starts from it, and a
+criterion added here with weight 0 is known to ``--weights``/``--only`` but left out of
+the score until a user gives it a weight.
+"""
+MAX_WEIGHT = 100.0
+"""Largest weight accepted: weights are relative, so 0–100 says everything a ratio can."""
 
 CONTEXT_COLUMNS = ("code", "name", "department_code", "epci_code", "epci_name", "population")
 
@@ -114,12 +122,12 @@ class ScoreFilters:
 def check_weights(
     weights: Mapping[str, float] | None, known: Iterable[str] | None = None
 ) -> dict[str, float]:
-    """Validate weights: known keys, finite non-negative numbers, not all zero.
+    """Validate weights: known keys, finite numbers from 0 to :data:`MAX_WEIGHT`, not all zero.
 
     Parameters
     ----------
     weights
-        Indicator key → weight; ``None`` gives :data:`DEFAULT_WEIGHTS`.
+        Indicator key → weight; ``None`` gives the non-zero :data:`DEFAULT_WEIGHTS`.
     known
         Keys allowed (default: no check of the keys).
 
@@ -133,7 +141,8 @@ def check_weights(
     UnknownIndicatorError
         A key is not among ``known``; the message lists the known keys.
     InvalidParameterError
-        A weight is negative, not a number, or every weight is zero.
+        A weight is negative, above :data:`MAX_WEIGHT`, not a finite number, or every
+        weight is zero.
 
     Examples
     --------
@@ -141,7 +150,7 @@ def check_weights(
     {'cooperation': 2.0, 'stability': 1.0}
     """
     if weights is None:
-        return dict(DEFAULT_WEIGHTS)
+        return {key: value for key, value in DEFAULT_WEIGHTS.items() if value > 0}
     if not weights:
         msg = "'weights' is empty; give at least one indicator with a positive weight"
         raise InvalidParameterError(msg)
@@ -159,18 +168,89 @@ def check_weights(
 
 
 def _weight_value(key: str, raw: object) -> float:
+    expected = f"expected a finite number between 0 and {MAX_WEIGHT:g}"
     try:
         value = float(raw)  # type: ignore[arg-type]
     except (TypeError, ValueError) as err:
-        msg = f"'weights': weight of {key!r} is {raw!r}, expected a non-negative number"
+        msg = f"'weights' has {key}={raw!r}, {expected}"
         raise InvalidParameterError(msg) from err
-    if not math.isfinite(value) or value < 0:
-        msg = f"'weights': weight of {key!r} is {raw!r}, expected a non-negative finite number"
+    if not math.isfinite(value) or not 0 <= value <= MAX_WEIGHT:
+        msg = f"'weights' has {key}={raw!r}, {expected}"
         raise InvalidParameterError(msg)
     return value
 
 
-def parse_weights(text: str) -> dict[str, float]:
+def resolve_weights(
+    changes: Mapping[str, object] | None = None,
+    *,
+    only: Iterable[str] | None = None,
+    known: Iterable[str] | None = None,
+) -> dict[str, float]:
+    """The weights of a run: the defaults, with ``changes`` on top, restricted to ``only``.
+
+    Parameters
+    ----------
+    changes
+        Indicator key → new weight (e.g. from :func:`parse_weights`); the criteria not
+        named keep their default weight.
+    only
+        Keep just these criteria (at their default weight, or the one in ``changes``;
+        1 for an indicator without a default).
+    known
+        Keys allowed (default: no check of the keys).
+
+    Returns
+    -------
+    dict
+        The weights used, zero weights left out.
+
+    Raises
+    ------
+    UnknownIndicatorError
+        A key is not among ``known``.
+    InvalidParameterError
+        A bad weight, a weight for a criterion that ``only`` leaves out, or nothing left
+        with a positive weight.
+
+    Examples
+    --------
+    >>> resolve_weights({"cooperation": "2"})
+    {'cooperation': 2.0, 'neo_rural': 1.0, 'stability': 1.0, 'hub_distance': 1.0}
+    >>> resolve_weights(only=["stability", "rurality"])
+    {'stability': 1.0, 'rurality': 1.0}
+    """
+    changes = dict(changes or {})
+    if only is None:
+        weights: dict[str, object] = {**DEFAULT_WEIGHTS, **changes}
+    else:
+        kept = list(dict.fromkeys(only))
+        if not kept:
+            msg = "'only' names no criterion; give keys, e.g. cooperation,stability"
+            raise InvalidParameterError(msg)
+        outside = [key for key in changes if key not in kept]
+        if outside:
+            msg = (
+                f"'weights' names {', '.join(outside)}, which 'only' ({', '.join(kept)}) "
+                "leaves out; add it to 'only' or drop its weight"
+            )
+            raise InvalidParameterError(msg)
+        weights = {key: changes.get(key, DEFAULT_WEIGHTS.get(key, 1.0)) for key in kept}
+    clean = check_weights(weights, known=known)
+    return {key: value for key, value in clean.items() if value > 0}
+
+
+def describe_weights(weights: Mapping[str, float]) -> str:
+    """``"cooperation=2, stability=1"``: the weights as a user would type them.
+
+    Examples
+    --------
+    >>> describe_weights({"cooperation": 2.0, "stability": 0.5})
+    'cooperation=2, stability=0.5'
+    """
+    return ", ".join(f"{key}={value:g}" for key, value in weights.items())
+
+
+def parse_weights(text: str) -> dict[str, str]:
     """Parse ``"cooperation=2,neo_rural=1"`` into a weights dict (values checked later).
 
     Raises
@@ -313,6 +393,8 @@ def combine(pct: pd.DataFrame, weights: Mapping[str, float]) -> pd.DataFrame:
     keys = list(weights)
     p = pct[keys].to_numpy(dtype=float)
     w = np.array([weights[k] for k in keys], dtype=float)
+    if w.size and w.max() > 0:
+        w = w / w.max()  # relative weights: scaling first keeps any finite size from overflowing
     available = ~np.isnan(p) * w
     total = available.sum(axis=1, keepdims=True)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -890,6 +972,11 @@ OUTPUT_FORMATS = ("csv", "json", "geojson")
 def to_text(frame: pd.DataFrame, fmt: str) -> str:
     """Serialise a result table as CSV, JSON records or GeoJSON (geometry needed).
 
+    A scored table (``attrs["weights"]``) carries its weights: one ``weight_<key>``
+    column per criterion in every format, and a top-level ``"weights"`` member in
+    GeoJSON. CSV text cells that a spreadsheet would run as a formula are neutralised
+    (see :func:`geo._io.spreadsheet_safe`).
+
     Raises
     ------
     InvalidParameterError
@@ -898,21 +985,38 @@ def to_text(frame: pd.DataFrame, fmt: str) -> str:
     if fmt not in OUTPUT_FORMATS:
         msg = f"'format' is {fmt!r}, expected one of {', '.join(OUTPUT_FORMATS)}"
         raise InvalidParameterError(msg)
+    weights = dict(frame.attrs.get("weights") or {})
+    if weights:
+        frame = frame.assign(**{f"weight_{k}": float(v) for k, v in weights.items()})
     if fmt == "geojson":
         if "geometry" not in frame.columns or not hasattr(frame, "to_json"):
             msg = "'format' geojson needs commune geometries; use csv or json for this table"
             raise InvalidParameterError(msg)
-        return frame.to_json(na="null", drop_id=True, ensure_ascii=False) + "\n"
+        text = frame.to_json(na="null", drop_id=True, ensure_ascii=False)
+        if weights:
+            collection = json.loads(text)
+            collection = {"type": collection.pop("type"), "weights": weights, **collection}
+            text = json.dumps(collection, ensure_ascii=False)
+        return text + "\n"
     plain = pd.DataFrame(frame.drop(columns="geometry", errors="ignore"))
     if fmt == "csv":
-        return plain.to_csv(index=False, float_format="%.6g", lineterminator="\n")
+        return spreadsheet_safe(plain).to_csv(index=False, float_format="%.6g", lineterminator="\n")
     return plain.to_json(orient="records", force_ascii=False, indent=2) + "\n"
 
 
 def write_table(frame: pd.DataFrame, path: str | os.PathLike[str], fmt: str) -> Path:
-    """Write a result table atomically (temporary file, then rename) and return its path."""
+    """Write a result table atomically (temporary file, then rename) and return its path.
+
+    Raises
+    ------
+    InvalidParameterError
+        ``path`` is a folder, or its folder does not exist.
+    """
     target = Path(path)
     text = to_text(frame, fmt)
+    if target.is_dir():
+        msg = f"'output' {str(target)!r} is a folder, expected a file name such as scores.{fmt}"
+        raise InvalidParameterError(msg)
     if not target.parent.is_dir():
         msg = f"'output': folder {str(target.parent)!r} does not exist"
         raise InvalidParameterError(msg)

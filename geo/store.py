@@ -40,8 +40,9 @@ from geo._errors import (
     LayerStoreError,
     LayerValidationError,
     RecordNotFoundError,
+    StoreCorruptError,
 )
-from geo._io import atomic_path
+from geo._io import atomic_path, spreadsheet_safe
 from geo.layers import CRS, LAYER_KINDS, SPATIAL_KINDS, check_kind, conform
 
 #: Folder of the curated programme data loaded by :meth:`Store.seed`.
@@ -105,13 +106,16 @@ class Store:
 
     def _connect(self) -> sqlite3.Connection:
         self.ensure()
-        connection = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
+        with self._explained():
+            connection = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
         _gpkg.register_sql_functions(connection)
         try:
             connection.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
             tables = {row[0] for row in connection.execute("SELECT table_name FROM gpkg_contents")}
         except sqlite3.DatabaseError as err:
             connection.close()
+            if _sqlite_code(err) in _EXPLAINED_CODES:
+                raise self._sqlite_error(err) from err  # type: ignore[misc]
             msg = (
                 f"the layer store {self.path} is not a readable GeoPackage ({err}); point "
                 "ANCRAGE_STORE (or --store) to another file, or move this one away so a "
@@ -132,7 +136,8 @@ class Store:
     def _reading(self) -> Iterator[sqlite3.Connection]:
         connection = self._connect()
         try:
-            yield connection
+            with self._explained():
+                yield connection
         finally:
             connection.close()
 
@@ -144,27 +149,110 @@ class Store:
             try:
                 connection.execute("BEGIN IMMEDIATE")
             except sqlite3.OperationalError as err:
+                if _sqlite_code(err) in _EXPLAINED_CODES:
+                    raise self._sqlite_error(err) from err  # type: ignore[misc]
                 msg = (
                     f"the layer store {self.path} stayed locked by another writer for "
                     f"{self.timeout:g} s ({err}); try again when it has finished"
                 )
                 raise LayerStoreError(msg) from err
             try:
-                yield connection
+                with self._explained():
+                    self._check_integrity(connection)
+                    yield connection
+                    connection.execute("COMMIT")
             except BaseException:
-                connection.execute("ROLLBACK")
+                with contextlib.suppress(sqlite3.DatabaseError):
+                    connection.execute("ROLLBACK")
                 raise
-            connection.execute("COMMIT")
         finally:
             connection.close()
+
+    def _check_integrity(self, connection: sqlite3.Connection) -> None:
+        """Refuse to write into a damaged file (``PRAGMA quick_check``, fast on a store)."""
+        problems = [row[0] for row in connection.execute("PRAGMA quick_check(5)")]
+        if problems != ["ok"]:
+            msg = (
+                f"the layer store {self.path} is damaged ({'; '.join(problems)}); nothing was "
+                f'changed. Check it with: sqlite3 "{self.path}" "PRAGMA integrity_check", '
+                "then restore a backup, or move the file away so a new store is created"
+            )
+            raise StoreCorruptError(msg)
+
+    @contextlib.contextmanager
+    def _explained(self) -> Iterator[None]:
+        """Turn SQLite's damaged, read-only and cannot-open errors into clear store errors."""
+        try:
+            yield
+        except sqlite3.DatabaseError as err:
+            explained = self._sqlite_error(err)
+            if explained is None:
+                raise
+            raise explained from err
+
+    def _sqlite_error(self, err: sqlite3.DatabaseError) -> LayerStoreError | None:
+        """A clear error for a damaged, read-only or unopenable store file."""
+        code = _sqlite_code(err)
+        if code in (_SQLITE_CORRUPT, _SQLITE_NOTADB):
+            msg = (
+                f"the layer store {self.path} is damaged ({err}); nothing was changed. Check it "
+                f'with: sqlite3 "{self.path}" "PRAGMA integrity_check", then restore a backup, '
+                "or move the file away so a new store is created"
+            )
+            return StoreCorruptError(msg)
+        if code == _SQLITE_READONLY:
+            msg = (
+                f"the layer store {self.path} is read-only ({err}); nothing was changed. Make "
+                "the file and its folder writable, or point ANCRAGE_STORE (or --store) to a "
+                "writable copy"
+            )
+            return LayerStoreError(msg)
+        if code == _SQLITE_CANTOPEN:
+            msg = (
+                f"cannot open the layer store {self.path} ({err}): SQLite needs to read the "
+                f"file and to write a journal beside it in {self.path.parent}; make that "
+                "folder writable, or point ANCRAGE_STORE (or --store) to a file elsewhere"
+            )
+            return LayerStoreError(msg)
+        return None
 
     # creation ---------------------------------------------------------------------------
 
     def ensure(self) -> Path:
-        """Create the store (and seed it) if its file does not exist; return its path."""
+        """Create the store (and seed it) if its file does not exist; return its path.
+
+        Raises
+        ------
+        LayerStoreError
+            The path is a folder, lies under a regular file, or its folder cannot be
+            written.
+        """
+        self._check_path()
         if not self.path.exists():
-            self._create()
+            try:
+                self._create()
+            except (PermissionError, IsADirectoryError, NotADirectoryError) as err:
+                msg = (
+                    f"cannot create the layer store {self.path}: {err.strerror} in folder "
+                    f"{self.path.parent}; choose a writable folder with ANCRAGE_STORE or --store"
+                )
+                raise LayerStoreError(msg) from err
         return self.path
+
+    def _check_path(self) -> None:
+        if self.path.is_dir():
+            msg = (
+                f"the layer store {self.path} is a folder, expected a GeoPackage file: set "
+                f"ANCRAGE_STORE (or --store) to a file such as {self.path / 'ancrage.gpkg'}"
+            )
+            raise LayerStoreError(msg)
+        blocking = next((p for p in self.path.parents if p.exists() and not p.is_dir()), None)
+        if blocking is not None:
+            msg = (
+                f"the layer store {self.path} cannot be created: {blocking} is a file, not a "
+                "folder; set ANCRAGE_STORE (or --store) to a path in a folder"
+            )
+            raise LayerStoreError(msg)
 
     def _create(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -450,6 +538,9 @@ class Store:
         if fmt not in EXPORT_FORMATS:
             msg = f"'fmt' should be one of {', '.join(EXPORT_FORMATS)}, got {fmt!r}"
             raise InvalidParameterError(msg)
+        if Path(path).is_dir():
+            msg = f"'path' {str(path)!r} is a folder, expected a file name such as {kind}.{fmt}"
+            raise InvalidParameterError(msg)
         frame = self.read(kind, **filters)
         with atomic_path(path) as temporary:
             _write_export(frame, temporary, kind=kind, fmt=fmt)
@@ -468,6 +559,16 @@ def _publish(temporary: Path, path: Path) -> None:
     except OSError:  # file systems without hard links: rename, with a tiny race window
         if not path.exists():
             os.replace(temporary, path)
+
+
+_SQLITE_READONLY, _SQLITE_CORRUPT, _SQLITE_CANTOPEN, _SQLITE_NOTADB = 8, 11, 14, 26
+_EXPLAINED_CODES = (_SQLITE_READONLY, _SQLITE_CORRUPT, _SQLITE_CANTOPEN)
+
+
+def _sqlite_code(err: sqlite3.DatabaseError) -> int | None:
+    """Primary SQLite result code of an error (extended codes carry it in the low byte)."""
+    code = getattr(err, "sqlite_errorcode", None)
+    return None if code is None else code & 0xFF
 
 
 def _not_found(kind: str, record_id: str) -> str:
@@ -770,7 +871,7 @@ def _write_export(frame: gpd.GeoDataFrame, path: Path, *, kind: str, fmt: str) -
         has_point = frame.geometry.notna() & ~frame.geometry.is_empty
         table["lon"] = frame.geometry.x.where(has_point)
         table["lat"] = frame.geometry.y.where(has_point)
-        table.to_csv(path, index=False, encoding="utf-8")
+        spreadsheet_safe(table).to_csv(path, index=False, encoding="utf-8")
     elif fmt == "geojson":
         path.unlink(missing_ok=True)
         pyogrio.write_dataframe(

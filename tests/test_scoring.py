@@ -6,9 +6,11 @@ import io
 import json
 from dataclasses import dataclass
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+from shapely.geometry import Point
 
 from geo import scoring
 from geo._errors import InvalidParameterError, UnknownIndicatorError
@@ -205,9 +207,12 @@ def test_top_larger_than_area_keeps_everyone(values):
 @pytest.mark.parametrize(
     ("weights", "needle"),
     [
-        ({"x": -1}, "'x' is -1"),
-        ({"x": "abc"}, "'x' is 'abc'"),
-        ({"x": float("nan")}, "'x' is nan"),
+        ({"x": -1}, "x=-1, expected a finite number between 0 and 100"),
+        ({"x": "abc"}, "x='abc'"),
+        ({"x": float("nan")}, "x=nan"),
+        ({"x": float("inf")}, "x=inf"),
+        ({"x": 1e308, "y": 1e308}, "x=1e+308, expected a finite number between 0 and 100"),
+        ({"x": 100.5}, "x=100.5"),
         ({"x": 0, "y": 0}, "every weight is zero"),
         ({}, "'weights' is empty"),
     ],
@@ -216,6 +221,66 @@ def test_bad_weights(values, weights, needle):
     with pytest.raises(InvalidParameterError, match="weights") as info:
         scoring.score_values(values, SPECS, weights=weights)
     assert needle in str(info.value)
+
+
+def test_weights_at_the_limits_do_not_overflow(values):
+    big = scoring.score_values(values, SPECS, weights={"x": 100, "y": 50})
+    small = scoring.score_values(values, SPECS, weights={"x": 1e-9, "y": 5e-10})
+    assert big["score"].notna().any()
+    assert big["score"].to_numpy() == pytest.approx(small["score"].to_numpy(), nan_ok=True)
+    assert big["rank"].tolist() == small["rank"].tolist()
+
+
+def test_resolve_weights_changes_only_the_named_criteria(monkeypatch):
+    defaults = dict(scoring.DEFAULT_WEIGHTS)
+    assert scoring.resolve_weights() == {k: v for k, v in defaults.items() if v > 0}
+    changed = scoring.resolve_weights({"cooperation": "2"})
+    assert changed["cooperation"] == 2.0
+    assert {k: v for k, v in changed.items() if k != "cooperation"} == {
+        k: v for k, v in defaults.items() if k != "cooperation" and v > 0
+    }
+    assert scoring.resolve_weights({"cooperation": "0"}).get("cooperation") is None
+    assert scoring.resolve_weights({"rurality": 3})["rurality"] == 3.0
+    assert scoring.resolve_weights({"stability": 2}, only=["stability", "rurality"]) == {
+        "stability": 2.0,
+        "rurality": 1.0,
+    }
+    with pytest.raises(InvalidParameterError, match="'weights' names cooperation, which 'only'"):
+        scoring.resolve_weights({"cooperation": 2}, only=["stability"])
+    with pytest.raises(InvalidParameterError, match="every weight is zero"):
+        scoring.resolve_weights({"stability": 0}, only=["stability"])
+    # a criterion declared with default weight 0 is known but left out until weighted
+    monkeypatch.setitem(scoring.DEFAULT_WEIGHTS, "extra", 0.0)
+    assert "extra" not in scoring.resolve_weights()
+    assert scoring.resolve_weights({"extra": 1})["extra"] == 1.0
+    assert "extra" not in scoring.check_weights(None)
+
+
+def test_exports_carry_the_weights(values):
+    table = scoring.score_values(values, SPECS, weights={"x": 2, "y": 1})
+    frame = pd.read_csv(io.StringIO(scoring.to_text(table, "csv")))
+    assert frame["weight_x"].eq(2).all() and frame["weight_y"].eq(1).all()
+    records = json.loads(scoring.to_text(table, "json"))
+    assert {r["weight_x"] for r in records} == {2.0}
+    points = gpd.GeoDataFrame(
+        table, geometry=[Point(i, 45) for i in range(len(table))], crs="EPSG:4326"
+    )
+    points.attrs = table.attrs
+    collection = json.loads(scoring.to_text(points, "geojson"))
+    assert collection["type"] == "FeatureCollection"
+    assert collection["weights"] == {"x": 2.0, "y": 1.0}
+    assert collection["features"][0]["properties"]["weight_y"] == 1.0
+
+
+def test_csv_cells_cannot_run_as_formulas(values):
+    table = scoring.score_values(values, SPECS, weights={"x": 1})
+    table["reasons"] = ['=HYPERLINK("http://x")', "@SUM(A1)", "-3.5", "+1+2", "\tx", "ok"][
+        : len(table)
+    ]
+    frame = pd.read_csv(io.StringIO(scoring.to_text(table, "csv")), keep_default_na=False)
+    cells = frame["reasons"].tolist()
+    assert all(not c.startswith(("=", "@", "+", "\t")) for c in cells)
+    assert "-3.5" in [str(c) for c in cells]  # a plain number stays a number
 
 
 def test_unknown_indicator_lists_known_keys(values):
@@ -491,10 +556,15 @@ def test_cli_score_table_and_epci_level(cli):
 @pytest.mark.parametrize(
     ("args", "code", "needle"),
     [
-        (["--weights", "cooperation=-1"], 2, "'cooperation' is '-1'"),
+        (["--weights", "cooperation=-1"], 2, "cooperation='-1', expected a finite number"),
+        (["--weights", "cooperation=1e308,neo_rural=1e308"], 2, "cooperation='1e308'"),
         (["--weights", "cooperation=abc"], 2, "'abc'"),
         (["--weights", "a=b=c"], 2, "'a=b=c'"),
-        (["--weights", "nope=1"], 1, "known indicators"),
+        (["--weights", "nope=1"], 2, "known indicators"),
+        (["--only", "nope"], 2, "Invalid value for --only"),
+        (["--only", "stability", "--weights", "cooperation=2"], 2, "which 'only'"),
+        (["--top", "-1"], 2, "'--top'"),
+        (["--stability-top", "0"], 2, "'--stability-top'"),
         (["--min-population", 10_000_000], 2, "(min_population=10000000) leave no commune"),
         (["--rurality", "1", "--exclude", "24269"], 2, "rurality=1, exclude=24269) leave no"),
         (["--rurality", "9"], 2, "'rurality'"),
@@ -503,7 +573,32 @@ def test_cli_score_table_and_epci_level(cli):
 def test_cli_score_errors(cli, args, code, needle):
     result = cli("score", "--epci", MIALET_EPCI, *args)
     assert result.exit_code == code, result.output
-    assert needle in " ".join(result.output.split())
+    assert needle in " ".join(result.output.replace("│", " ").split())
+    assert "Traceback" not in result.output
+
+
+def test_cli_score_weights_change_one_criterion_and_are_printed(cli, tmp_path):
+    weighted = ["--weights", "cooperation=2"]
+    result = cli("score", "--epci", MIALET_EPCI, "-n", 0, "-f", "json", *weighted)
+    assert result.exit_code == 0, result.output
+    assert "weights: cooperation=2, neo_rural=1, stability=1, hub_distance=1" in result.stderr
+    rows = json.loads(result.stdout)
+    assert {r["weight_cooperation"] for r in rows} == {2.0}
+    assert {r["weight_stability"] for r in rows} == {1.0}  # the others keep their default
+    assert all(r["contrib_stability"] is not None for r in rows)
+    only = cli("score", "--epci", MIALET_EPCI, "-n", 3, "--only", "stability,rurality")
+    assert only.exit_code == 0, only.output
+    assert "weights: stability=1, rurality=1" in only.stderr
+    path = tmp_path / "s.csv"
+    written = cli("score", "--epci", MIALET_EPCI, "-n", 2, "-f", "csv", "-o", path)
+    assert written.exit_code == 0, written.output
+    assert pd.read_csv(path)["weight_hub_distance"].tolist() == [1.0, 1.0]
+    dash = cli("score", "--epci", MIALET_EPCI, "-n", 2, "-f", "csv", "-o", "-")
+    assert dash.exit_code == 0 and dash.stdout.startswith("code,name,score")
+    assert not (tmp_path / "-").exists()
+    folder = cli("score", "--epci", MIALET_EPCI, "-f", "csv", "-o", tmp_path)
+    assert folder.exit_code == 2
+    assert "is a folder, expected a file" in " ".join(folder.output.replace("│", " ").split())
 
 
 def test_cli_score_unknown_area(cli):

@@ -3,8 +3,11 @@ with real crashes and real concurrent processes, and readability by GDAL (what Q
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -27,6 +30,7 @@ from geo._errors import (
     LayerStoreError,
     LayerValidationError,
     RecordNotFoundError,
+    StoreCorruptError,
 )
 from geo.cli import app as cli_app
 from geo.communes import load_communes
@@ -551,7 +555,7 @@ def test_cli_export_seed_and_delete(tmp_path: Path, base_dir: Path) -> None:
     seeded = run_cli("seed", "--store", str(path))
     assert seeded.exit_code == 0, seeded.output
     providers = len(read_curated(CURATED_DIR / "providers.csv"))
-    assert f"providers: {providers} added, 0 already present" in seeded.stdout
+    assert f"providers: {providers} added, 0 already present" in seeded.stderr
     out = tmp_path / "providers.geojson"
     exported = run_cli(
         "export", "providers", "--format", "geojson", "-o", str(out), "--store", str(path)
@@ -598,3 +602,136 @@ def test_read_area_gathers_what_concerns_an_area(tmp_path: Path, base_dir: Path)
     assert "19148" in set(found["places"]["commune_code"])  # the ATILI tiers-lieu in Neuvic
     cooperation = found["cooperation"]
     assert set(cooperation["area_code"]) & set(correze["epci_code"])  # EPCI conventions
+
+
+# --- broken, read-only and misplaced stores ------------------------------------------------------
+
+
+@contextlib.contextmanager
+def read_only(path: Path):
+    """Make a file or folder read-only, also for root (``chattr +i``); skip when impossible."""
+    if os.geteuid() != 0:
+        mode = path.stat().st_mode
+        path.chmod(0o555 if path.is_dir() else 0o444)
+        try:
+            yield
+        finally:
+            path.chmod(mode)
+        return
+    if shutil.which("chattr") is None:
+        pytest.skip("running as root without chattr: file modes would not make it read-only")
+    done = subprocess.run(["chattr", "+i", str(path)], capture_output=True, check=False)
+    if done.returncode != 0:
+        pytest.skip(f"running as root and chattr +i failed: {done.stderr.decode().strip()}")
+    try:
+        yield
+    finally:
+        subprocess.run(["chattr", "-i", str(path)], check=True)
+
+
+def damage_page(path: Path, table: str) -> None:
+    """Overwrite the header of a table's root page, as a bad disk sector would."""
+    connection = sqlite3.connect(path)
+    page = connection.execute("PRAGMA page_size").fetchone()[0]
+    root = connection.execute("SELECT rootpage FROM sqlite_master WHERE name = ?", (table,))
+    number = root.fetchone()[0]
+    connection.close()
+    with path.open("r+b") as handle:
+        handle.seek((number - 1) * page)
+        handle.write(b"\x0d\x00\x00\x00\x05" + b"\xff" * 20)
+
+
+def test_a_damaged_store_refuses_writes_and_names_the_check(store: Store) -> None:
+    store.add("places", places(["Atelier"], [NEUVIC]))
+    damage_page(store.path, "events")  # the page written to is fine, another one is not
+    before = store.path.read_bytes()
+    with pytest.raises(StoreCorruptError, match="is damaged") as info:
+        store.add("places", places(["Forge"], [EGLETONS]))
+    assert str(store.path) in str(info.value) and "PRAGMA integrity_check" in str(info.value)
+    assert store.path.read_bytes() == before
+    result = run_cli("seed", "--store", str(store.path))
+    assert result.exit_code == 1
+    assert "PRAGMA integrity_check" in result.stderr and "Traceback" not in result.output
+
+
+def test_a_read_only_store_gives_a_clear_error(store: Store) -> None:
+    store.add("places", places(["Atelier"], [NEUVIC]), source_label="t")
+    record_id = store.read("places")["id"].iloc[0]
+    with read_only(store.path):
+        with pytest.raises(LayerStoreError, match="is read-only"):
+            store.update("places", record_id, name="Forge")
+        result = run_cli("delete", "places", record_id, "--store", str(store.path))
+    assert result.exit_code == 1
+    assert "is read-only" in result.stderr and "Traceback" not in result.output
+    assert store.get("places", record_id)["name"] == "Atelier"
+
+
+def test_a_store_in_a_read_only_folder_cannot_be_created(tmp_path: Path) -> None:
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    with read_only(folder):
+        result = run_cli("list", "places", "--store", str(folder / "new.gpkg"))
+    assert result.exit_code == 1, result.output
+    assert "cannot create the layer store" in result.stderr and "Traceback" not in result.output
+
+
+def test_a_store_path_that_is_a_folder_or_under_a_file(tmp_path: Path) -> None:
+    with pytest.raises(LayerStoreError, match="is a folder, expected a GeoPackage file"):
+        Store(tmp_path).read("places")
+    afile = tmp_path / "notes.txt"
+    afile.write_text("x")
+    with pytest.raises(LayerStoreError, match=r"notes\.txt is a file, not a folder"):
+        Store(afile / "store.gpkg").read("places")
+    result = run_cli("list", "places", "--store", str(tmp_path))
+    assert result.exit_code == 1 and "is a folder" in result.stderr
+
+
+def test_an_empty_store_setting_is_a_usage_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ANCRAGE_STORE", "")
+    result = run_cli("list", "places")
+    assert result.exit_code == 2
+    assert "ANCRAGE_STORE" in result.stderr and "is empty" in result.stderr
+
+
+def test_cli_export_to_a_folder_or_to_standard_output(
+    filled: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    where = ["--store", str(filled.path)]
+    folder = run_cli("export", "places", "-o", str(tmp_path), *where)
+    assert folder.exit_code == 2
+    assert "is a folder" in " ".join(folder.output.replace("│", " ").split())
+    with pytest.raises(InvalidParameterError, match="is a folder"):
+        filled.export("places", tmp_path)
+    monkeypatch.chdir(tmp_path)
+    dash = run_cli("export", "places", "-o", "-", *where)
+    assert dash.exit_code == 0, dash.output
+    assert not (tmp_path / "-").exists()
+    table = pd.read_csv(io.StringIO(dash.stdout), dtype=str)
+    assert len(table) == filled.count("places") and {"lon", "lat"} <= set(table.columns)
+    geojson = run_cli("export", "places", "-o", "-", "-f", "geojson", *where)
+    assert json.loads(geojson.stdout)["type"] == "FeatureCollection"
+
+
+def test_csv_export_cells_cannot_run_as_formulas(store: Store, tmp_path: Path) -> None:
+    names = ['=HYPERLINK("http://x","y")', "@SUM(A1)", "-10 % Atelier", "Forge"]
+    points = [metres_east(NEUVIC, 1000 * i) for i in range(len(names))]
+    store.add("places", places(names, points))
+    path = store.export("places", tmp_path / "places.csv", fmt="csv")
+    cells = pd.read_csv(path, dtype=str)["name"].tolist()
+    assert cells == ['\'=HYPERLINK("http://x","y")', "'@SUM(A1)", "'-10 % Atelier", "Forge"]
+    assert store.read("places")["name"].tolist() == names  # stored verbatim
+    lon = pd.read_csv(path)["lon"]
+    assert lon.dtype == float  # numbers stay numbers
+
+
+def test_cli_export_into_a_read_only_folder_is_one_clear_line(tmp_path: Path) -> None:
+    path = tmp_path / "empty.gpkg"
+    Store(path, seed_on_create=False).ensure()
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    with read_only(folder):
+        result = run_cli("export", "places", "-o", str(folder / "p.csv"), "--store", str(path))
+    assert result.exit_code == 1, result.output
+    assert result.stderr.startswith(f"error: {folder / 'p.csv'}: ")
+    assert "Traceback" not in result.output and len(result.stderr.splitlines()) == 1
+    assert list(folder.iterdir()) == []

@@ -253,7 +253,7 @@ def test_cli_typology_csv(cli):
         (["similar", "99999", "-d", "24"], 1, "99999"),
         (["similar", ",", "-d", "24"], 2, "'references'"),
         (["similar", MIALET, "-d", "24", "-f", "geojson"], 2, "geojson"),
-        (["typology", "--epci", TWO_EPCI, "--k", 1], 2, "'k' is 1"),
+        (["typology", "--epci", TWO_EPCI, "--k", 1], 2, "Invalid value for '--k'"),
         (["typology", "--epci", TWO_EPCI, "--keys", "nope"], 1, "known indicators"),
     ],
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from geo.cli import (
+    _common,
     _communes,
     _data,
     _gaps,
@@ -31,6 +32,18 @@ app.command("score")(_scoring.score)
 app.command("similar")(_scoring.similar)
 app.command("typology")(_scoring.typology_command)
 app.command("gaps")(_gaps.gaps_command)
+
+
+def _add_exit_codes(typer_app: typer.Typer) -> None:
+    """Say the exit statuses in the ``--help`` of every command, including later ones."""
+    typer_app.info.epilog = typer_app.info.epilog or _common.EXIT_CODES
+    for command in typer_app.registered_commands:
+        command.epilog = command.epilog or _common.EXIT_CODES
+    for group in typer_app.registered_groups:
+        _add_exit_codes(group.typer_instance)
+
+
+_add_exit_codes(app)
 
 
 def main() -> None:

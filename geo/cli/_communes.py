@@ -7,11 +7,12 @@ from typing import Annotated
 import typer
 
 from geo import communes
-from geo.cli._common import TableFormat, friendly_errors, print_card, print_frame
+from geo.cli._common import OutputFormat, format_option, friendly_errors, print_card, print_frame
 
 app = typer.Typer(help="Look up communes of the commune base.", no_args_is_help=True)
 
-FormatOption = Annotated[TableFormat, typer.Option("--format", "-f", help="Output format.")]
+FindFormat = format_option(OutputFormat.table, OutputFormat.json, OutputFormat.csv)
+CardFormat = format_option(OutputFormat.table, OutputFormat.json)
 
 
 @app.command("find")
@@ -25,8 +26,10 @@ def find_command(
         str | None,
         typer.Option("--postcode", "-p", help="Keep only communes served by this postcode."),
     ] = None,
-    limit: Annotated[int, typer.Option("--limit", "-n", help="Number of candidates.")] = 10,
-    fmt: FormatOption = TableFormat.table,
+    limit: Annotated[
+        int, typer.Option("--limit", "-n", min=1, max=100, help="Number of candidates.")
+    ] = 10,
+    fmt: FindFormat = OutputFormat.table,
 ) -> None:
     """Find communes by name, ignoring case, accents, hyphens, Saint/St and typos."""
     with friendly_errors():
@@ -37,7 +40,7 @@ def find_command(
 @app.command("show")
 def show_command(
     code: Annotated[str, typer.Argument(help="INSEE code of the commune, e.g. 24269.")],
-    fmt: FormatOption = TableFormat.table,
+    fmt: CardFormat = OutputFormat.table,
 ) -> None:
     """Show every column of one commune as a readable card."""
     with friendly_errors():

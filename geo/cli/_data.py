@@ -10,7 +10,7 @@ import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from geo import build, communes
-from geo.cli._common import console, friendly_errors
+from geo.cli._common import console, err_console, friendly_errors
 
 app = typer.Typer(help="Build and inspect the commune base.", no_args_is_help=True)
 
@@ -54,7 +54,7 @@ def build_command(
     files stay untouched if anything fails.
     """
     columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
-    with friendly_errors(), Progress(*columns, console=console, transient=False) as progress:
+    with friendly_errors(), Progress(*columns, console=err_console, transient=False) as progress:
         state: dict[str, int] = {}
 
         def step(name: str) -> None:
@@ -72,16 +72,16 @@ def build_command(
         )
         progress.update(state["task"], completed=1, total=1)
     match = result.match
-    console.print(
+    err_console.print(
         f"[green]built[/] {result.communes:,} communes into {result.out_dir} "
         f"in {result.seconds:.1f} s"
     )
-    console.print(
+    err_console.print(
         f"councillors matched 2020 -> 2026: {match.match_rate:.1%} of {match.councillors_2026:,}"
         f" (an exact name + birth date match finds {match.names_only_rate:.1%}); "
         f"mayors re-elected: {match.mayor_reelection_rate:.1%}"
     )
-    console.print(
+    err_console.print(
         f"geometries recovered from former communes: "
         f"{', '.join(result.recovered_geometries) or 'none'}; "
         f"town halls replaced by a point inside the commune: "
@@ -89,7 +89,7 @@ def build_command(
         f"{result.townhall_quality.get('outside_commune', 0)} outside their commune"
     )
     for note in result.warnings:
-        console.print(f"[yellow]warning:[/] {note}")
+        err_console.print(f"[yellow]warning:[/] {note}")
 
 
 @app.command("info")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 import json
-import sys
+import tempfile
 from pathlib import Path
 from typing import Annotated
 
@@ -13,20 +13,22 @@ import typer
 
 from geo import indicators, rurality
 from geo._errors import InvalidParameterError
-from geo._io import atomic_write_text
-from geo.cli._common import TableFormat, console, err_console, friendly_errors, print_frame
+from geo.cli._common import (
+    STDOUT,
+    OutputFormat,
+    check_output,
+    console,
+    emit,
+    err_console,
+    format_option,
+    friendly_errors,
+    print_frame,
+    write_output,
+)
 
 app = typer.Typer(
     help="Territory indicators: catalogue, imports and values per commune.", no_args_is_help=True
 )
-
-
-class ValueFormat(enum.StrEnum):
-    """Output formats of computed values."""
-
-    table = "table"
-    csv = "csv"
-    json = "json"
 
 
 class MergeRule(enum.StrEnum):
@@ -36,16 +38,16 @@ class MergeRule(enum.StrEnum):
     mean = "mean"
 
 
-FormatOption = Annotated[TableFormat, typer.Option("--format", "-f", help="Output format.")]
+FormatOption = format_option(OutputFormat.table, OutputFormat.csv, OutputFormat.json)
 _LIST_COLUMNS = ["key", "label", "unit", "direction", "column"]
 
 
 @app.command("list")
-def list_command(fmt: FormatOption = TableFormat.table) -> None:
+def list_command(fmt: FormatOption = OutputFormat.table) -> None:
     """Print the catalogue: key, French label, unit, direction, sources, method."""
     with friendly_errors():
         table = indicators.catalogue()
-    shown = table if fmt is TableFormat.json else table[_LIST_COLUMNS]
+    shown = table if fmt is not OutputFormat.table else table[_LIST_COLUMNS]
     print_frame(shown, fmt, title="Indicateurs")
 
 
@@ -117,21 +119,6 @@ def add_insee_command(
         )
 
 
-def _write(frame: pd.DataFrame, fmt: ValueFormat, output: Path | None) -> None:
-    if fmt is ValueFormat.table and output is None:
-        print_frame(frame, TableFormat.table, title="Indicateurs par commune")
-        return
-    if fmt is ValueFormat.json:
-        text = frame.to_json(orient="records", force_ascii=False, indent=2) + "\n"
-    else:
-        text = frame.to_csv(index=False)
-    if output is None:
-        sys.stdout.write(text)
-        return
-    atomic_write_text(output, text)
-    console.print(f"{len(frame)} communes written to {output}", highlight=False)
-
-
 def _hubs(population: int | None, codes: str | None) -> int | list[str] | None:
     if population is not None and codes:
         msg = "--hub-population and --hub-codes: give one or the other, not both"
@@ -166,10 +153,16 @@ def compute_command(  # noqa: PLR0913, PLR0917 - one parameter per option
     graph: Annotated[
         Path | None, typer.Option("--graph", help="Road graph (.graphml or .osm) for travel_time.")
     ] = None,
-    fmt: Annotated[
-        ValueFormat, typer.Option("--format", "-f", help="Output format.")
-    ] = ValueFormat.table,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to a file.")] = None,
+    fmt: FormatOption = OutputFormat.table,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Write to a file (atomically); - or no option: standard output.",
+            callback=check_output,
+        ),
+    ] = None,
 ) -> None:
     """Compute indicators for an area (default: all of France) with their parts."""
     from geo.communes import load_communes  # noqa: PLC0415 (keeps --help fast)
@@ -183,8 +176,8 @@ def compute_command(  # noqa: PLR0913, PLR0917 - one parameter per option
     table = pd.concat([base[["code", "name"]], frame], axis=1)
     for note in frame.attrs.get("notes", []):
         err_console.print(f"[yellow]note:[/] {note}", highlight=False)
-    _write(table, fmt, output)
-    if fmt is ValueFormat.json and output is None:
+    emit(table, fmt, output, title="Indicateurs par commune")
+    if fmt is OutputFormat.json and output in (None, STDOUT):
         return
     missing = {k: v for k, v in frame.attrs.get("missing", {}).items() if v}
     if missing:
@@ -198,12 +191,17 @@ def remove_command(
     """Delete a user indicator added with 'indicators add'."""
     with friendly_errors():
         indicators.remove_user_indicator(key)
-    console.print(f"indicator {key} removed", highlight=False)
+    err_console.print(f"indicator {key} removed", highlight=False)
 
 
 @app.command("road-graph")
 def road_graph_command(
-    output: Annotated[Path, typer.Option("--output", "-o", help="GraphML file to write.")],
+    output: Annotated[
+        Path,
+        typer.Option(
+            "--output", "-o", help="GraphML file; - for standard output.", callback=check_output
+        ),
+    ],
     department: Annotated[
         str | None, typer.Option("--department", "-d", help="Department code(s), comma-separated.")
     ] = None,
@@ -211,6 +209,8 @@ def road_graph_command(
     codes: Annotated[str | None, typer.Option("--codes", help="INSEE codes.")] = None,
 ) -> None:
     """Download the drivable roads of an area from OpenStreetMap (online) into a GraphML file.
+
+    ``-o -`` writes the GraphML to standard output.
 
     Use the file later with ``indicators compute --graph FILE`` (offline).
     """
@@ -222,8 +222,14 @@ def road_graph_command(
             msg = "give an area: --department, --epci or --codes (a whole country is too big)"
             raise InvalidParameterError(msg)
         area = load_communes(department=department, epci=epci, codes=codes)
-        graph = distances.fetch_road_graph(area, save_to=output)
-    console.print(
+        if output == STDOUT:
+            with tempfile.TemporaryDirectory(prefix="ancrage-roads-") as folder:
+                saved = Path(folder) / "roads.graphml"
+                graph = distances.fetch_road_graph(area, save_to=saved)
+                write_output(saved.read_bytes(), STDOUT)
+        else:
+            graph = distances.fetch_road_graph(area, save_to=output)
+    err_console.print(
         f"{graph.number_of_nodes():,} nodes, {graph.number_of_edges():,} edges written to {output}",
         highlight=False,
     )

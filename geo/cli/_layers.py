@@ -9,6 +9,7 @@ Other modules register more commands on :data:`app` (``import``, ``osm``).
 from __future__ import annotations
 
 import enum
+import tempfile
 from pathlib import Path
 from typing import Annotated
 
@@ -17,7 +18,17 @@ from shapely.geometry import Point
 
 from geo import store as layer_store
 from geo._errors import InvalidParameterError
-from geo.cli._common import TableFormat, console, friendly_errors, print_card, print_frame
+from geo.cli._common import (
+    STDOUT,
+    OutputFormat,
+    check_output,
+    err_console,
+    format_option,
+    friendly_errors,
+    print_card,
+    print_frame,
+    write_output,
+)
 
 app = typer.Typer(
     help="Providers, places, events and cooperation records of the layer store.",
@@ -34,14 +45,11 @@ class LayerKind(enum.StrEnum):
     cooperation = "cooperation"
 
 
-class ExportFormat(enum.StrEnum):
-    """File formats of ``ancrage layers export``."""
-
-    csv = "csv"
-    geojson = "geojson"
-    gpkg = "gpkg"
-
-
+ListFormat = format_option(OutputFormat.table, OutputFormat.json, OutputFormat.csv)
+CardFormat = format_option(OutputFormat.table, OutputFormat.json)
+ExportFileFormat = format_option(
+    OutputFormat.csv, OutputFormat.geojson, OutputFormat.gpkg, what="File format"
+)
 KindArgument = Annotated[
     LayerKind, typer.Argument(help="Layer: providers, places, events or cooperation.")
 ]
@@ -94,9 +102,7 @@ def list_command(  # noqa: PLR0913, PLR0917 - one parameter per command-line opt
     end: Annotated[
         str | None, typer.Option("--end", help="Events only: last day of the window (YYYY-MM-DD).")
     ] = None,
-    fmt: Annotated[TableFormat, typer.Option("--format", "-f", help="Output format.")] = (
-        TableFormat.table
-    ),
+    fmt: ListFormat = OutputFormat.table,
     store: StoreOption = None,
     seat: Annotated[
         bool,
@@ -111,7 +117,7 @@ def list_command(  # noqa: PLR0913, PLR0917 - one parameter per command-line opt
     Providers are those whose declared perimeter reaches into the area
     (``--seat``: those based there).
 
-    The table shows the main columns; ``--format json`` gives every column.
+    The table shows the main columns; ``--format json`` or ``csv`` gives every column.
     """
     with friendly_errors():
         frame = layer_store.Store(store).read(
@@ -128,7 +134,7 @@ def list_command(  # noqa: PLR0913, PLR0917 - one parameter per command-line opt
         lon=frame.geometry.x.where(has_point).round(6),
         lat=frame.geometry.y.where(has_point).round(6),
     )
-    if fmt is TableFormat.table:
+    if fmt is OutputFormat.table:
         table = table[_LIST_COLUMNS[kind.value]]
     print_frame(table, fmt, title=f"{kind.value}: {len(table)} record(s)")
 
@@ -137,9 +143,7 @@ def list_command(  # noqa: PLR0913, PLR0917 - one parameter per command-line opt
 def show_command(
     kind: KindArgument,
     record_id: Annotated[str, typer.Argument(metavar="ID", help="Id of the record.")],
-    fmt: Annotated[TableFormat, typer.Option("--format", "-f", help="Output format.")] = (
-        TableFormat.table
-    ),
+    fmt: CardFormat = OutputFormat.table,
     store: StoreOption = None,
 ) -> None:
     """Show every field of one record."""
@@ -155,22 +159,40 @@ def show_command(
 @app.command("export")
 def export_command(
     kind: KindArgument,
-    output: Annotated[Path, typer.Option("--output", "-o", help="File to write.")],
-    fmt: Annotated[ExportFormat, typer.Option("--format", "-f", help="File format.")] = (
-        ExportFormat.csv
-    ),
+    output: Annotated[
+        Path,
+        typer.Option(
+            "--output", "-o", help="File to write; - for standard output.", callback=check_output
+        ),
+    ],
+    fmt: ExportFileFormat = OutputFormat.csv,
     department: Annotated[
         str | None, typer.Option("--department", "-d", help="Keep only these department code(s).")
     ] = None,
     epci: Annotated[str | None, typer.Option("--epci", help="Keep only these EPCI(s).")] = None,
     store: StoreOption = None,
 ) -> None:
-    """Export a layer to CSV (lon/lat columns), GeoJSON (RFC 7946) or GeoPackage."""
+    """Export a layer to CSV (lon/lat columns), GeoJSON (RFC 7946) or GeoPackage.
+
+    CSV text cells starting with = + - @ get a leading apostrophe, so a spreadsheet
+    shows them instead of running them as formulas.
+    """
     with friendly_errors():
+        if output == STDOUT:
+            with tempfile.TemporaryDirectory(prefix="ancrage-export-") as folder:
+                path = layer_store.Store(store).export(
+                    kind.value,
+                    Path(folder) / f"{kind.value}.{fmt.value}",
+                    fmt=fmt.value,
+                    department=department,
+                    epci=epci,
+                )
+                write_output(path.read_bytes(), STDOUT)
+            return
         path = layer_store.Store(store).export(
             kind.value, output, fmt=fmt.value, department=department, epci=epci
         )
-    console.print(f"wrote {kind.value} to {path}")
+    err_console.print(f"wrote {kind.value} to {path}", highlight=False)
 
 
 @app.command("seed")
@@ -179,7 +201,7 @@ def seed_command(store: StoreOption = None) -> None:
     with friendly_errors():
         results = layer_store.Store(store).seed()
     for kind, result in results.items():
-        console.print(f"{kind}: {result.added} added, {result.duplicates} already present")
+        err_console.print(f"{kind}: {result.added} added, {result.duplicates} already present")
 
 
 @app.command("update")
@@ -206,7 +228,7 @@ def update_command(
             msg = "nothing to change: give --set FIELD=VALUE and/or --lon/--lat"
             raise InvalidParameterError(msg)
         layer_store.Store(store).update(kind.value, record_id, **fields)
-    console.print(f"updated {record_id} in {kind.value}: {', '.join(fields)}")
+    err_console.print(f"updated {record_id} in {kind.value}: {', '.join(fields)}")
 
 
 def _parse_assignments(assignments: list[str]) -> dict[str, object]:
@@ -229,4 +251,4 @@ def delete_command(
     """Delete one record by id."""
     with friendly_errors():
         layer_store.Store(store).delete(kind.value, record_id)
-    console.print(f"deleted {record_id} from {kind.value}")
+    err_console.print(f"deleted {record_id} from {kind.value}")

@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 
 from geo import communes, maps, scoring
-from geo.cli._common import console, friendly_errors
+from geo.cli._common import check_out_dir, console, err_console, friendly_errors
 from geo.layers import LABELS_FR
 from geo.store import Store
 
@@ -20,7 +20,12 @@ def run(
     department: Annotated[
         str, typer.Option("--department", "-d", help="Department mapped into the output folder.")
     ] = "24",
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("out"),
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out-dir", help="Output folder (created if missing).", callback=check_out_dir
+        ),
+    ] = Path("out"),
 ) -> None:
     """Summarise the commune base, shortlist and map one department.
 
@@ -116,3 +121,6 @@ def print_shortlist(shortlist: gpd.GeoDataFrame, *, top: int) -> None:
             row.reasons,
         )
     console.print(table)
+    weights = shortlist.attrs.get("weights")
+    if weights:
+        err_console.print(f"weights: {scoring.describe_weights(weights)}", highlight=False)

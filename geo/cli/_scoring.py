@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import enum
-import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -11,17 +10,17 @@ import pandas as pd
 import typer
 
 from geo import communes, scoring, typology
-from geo._errors import InvalidParameterError
-from geo.cli._common import TableFormat, console, err_console, friendly_errors, print_frame
-
-
-class OutputFormat(enum.StrEnum):
-    """Output formats of the scoring commands."""
-
-    table = "table"
-    csv = "csv"
-    json = "json"
-    geojson = "geojson"
+from geo._errors import InvalidParameterError, UnknownIndicatorError
+from geo.cli._common import (
+    STDOUT,
+    OutputFormat,
+    check_output,
+    console,
+    emit,
+    err_console,
+    format_option,
+    friendly_errors,
+)
 
 
 class Level(enum.StrEnum):
@@ -46,16 +45,20 @@ EpciOption = Annotated[
 CodesOption = Annotated[
     str | None, typer.Option("--codes", help="INSEE commune codes, comma-separated.")
 ]
-FormatOption = Annotated[
-    OutputFormat,
-    typer.Option(
-        "--format", "-f", help="table (terminal), csv, json or geojson (commune outlines)."
-    ),
-]
+FormatOption = format_option(
+    OutputFormat.table,
+    OutputFormat.csv,
+    OutputFormat.json,
+    OutputFormat.geojson,
+    what="Output format (geojson: with commune outlines)",
+)
 OutputOption = Annotated[
     Path | None,
     typer.Option(
-        "--output", "-o", help="Write to this file (atomically) instead of standard output."
+        "--output",
+        "-o",
+        help="Write to this file (atomically); - or no option: standard output.",
+        callback=check_output,
     ),
 ]
 KeysOption = Annotated[
@@ -66,31 +69,6 @@ KeysOption = Annotated[
         "stability, hub_distance, rurality).",
     ),
 ]
-
-
-def _emit(
-    frame: pd.DataFrame, fmt: OutputFormat, output: Path | None, *, title: str, shown: list[str]
-) -> None:
-    """Print a table, or write/print CSV, JSON or GeoJSON."""
-    if fmt is OutputFormat.table and output is None:
-        print_frame(
-            _rounded(frame[[c for c in shown if c in frame.columns]]),
-            TableFormat.table,
-            title=title,
-        )
-        return
-    kind = "csv" if fmt is OutputFormat.table else fmt.value
-    with friendly_errors():
-        if output is None:
-            sys.stdout.write(scoring.to_text(frame, kind))
-            return
-        path = scoring.write_table(frame, output, kind)
-    err_console.print(f"{len(frame)} row(s) written to {path} ({kind})")
-
-
-def _rounded(frame: pd.DataFrame) -> pd.DataFrame:
-    floats = frame.select_dtypes("float").columns
-    return frame.assign(**{c: frame[c].round(3) for c in floats})
 
 
 def _report_missing(table: pd.DataFrame) -> None:
@@ -109,15 +87,22 @@ def score(  # noqa: PLR0913 - one parameter per command-line option
     epci: EpciOption = None,
     codes: CodesOption = None,
     top: Annotated[
-        int, typer.Option("--top", "-n", help="Rows shown or written (0 = every candidate).")
+        int,
+        typer.Option("--top", "-n", min=0, help="Rows shown or written (0 = every candidate)."),
     ] = 20,
     weights: Annotated[
         str | None,
         typer.Option(
             "--weights",
             "-w",
-            help="Indicator weights, e.g. cooperation=2,neo_rural=1,stability=1,"
-            "hub_distance=1 (default: the four booklet criteria, equal).",
+            help="Change the weight of some criteria, e.g. cooperation=2,rurality=1 (0 to "
+            "100); the others keep their default (the four booklet criteria, 1 each).",
+        ),
+    ] = None,
+    only: Annotated[
+        str | None,
+        typer.Option(
+            "--only", help="Keep just these criteria, e.g. cooperation,stability (see --weights)."
         ),
     ] = None,
     fmt: FormatOption = OutputFormat.table,
@@ -144,6 +129,7 @@ def score(  # noqa: PLR0913 - one parameter per command-line option
         int | None,
         typer.Option(
             "--stability-top",
+            min=1,
             help="N of the rank stability (share of ±25 % weight draws in which "
             "a commune stays in the top N); default: --top or 20.",
         ),
@@ -177,10 +163,13 @@ def score(  # noqa: PLR0913 - one parameter per command-line option
     Each indicator becomes a 0-1 percentile within the area (1 = best).
     The score is their weighted mean; each commune gets its rank, the
     contribution of each indicator, its rank stability and a French
-    "reasons" text. Without an area, all of France is scored.
+    "reasons" text. Without an area, all of France is scored. The weights used
+    are printed on standard error and stored in every export (weight_<key>
+    columns; a "weights" member in GeoJSON).
     """
+    parsed = _weights(weights, only)
+    err_console.print(f"weights: {scoring.describe_weights(parsed)}", highlight=False)
     with friendly_errors():
-        parsed = scoring.parse_weights(weights) if weights is not None else None
         filters = scoring.ScoreFilters(
             min_population=min_population,
             max_population=max_population,
@@ -204,7 +193,7 @@ def score(  # noqa: PLR0913 - one parameter per command-line option
         table = table.head(top)
     if level is Level.epci:
         shown = ["rank", "epci_code", "epci_name", "population", "communes", "score"]
-        _emit(
+        emit(
             table,
             fmt,
             output,
@@ -213,8 +202,8 @@ def score(  # noqa: PLR0913 - one parameter per command-line option
         )
         return
     shown = ["rank", "code", "name", "population", "score", "rank_stability"]
-    _emit(table, fmt, output, title="Communes classées (score 0-1, 1 = meilleur)", shown=shown)
-    if fmt is OutputFormat.table and output is None:
+    emit(table, fmt, output, title="Communes classées (score 0-1, 1 = meilleur)", shown=shown)
+    if fmt is OutputFormat.table and output in (None, STDOUT):
         for row in table[["rank", "name", "code", "reasons"]].itertuples(index=False):
             console.print(f"{row.rank}. {row.name} ({row.code}) — {row.reasons}", highlight=False)
 
@@ -226,7 +215,9 @@ def similar(
             help="INSEE code(s) of the reference commune(s), comma-separated, e.g. 24269."
         ),
     ],
-    top: Annotated[int, typer.Option("--top", "-n", help="Number of communes returned.")] = 10,
+    top: Annotated[
+        int, typer.Option("--top", "-n", min=1, help="Number of communes returned.")
+    ] = 10,
     department: DepartmentOption = None,
     region: RegionOption = None,
     france: Annotated[
@@ -253,7 +244,7 @@ def similar(
             _codes(references, "references"), communes=area, keys=_keys(keys), top=top
         )
     shown = ["code", "name", "department_code", "population", "distance", "reference", "close_on"]
-    _emit(found, fmt, output, title=f"Communes proches de {references}", shown=shown)
+    emit(found, fmt, output, title=f"Communes proches de {references}", shown=shown)
 
 
 def typology_command(  # noqa: PLR0913 - one parameter per command-line option
@@ -265,11 +256,18 @@ def typology_command(  # noqa: PLR0913 - one parameter per command-line option
     k: Annotated[
         int | None,
         typer.Option(
-            "--k", "-k", help="Number of types (default: best silhouette from --k-min to --k-max)."
+            "--k",
+            "-k",
+            min=2,
+            help="Number of types (default: best silhouette from --k-min to --k-max).",
         ),
     ] = None,
-    k_min: Annotated[int, typer.Option("--k-min", help="Smallest number of types tried.")] = 3,
-    k_max: Annotated[int, typer.Option("--k-max", help="Largest number of types tried.")] = 8,
+    k_min: Annotated[
+        int, typer.Option("--k-min", min=2, help="Smallest number of types tried.")
+    ] = 3,
+    k_max: Annotated[
+        int, typer.Option("--k-max", min=2, help="Largest number of types tried.")
+    ] = 8,
     keys: KeysOption = None,
     fmt: FormatOption = OutputFormat.table,
     output: OutputOption = None,
@@ -287,16 +285,32 @@ def typology_command(  # noqa: PLR0913 - one parameter per command-line option
         err_console.print(f"silhouette {scores} -> k={result.k}")
     if result.dropped:
         err_console.print(f"note: left out (missing everywhere in the area): {result.dropped}")
-    if fmt is OutputFormat.table and output is None:
+    if fmt is OutputFormat.table and output in (None, STDOUT):
         shown = [c for c in result.clusters.columns if not c.startswith("z_")]
-        print_frame(
-            _rounded(result.clusters[shown]),
-            TableFormat.table,
-            title=f"Types de territoires (k={result.k})",
-        )
+        emit(result.clusters, fmt, title=f"Types de territoires (k={result.k})", shown=shown)
         console.print("Each commune's type: --format csv, json or geojson.")
         return
-    _emit(result.assignments, fmt, output, title="", shown=[])
+    emit(result.assignments, fmt, output)
+
+
+def _weights(text: str | None, only: str | None) -> dict[str, float]:
+    """The weights of ``--weights``/``--only`` over the defaults; a usage error when wrong."""
+    from geo.indicators import get_indicator  # noqa: PLC0415 - heavy module, load on use
+
+    try:
+        changes = scoring.parse_weights(text) if text is not None else {}
+        kept = None if only is None else _keys(only)
+        resolved = scoring.resolve_weights(changes, only=kept)
+    except InvalidParameterError as err:
+        hint = "--only" if str(err).startswith("'only'") else "--weights"
+        raise typer.BadParameter(str(err), param_hint=hint) from err
+    for key in [*changes, *(kept or [])]:
+        try:
+            get_indicator(key)
+        except UnknownIndicatorError as err:
+            hint = "--weights" if key in changes else "--only"
+            raise typer.BadParameter(str(err), param_hint=hint) from err
+    return resolved
 
 
 def _codes(text: str, name: str) -> list[str]:
