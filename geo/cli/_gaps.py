@@ -132,7 +132,7 @@ def gaps_command(  # noqa: PLR0913 - one parameter per command-line option
     output: Annotated[
         Path | None,
         typer.Option(
-            "--output", "-o", help="Write to this file (atomically); '-' or none: stdout."
+            "--output", "-o", help="Write to this file (atomically); '-' or none: standard output."
         ),
     ] = None,
     map_path: Annotated[
