@@ -45,8 +45,11 @@ DEFAULT_WEIGHTS: dict[str, float] = {
     "neo_rural": 1.0,
     "stability": 1.0,
     "hub_distance": 1.0,
+    "programme_history": 0.0,
 }
-"""The four criteria of the booklet, weighing the same."""
+"""The four criteria of the booklet, weighing the same; the programme's own records
+(``programme_history``) are shown with weight 0 so that what the store holds never
+moves the default ranking."""
 
 CONTEXT_COLUMNS = ("code", "name", "department_code", "epci_code", "epci_name", "population")
 
