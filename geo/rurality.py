@@ -342,7 +342,7 @@ def load_official() -> pd.DataFrame | None:
     """Official INSEE classes by current code, or ``None`` when none are available.
 
     The tables shipped in ``data/reference/`` are used by default; a file imported
-    with ``ancrage indicators add-insee`` replaces the shipped column of its kind.
+    with ``ancrage indicators add-insee`` takes precedence for the communes it covers.
 
     Returns
     -------
@@ -359,8 +359,11 @@ def load_official() -> pd.DataFrame | None:
             piece.index.name = None
             if frame is None:
                 frame = piece.to_frame()
+            elif ours in frame:
+                frame = frame.reindex(frame.index.union(piece.index))
+                frame[ours] = piece.combine_first(frame[ours]).astype("Int64")
             else:
-                frame = frame.drop(columns=ours, errors="ignore").join(piece, how="outer")
+                frame = frame.join(piece, how="outer")
     return frame
 
 
