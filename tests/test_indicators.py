@@ -692,3 +692,32 @@ def test_cli_errors(tmp_path):
     unknown = runner.invoke(app, ["indicators", "compute", "--codes", "24269", "--keys", "nope"])
     assert unknown.exit_code == 1
     assert "known indicators: hub_distance" in unknown.output
+
+
+def test_cli_compute_hub_rules(base_dir):
+    def hub(*options: str) -> str:
+        result = runner.invoke(
+            app,
+            [
+                "indicators",
+                "compute",
+                "--codes",
+                "19019",
+                "--keys",
+                "hub_distance",
+                "-f",
+                "json",
+                *options,
+            ],
+        )
+        assert result.exit_code == 0, result.output
+        return json.loads(result.stdout)[0]["hub_distance_code"]
+
+    assert hub() == "19031"  # Brive, centre of an attraction area of 135,000
+    assert hub("--hubs", "aav:200000") != "19031"
+    assert hub("--hubs", "commune:50000") == hub("--hub-population", "50000") != "19031"
+    both = runner.invoke(
+        app,
+        ["indicators", "compute", "--codes", "19019", "--hubs", "aav:1", "--hub-codes", "19031"],
+    )
+    assert both.exit_code == 2 and "give only one of them" in both.output
