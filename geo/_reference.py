@@ -262,7 +262,8 @@ def festival_events(festivals: pd.DataFrame | None = None) -> pd.DataFrame:
 
     ``kind`` festival, ``season`` the published period (the span in brackets when
     there is one, e.g. ``21 juin - 5 septembre``), ``source_id``
-    ``culture-festivals:<identifiant>`` (re-seeding adds nothing twice),
+    ``culture_festivals_france.csv:<Identifiant>``, the id ``ancrage layers import``
+    gives a row of that file, so neither re-seeding nor importing the file adds it twice;
     ``location_precision`` townhall; festivals of communes without a known town hall
     are left out.
 
@@ -297,7 +298,7 @@ def festival_events(festivals: pd.DataFrame | None = None) -> pd.DataFrame:
             "address": hall["name"] + " (" + hall["department_code"] + ")",
             "location_precision": "townhall",
             "source": FESTIVAL_SOURCE,
-            "source_id": "culture-festivals:" + table["festival_id"].astype(str),
+            "source_id": "culture_festivals_france.csv:" + table["festival_id"].astype(str),
         }
     )
     ok = hall["townhall_lon"].notna() & hall["townhall_lat"].notna()

@@ -418,7 +418,7 @@ class Store:
             Folder of curated CSV files (default ``data/layers``).
         festivals
             Also add the national festival list shipped in ``data/reference`` as
-            events (``source_id`` ``culture-festivals:*``); default: when ``folder``
+            events (``source_id`` ``culture_festivals_france.csv:*``); default: when ``folder``
             is the default one.
 
         Returns

@@ -374,7 +374,9 @@ def test_programme_history_is_missing_where_nothing_is_recorded(two_communes):
     )
     assert frame["programme_history_index"].isna().all()  # unknown, not "no cooperation"
     assert frame.loc["01001", "cooperation_records"] == 0
-    seeded = _points([5.0], [45.0], name=["Fête"], source_id=["culture-festivals:FEST_01001_1"])
+    seeded = _points(
+        [5.0], [45.0], name=["Fête"], source_id=["culture_festivals_france.csv:FEST_01001_1"]
+    )
     again = indicators.compute_indicators(
         two_communes,
         keys=["programme_history"],

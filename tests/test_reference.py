@@ -51,7 +51,7 @@ def test_festivals_become_events_at_the_town_hall(base_dir):
     events = _reference.festival_events(festivals)
     assert len(events) == len(festivals)
     assert (events["kind"] == "festival").all()
-    assert events["source_id"].str.startswith("culture-festivals:FEST_").all()
+    assert events["source_id"].str.startswith("culture_festivals_france.csv:FEST_").all()
     assert events["source"].str.contains("Licence Ouverte 2.0").all()
     assert not events["season"].str.contains(r"\(").any()  # the span, not the label
 
@@ -64,6 +64,29 @@ def test_seed_loads_the_festivals_once(base_dir, tmp_path):
     assert first > 7000  # curated events + the national festival list
     again = store.seed()
     assert again["festivals"].added == 0 and store.count("events") == first
+
+
+def test_importing_the_festival_file_after_seeding_adds_almost_nothing(
+    reference_dir, base_dir, tmp_path
+):
+    """Seeded festivals carry the id the importer gives a row of the Ministry's file."""
+    from geo.imports import import_file  # noqa: PLC0415
+
+    _shipped("festivals")
+    store = Store(tmp_path / "store.gpkg")
+    store.ensure()
+    before = store.count("events")
+    result = import_file(
+        "events",
+        reference_dir / "culture_festivals_france.csv",
+        store=store,
+        defaults={"kind": "festival"},
+        skip_invalid=True,
+        rejected_path=tmp_path / "rejected.csv",
+    )
+    assert result.duplicates > 7000  # recognised by their source_id
+    assert result.added < 30  # festivals seeded once under one name in one commune
+    assert store.count("events") == before + result.added
 
 
 def test_importing_festivals_changes_no_default_rank(base_dir):

@@ -361,7 +361,7 @@ def test_a_new_store_is_created_and_seeded_once(
         curated = len(read_curated(CURATED_DIR / f"{kind}.csv"))
         if kind != "events":
             assert store.count(kind) == curated, kind
-    seeded = store.read("events")["source_id"].str.startswith("culture-festivals:")
+    seeded = store.read("events")["source_id"].str.startswith("culture_festivals_france.csv:")
     assert (~seeded).sum() == len(read_curated(CURATED_DIR / "events.csv"))
     # a festival listed twice under the same name in the same commune is stored once
     assert festivals - 30 <= seeded.sum() <= festivals

@@ -432,8 +432,9 @@ def _saturate(values: pd.Series, scale: float) -> pd.Series:
     return 1.0 - np.exp(-values.astype(float) / scale)
 
 
-FESTIVAL_SOURCE_PREFIX = "culture-festivals:"
-"""``source_id`` prefix of the national festivals seeded into a store (not programme records)."""
+FESTIVAL_SOURCE_PREFIX = "culture_festivals_france.csv:"
+"""``source_id`` prefix of the Ministry of Culture's festivals, seeded into a store or imported
+from its file (``geo.imports`` uses ``<file name>:<Identifiant>``): not programme records."""
 FESTIVAL_PRIOR_THOUSANDS = 10.0
 """Prior strength of the festival rate: 10,000 pseudo-inhabitants at the national rate."""
 NATIONAL_WEIGHTS = {"festivals": 0.5, "commune_nouvelle": 0.25, "epci_nouvelle": 0.25}
@@ -820,8 +821,8 @@ _builtin(
     method="0.4 * sat(records, 1) + 0.2 * sat(places_15km, 2) + 0.2 * sat(events_15km, 3) "
     "+ 0.2 * sat(providers_covering, 1), sat(x, s) = 1 - exp(-x / s). records = sum of "
     "0.5^((year - record year) / 5) over the commune's records + 0.5 x the same over its "
-    "EPCI's; places/events within 15 km of the town hall (events seeded from the national "
-    "festival list, source_id culture-festivals:*, are left out); providers whose perimeter "
-    "covers the commune. Missing (not 0) where nothing is recorded: no record is not "
-    "evidence of no cooperation. Weight 0 in default scores.",
+    "EPCI's; places/events within 15 km of the town hall (the Ministry of Culture's "
+    "festivals, seeded or imported, source_id culture_festivals_france.csv:*, are left "
+    "out); providers whose perimeter covers the commune. Missing (not 0) where nothing is "
+    "recorded: no record is not evidence of no cooperation. Weight 0 in default scores.",
 )
