@@ -76,37 +76,106 @@ def _territory(department_codes: pd.Series) -> np.ndarray:
     return out
 
 
-def select_hubs(communes: pd.DataFrame, hubs: int | Sequence[str] | None = None) -> pd.DataFrame:
-    """Return the hub communes: population at or above a threshold, or a list of codes.
+HubChoice = int | str | Sequence[str] | None
+"""``"aav:N"`` (default ``aav:50000``), ``"commune:N"``, a population threshold
+(int, the commune rule) or INSEE codes."""
+DEFAULT_HUBS = "aav:50000"
+_RULE = re.compile(r"^\s*(aav|commune)\s*:\s*(\d+)\s*$", re.IGNORECASE)
+
+
+def parse_hub_rule(hubs: HubChoice) -> tuple[str, Any]:
+    """Return ``(rule, value)``: ``("aav", N)``, ``("commune", N)`` or ``("codes", [...])``.
+
+    Examples
+    --------
+    >>> parse_hub_rule(None), parse_hub_rule(20000), parse_hub_rule("commune:10000")
+    (('aav', 50000), ('commune', 20000), ('commune', 10000))
+    >>> parse_hub_rule("19031,24322")
+    ('codes', ['19031', '24322'])
+    """
+    if hubs is None:
+        hubs = DEFAULT_HUBS
+    if isinstance(hubs, (int, np.integer)) and not isinstance(hubs, bool):
+        rule: tuple[str, Any] = ("commune", int(hubs))
+    elif isinstance(hubs, str) and (found := _RULE.match(hubs)):
+        rule = (found.group(1).lower(), int(found.group(2)))
+    elif isinstance(hubs, str):
+        rule = ("codes", [c.strip() for c in hubs.split(",") if c.strip()])
+    else:
+        rule = ("codes", [str(c) for c in hubs])
+    if rule[0] != "codes" and rule[1] <= 0:
+        msg = f"hubs: population threshold must be a positive integer, got {hubs!r}"
+        raise InvalidParameterError(msg)
+    if rule[0] == "codes" and not rule[1]:
+        msg = f"hubs: got {hubs!r}, expected aav:N, commune:N or INSEE codes"
+        raise InvalidParameterError(msg)
+    return rule
+
+
+def aav_table(communes: pd.DataFrame) -> pd.DataFrame | None:
+    """``aav_code`` and ``aav_category`` of each commune: the frame's own columns when it
+    has them, else the shipped INSEE table (``data/reference/aav2020.parquet``), else None."""
+    if {"aav_code", "aav_category"} <= set(communes.columns):
+        return communes[["aav_code", "aav_category"]]
+    from geo._reference import load_reference  # noqa: PLC0415
+
+    table = load_reference("aav2020")
+    if table is None:
+        return None
+    table = table.set_index("code")[["aav_code", "aav_category"]]
+    return table.reindex(communes.index)
+
+
+def aav_hubs(communes: pd.DataFrame, min_population: int) -> pd.DataFrame:
+    """Centre communes (INSEE category 11) of attraction areas of ``min_population`` or more.
+
+    The area's population is the sum of the current legal populations of its communes
+    in ``communes`` (pass the whole base). Without any AAV table, falls back to the
+    commune rule (population of the commune itself).
+    """
+    table = aav_table(communes)
+    if table is None:
+        return communes[communes["population"].fillna(0).to_numpy() >= min_population]
+    code = table["aav_code"].astype("string")
+    inside = code.notna() & (code != "000")
+    pop = pd.to_numeric(communes["population"], errors="coerce").fillna(0)
+    area_pop = pop[inside.to_numpy()].groupby(code[inside]).sum()
+    centre = pd.to_numeric(table["aav_category"], errors="coerce").eq(11).to_numpy()
+    large = code.map(area_pop).fillna(0).to_numpy() >= min_population
+    hubs = communes[centre & large]
+    return hubs.assign(hub_area_population=code[centre & large].map(area_pop).to_numpy())
+
+
+def select_hubs(communes: pd.DataFrame, hubs: HubChoice = None) -> pd.DataFrame:
+    """Return the hub communes of ``communes`` by the chosen rule.
 
     Parameters
     ----------
     communes
         Commune base (needs ``population``; ``townhall_lon``/``townhall_lat``).
     hubs
-        Population threshold (default 50,000) or INSEE codes of the hubs.
+        ``"aav:N"`` (default ``aav:50000``): the centre commune of every INSEE urban
+        attraction area (AAV 2020) of N inhabitants or more, summed from the base;
+        ``"commune:N"`` or an int N: communes of N inhabitants or more; or INSEE codes.
 
     Raises
     ------
     InvalidParameterError
         When the threshold is not positive or a listed code is not in ``communes``.
     """
-    if hubs is None:
-        hubs = DEFAULT_HUB_POPULATION
-    if isinstance(hubs, (int, np.integer)) and not isinstance(hubs, bool):
-        if hubs <= 0:
-            msg = f"hubs: population threshold must be a positive integer, got {hubs}"
-            raise InvalidParameterError(msg)
-        return communes[communes["population"].fillna(0).to_numpy() >= hubs]
-    codes = [hubs] if isinstance(hubs, str) else list(hubs)
-    unknown = [c for c in codes if c not in communes.index]
+    rule, value = parse_hub_rule(hubs)
+    if rule == "aav":
+        return aav_hubs(communes, value)
+    if rule == "commune":
+        return communes[communes["population"].fillna(0).to_numpy() >= value]
+    unknown = [c for c in value if c not in communes.index]
     if unknown:
         msg = (
             f"hubs: unknown commune code(s) {', '.join(map(str, unknown))}; expected current "
-            "INSEE codes (COG 2026) or a population threshold"
+            "INSEE codes (COG 2026), aav:N or commune:N"
         )
         raise InvalidParameterError(msg)
-    return communes.loc[codes]
+    return communes.loc[value]
 
 
 def _radians(frame: pd.DataFrame) -> np.ndarray:
@@ -134,7 +203,7 @@ def km_to_chord(km: float) -> float:
 def nearest_hub_distance(
     communes: pd.DataFrame,
     *,
-    hubs: int | Sequence[str] | None = None,
+    hubs: HubChoice = None,
     hub_candidates: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Geodesic distance (km) from each town hall to the nearest hub town hall.
@@ -144,7 +213,7 @@ def nearest_hub_distance(
     communes
         Communes to measure (``townhall_lon``, ``townhall_lat``, ``department_code``).
     hubs
-        Population threshold or hub codes (see :func:`select_hubs`).
+        Hub rule or codes (see :func:`select_hubs`; default ``aav:50000``).
     hub_candidates
         Where hubs are looked for (default: ``communes``); pass the whole base
         when ``communes`` is one area so hubs outside it count.
@@ -365,7 +434,7 @@ def travel_time_to_hubs(
     communes: pd.DataFrame,
     graph: Any,
     *,
-    hubs: int | Sequence[str] | None = None,
+    hubs: HubChoice = None,
     hub_candidates: pd.DataFrame | None = None,
     max_snap_km: float = DEFAULT_MAX_SNAP_KM,
 ) -> pd.DataFrame:
@@ -404,10 +473,14 @@ def travel_time_to_hubs(
     out = pd.DataFrame(
         {"travel_time_min": np.nan, "snap_distance_km": np.nan}, index=communes.index
     )
-    hub_nodes, hub_snap = _snap(
-        graph, hub_frame["townhall_lon"].to_numpy(float), hub_frame["townhall_lat"].to_numpy(float)
-    )
-    sources = set(hub_nodes[hub_snap <= max_snap_km].tolist())
+    sources: set = set()
+    if len(hub_frame):
+        hub_nodes, hub_snap = _snap(
+            graph,
+            hub_frame["townhall_lon"].to_numpy(float),
+            hub_frame["townhall_lat"].to_numpy(float),
+        )
+        sources = set(hub_nodes[hub_snap <= max_snap_km].tolist())
     nodes, snap = _snap(
         graph, communes["townhall_lon"].to_numpy(float), communes["townhall_lat"].to_numpy(float)
     )

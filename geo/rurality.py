@@ -313,8 +313,35 @@ def import_insee_file(path: str | os.PathLike[str], *, data_dir: Path | None = N
     return summary
 
 
+def shipped_official() -> pd.DataFrame | None:
+    """INSEE classes shipped in ``data/reference/`` (grid 2024, AAV 2020), by current code.
+
+    Returns
+    -------
+    pandas.DataFrame or None
+        ``density_class`` and ``aav_category`` (``Int64``), or ``None`` when the
+        shipped tables are absent.
+    """
+    from geo._reference import load_reference  # noqa: PLC0415
+
+    pieces = []
+    for name, column in (("density_grid", "density_class"), ("aav2020", "aav_category")):
+        table = load_reference(name)
+        if table is not None:
+            pieces.append(table.set_index("code")[column].astype("Int64"))
+    if not pieces:
+        return None
+    frame = pd.concat(pieces, axis=1)
+    frame.index = frame.index.astype(object)
+    frame.index.name = None
+    return frame
+
+
 def load_official() -> pd.DataFrame | None:
-    """Official INSEE classes imported earlier, by current code, or ``None`` when none.
+    """Official INSEE classes by current code, or ``None`` when none are available.
+
+    The tables shipped in ``data/reference/`` are used by default; a file imported
+    with ``ancrage indicators add-insee`` takes precedence for the communes it covers.
 
     Returns
     -------
@@ -322,16 +349,20 @@ def load_official() -> pd.DataFrame | None:
         Columns ``density_class`` and/or ``aav_category`` (``Int64``).
     """
     folder = indicators_dir() / "insee"
-    pieces = []
+    frame = shipped_official()
     for _column, ours, _allowed, stored_name in _OFFICIAL.values():
         file = folder / f"{stored_name}.csv"
         if file.is_file():
             piece = pd.read_csv(file, dtype={"code": str}).set_index("code")[ours]
-            pieces.append(piece.astype("Int64"))
-    if not pieces:
-        return None
-    frame = pd.concat(pieces, axis=1)
-    frame.index.name = None
+            piece = piece.astype("Int64")
+            piece.index.name = None
+            if frame is None:
+                frame = piece.to_frame()
+            elif ours in frame:
+                frame = frame.reindex(frame.index.union(piece.index))
+                frame[ours] = piece.combine_first(frame[ours]).astype("Int64")
+            else:
+                frame = frame.join(piece, how="outer")
     return frame
 
 

@@ -46,8 +46,11 @@ DEFAULT_WEIGHTS: dict[str, float] = {
     "neo_rural": 1.0,
     "stability": 1.0,
     "hub_distance": 1.0,
+    "programme_history": 0.0,
 }
-"""Default weight of each criterion: the four criteria of the booklet, weighing the same.
+"""Default weight of each criterion: the four criteria of the booklet, weighing the same,
+and ``programme_history`` (the programme's own records) with weight 0, so that what the
+store holds never moves the default ranking.
 
 This is the one declaration of the defaults: :func:`resolve_weights` starts from it, and a
 criterion added here with weight 0 is known to ``--weights``/``--only`` but left out of

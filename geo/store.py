@@ -500,14 +500,37 @@ class Store:
             if not _gpkg.delete_rows(connection, check_kind(kind), [record_id]):
                 raise RecordNotFoundError(_not_found(kind, record_id))
 
-    def seed(self, folder: str | os.PathLike[str] | None = None) -> dict[str, AddResult]:
+    def seed(
+        self, folder: str | os.PathLike[str] | None = None, *, festivals: bool | None = None
+    ) -> dict[str, AddResult]:
         """Load the curated programme data (``data/layers/KIND.csv``) without duplicating.
+
+        Parameters
+        ----------
+        folder
+            Folder of curated CSV files (default ``data/layers``).
+        festivals
+            Also add the national festival list shipped in ``data/reference`` as
+            events (``source_id`` ``culture_festivals_france.csv:*``); default: when ``folder``
+            is the default one.
 
         Returns
         -------
         dict
-            :class:`AddResult` per layer found in the folder.
+            :class:`AddResult` per layer found in the folder, and ``festivals``.
         """
+        results = self._seed_curated(folder)
+        if festivals is None:
+            festivals = folder is None
+        if festivals:
+            from geo._reference import festival_events  # noqa: PLC0415
+
+            records = festival_events()
+            if len(records):
+                results["festivals"] = self.add("events", records)
+        return results
+
+    def _seed_curated(self, folder: str | os.PathLike[str] | None) -> dict[str, AddResult]:
         folder = Path(folder) if folder is not None else CURATED_DIR
         results = {}
         for kind in LAYER_KINDS:

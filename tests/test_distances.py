@@ -93,9 +93,9 @@ def test_hubs_given_as_codes(small_france):
 
 def test_hub_candidates_outside_the_area(small_france):
     area = small_france.loc[["01002"]]
-    found = distances.nearest_hub_distance(area, hub_candidates=small_france)
+    found = distances.nearest_hub_distance(area, hubs=50_000, hub_candidates=small_france)
     assert found.loc["01002", "hub_code"] == "01001"
-    alone = distances.nearest_hub_distance(area)
+    alone = distances.nearest_hub_distance(area, hubs="commune:50000")
     assert np.isnan(alone.loc["01002", "distance_km"])
 
 
@@ -108,6 +108,54 @@ def test_bad_threshold_is_refused(small_france, hubs):
 def test_unknown_hub_code_is_named(small_france):
     with pytest.raises(InvalidParameterError, match="99999"):
         distances.select_hubs(small_france, ["01001", "99999"])
+
+
+def test_aav_rule_picks_centres_of_large_areas():
+    """Default rule: the centre (category 11) of areas summing to 50,000 or more."""
+    frame = towns(
+        [
+            ("01001", "01", 40_000, 5.0, 45.0),  # centre of A: 40,000 + 15,000 = 55,000
+            ("01002", "01", 15_000, 5.1, 45.0),  # couronne of A
+            ("01003", "01", 60_000, 6.0, 45.0),  # centre of B: 60,000 + 0 > 50,000
+            ("01004", "01", 45_000, 7.0, 45.0),  # centre of C: 45,000 alone, too small
+            ("01005", "01", 70_000, 8.0, 45.0),  # other pôle commune of C, not its centre
+            ("01006", "01", 200, 5.0, 45.5),  # outside any area
+        ]
+    ).assign(
+        aav_code=["A", "A", "B", "C", "C", "000"], aav_category=[11, 20, 11, 11, 12, 30]
+    )
+    frame.loc["01005", "aav_code"] = "D"  # make C = 45,000 only
+    hubs = distances.select_hubs(frame)
+    assert hubs.index.tolist() == ["01001", "01003"]
+    assert hubs["hub_area_population"].tolist() == [55_000, 60_000]
+    assert distances.select_hubs(frame, "aav:100000").empty
+    assert distances.select_hubs(frame, "commune:50000").index.tolist() == ["01003", "01005"]
+    assert distances.select_hubs(frame, 45_000).index.tolist() == ["01003", "01004", "01005"]
+    assert distances.nearest_hub_distance(frame).loc["01006", "hub_code"] == "01001"
+
+
+@pytest.mark.parametrize("bad", ["aav:0", "commune:-3", ""])
+def test_bad_hub_rule_is_refused(small_france, bad):
+    with pytest.raises(InvalidParameterError, match="hubs"):
+        distances.select_hubs(small_france, bad)
+
+
+def test_brive_is_a_hub_on_the_real_base(base_dir):
+    """Brive (47,095 inhabitants) centres an area of over 100,000: a hub by default."""
+    from geo.communes import load_communes  # noqa: PLC0415
+
+    if distances.aav_table(load_communes(codes="19031")) is None:
+        pytest.skip("data/reference/aav2020.parquet absent")
+    france = load_communes()
+    hubs = distances.select_hubs(france)
+    assert "19031" in hubs.index
+    assert hubs.loc["19031", "hub_area_population"] > 100_000
+    assert "19031" not in distances.select_hubs(france, "commune:50000").index
+    beaulieu = france.loc[["19019"]]
+    default = distances.nearest_hub_distance(beaulieu, hub_candidates=france)
+    commune_rule = distances.nearest_hub_distance(beaulieu, hubs=50_000, hub_candidates=france)
+    assert default.loc["19019", "hub_code"] == "19031"
+    assert default.loc["19019", "distance_km"] < 40 < commune_rule.loc["19019", "distance_km"]
 
 
 def test_territories():
@@ -176,7 +224,7 @@ def test_travel_time_on_a_hand_made_graph(tiny_graph):
             ("01005", "01", 100, 5.20, 45.0),  # 13 km from the graph: no value
         ]
     )
-    found = distances.travel_time_to_hubs(communes, tiny_graph)
+    found = distances.travel_time_to_hubs(communes, tiny_graph, hubs="commune:50000")
     assert found["travel_time_min"].iloc[:4].tolist() == pytest.approx([0.0, 1.0, 3.0, 4.2])
     assert np.isnan(found.loc["01005", "travel_time_min"])
     assert found.loc["01005", "snap_distance_km"] == pytest.approx(
@@ -186,7 +234,7 @@ def test_travel_time_on_a_hand_made_graph(tiny_graph):
 
 def test_travel_time_without_hub_on_the_graph(tiny_graph):
     communes = towns([("01001", "01", 100, 5.0, 45.0), ("01009", "01", 90_000, 6.0, 45.0)])
-    found = distances.travel_time_to_hubs(communes, tiny_graph)
+    found = distances.travel_time_to_hubs(communes, tiny_graph, hubs="commune:50000")
     assert found["travel_time_min"].isna().all()
 
 
@@ -275,14 +323,13 @@ def test_fetch_road_graph_online(overpass_roads, tmp_path):
     query = [r for r in overpass_roads.requests if r.path == "/api/interpreter"]
     assert query and b"highway" in query[0].body
     assert "OpenStreetMap via http://127.0.0.1" in distances.graph_source(graph)
-    found = distances.travel_time_to_hubs(area, graph)
+    found = distances.travel_time_to_hubs(area, graph, hubs="commune:50000")
     road_km = haversine_km(5.0, 45, 5.01, 45) + haversine_km(5.01, 45, 5.02, 45)
     assert found.loc["01003", "travel_time_min"] == pytest.approx(road_km / 60 * 60, rel=1e-3)
     again = distances.load_road_graph(saved)  # offline later
     assert "roads.graphml (OpenStreetMap via http://127.0.0.1" in distances.graph_source(again)
-    assert distances.travel_time_to_hubs(area, again)["travel_time_min"].tolist() == pytest.approx(
-        found["travel_time_min"].tolist()
-    )
+    offline = distances.travel_time_to_hubs(area, again, hubs=50_000)
+    assert offline["travel_time_min"].tolist() == pytest.approx(found["travel_time_min"].tolist())
 
 
 def test_fetch_road_graph_reports_overpass_errors():

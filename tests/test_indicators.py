@@ -28,6 +28,7 @@ BUILTIN = (
     "neo_rural",
     "stability",
     "cooperation",
+    "programme_history",
 )
 
 
@@ -155,11 +156,20 @@ def test_stability_by_hand():
             },
         ]
     )
-    frame = indicators.compute_indicators(communes, keys="stability", all_communes=communes)
-    # (1 + 0.6 + (1 - 0.1 / 0.5)) / 3 and (0 + 0.2 + (1 - min(1, 0.6 / 0.5))) / 3
-    assert frame.loc["01001", "stability_index"] == pytest.approx(0.8)
-    assert frame.loc["01002", "stability_index"] == pytest.approx(0.2 / 3, abs=1e-4)
-    assert frame.loc["01002", "midterm_arrival_rate"] == pytest.approx(0.6)
+    frame = indicators.compute_indicators(
+        communes, keys="stability", all_communes=communes, official_grid=False
+    )
+    a, b = frame.loc["01001"], frame.loc["01002"]
+    assert (a["carried_over_share"], b["carried_over_share"]) == (0.6, 0.2)  # raw parts kept
+    assert (a["midterm_arrival_rate"], b["midterm_arrival_rate"]) == (0.1, 0.6)
+    # shrunk towards the pooled rates of their class (both class 6): 8/20 and 7/20
+    assert 0.4 < a["carried_over_share_shrunk"] <= 0.6
+    assert 0.2 <= b["carried_over_share_shrunk"] < 0.4
+    assert 0.1 <= a["midterm_arrival_rate_shrunk"] < 0.35 < b["midterm_arrival_rate_shrunk"] <= 0.6
+    for row, mayor in ((a, 1.0), (b, 0.0)):
+        calm = 1 - min(1.0, row["midterm_arrival_rate_shrunk"] / 0.5)
+        expected = (mayor + row["carried_over_share_shrunk"] + calm) / 3
+        assert row["stability_index"] == pytest.approx(expected, abs=2e-4)
     assert np.isnan(frame.loc["01003", "stability_index"])  # stays missing, not 0
     assert frame.attrs["missing"] == {"stability": 1}
     assert any("stability: 1 commune" in note for note in frame.attrs["notes"])
@@ -170,10 +180,21 @@ def test_stability_of_a_real_commune(base_dir):
     row = commune.iloc[0]
     frame = indicators.compute_indicators(commune, keys=["stability"])
     rate = row["midterm_arrivals_2020_2026"] / row["councillors_2026"]
+    assert frame.loc["24269", "midterm_arrival_rate"] == pytest.approx(rate, abs=1e-4)
+    assert frame.loc["24269", "carried_over_share"] == pytest.approx(row["carried_over_share"])
+    shrunk = frame.loc["24269"]
     expected = (
-        float(row["mayor_reelected_2026"]) + row["carried_over_share"] + 1 - min(1.0, rate / 0.5)
+        float(row["mayor_reelected_2026"])
+        + shrunk["carried_over_share_shrunk"]
+        + 1
+        - min(1.0, shrunk["midterm_arrival_rate_shrunk"] / 0.5)
     ) / 3
-    assert frame.loc["24269", "stability_index"] == pytest.approx(expected, abs=1e-4)
+    assert frame.loc["24269", "stability_index"] == pytest.approx(expected, abs=2e-4)
+    # the prior weighs a dozen pseudo-councillors: a council of 15 keeps most of its own rate
+    prior = frame.loc["24269", "council_prior_councillors"]
+    assert 5 < prior < 30
+    share, pulled = row["carried_over_share"], shrunk["carried_over_share_shrunk"]
+    assert abs(pulled - share) < abs(0.45 - share) + 1e-9
 
 
 # ---------------------------------------------------------------- neo-rurals
@@ -305,7 +326,7 @@ def _points(lons: list[float], lats: list[float], **columns) -> gpd.GeoDataFrame
     return gpd.GeoDataFrame(columns, geometry=gpd.points_from_xy(lons, lats), crs="EPSG:4326")
 
 
-def test_cooperation_by_hand(two_communes):
+def test_programme_history_by_hand(two_communes):
     step = 1 / haversine_km(5, 45, 5, 46)  # degrees of latitude per km
     layers = {
         "cooperation": pd.DataFrame(
@@ -322,36 +343,99 @@ def test_cooperation_by_hand(two_communes):
         ),
     }
     frame = indicators.compute_indicators(
-        two_communes, keys=["cooperation"], layers=layers, year=2026, all_communes=two_communes
+        two_communes,
+        keys=["programme_history"],
+        layers=layers,
+        year=2026,
+        all_communes=two_communes,
     )
     a, b = frame.loc["01001"], frame.loc["01002"]
     # records: 1 + 0.5 (5 years old) + 0.5 × 0.25 (EPCI record, 10 years old)
     assert a["cooperation_records"] == pytest.approx(1.625)
     assert b["cooperation_records"] == pytest.approx(0.125)
-    assert (a["commune_nouvelle"], b["commune_nouvelle"]) == (1, 0)
     assert (a["places_15km"], b["places_15km"]) == (1, 0)
     assert (a["events_15km"], b["events_15km"]) == (0, 2)
     assert (a["providers_covering"], b["providers_covering"]) == (2, 2)
-    expected = (
-        0.35 * (1 - math.exp(-1.625))
-        + 0.15
-        + 0.15 * (1 - math.exp(-0.5))
-        + 0.20 * (1 - math.exp(-2))
+    expected = 0.4 * (1 - math.exp(-1.625)) + 0.2 * (1 - math.exp(-0.5)) + 0.2 * (1 - math.exp(-2))
+    assert a["programme_history_index"] == pytest.approx(expected, abs=1e-4)
+    # the store's records never reach the cooperation criterion
+    national = indicators.compute_indicators(
+        two_communes, keys=["cooperation"], layers=layers, all_communes=two_communes
     )
-    assert a["cooperation_index"] == pytest.approx(expected, abs=1e-4)
-
-
-def test_cooperation_without_layers_counts_zero_and_says_so(two_communes):
-    frame = indicators.compute_indicators(
+    alone = indicators.compute_indicators(
         two_communes, keys=["cooperation"], layers={}, all_communes=two_communes
     )
-    assert frame.loc["01001", "cooperation_index"] == pytest.approx(0.15)  # commune nouvelle
-    assert frame.loc["01002", "cooperation_index"] == 0.0
-    assert frame.attrs["missing"] == {"cooperation": 0}
-    assert any(
-        "no records in layer(s) providers, places, events, cooperation" in n
-        for n in frame.attrs["notes"]
+    pd.testing.assert_frame_equal(national, alone, check_like=True)
+
+
+def test_programme_history_is_missing_where_nothing_is_recorded(two_communes):
+    frame = indicators.compute_indicators(
+        two_communes, keys=["programme_history"], layers={}, all_communes=two_communes
     )
+    assert frame["programme_history_index"].isna().all()  # unknown, not "no cooperation"
+    assert frame.loc["01001", "cooperation_records"] == 0
+    seeded = _points(
+        [5.0], [45.0], name=["Fête"], source_id=["culture_festivals_france.csv:FEST_01001_1"]
+    )
+    again = indicators.compute_indicators(
+        two_communes,
+        keys=["programme_history"],
+        layers={"events": seeded},
+        all_communes=two_communes,
+    )
+    assert again["programme_history_index"].isna().all()  # national festivals left out
+
+
+def test_cooperation_by_hand_on_national_data():
+    """Festivals per inhabitant nearby (shrunk), commune nouvelle, EPCI share of them."""
+    communes = made_up(
+        [
+            {
+                "code": "01001",
+                "townhall_lon": 5.0,
+                "townhall_lat": 45.0,
+                "population": 1000,
+                "delegated_communes": 3,
+            },
+            {"code": "01002", "townhall_lon": 5.1, "townhall_lat": 45.0, "population": 1000},
+            {
+                "code": "01003",
+                "townhall_lon": 7.0,
+                "townhall_lat": 45.0,
+                "population": 8000,
+                "epci_code": "E2",
+            },
+        ]
+    )
+    festivals = pd.DataFrame({"code": ["01001", "01001", "01003"]})
+    frame = indicators.compute_cooperation(IndicatorContext(communes=communes, festivals=festivals))
+    a, b, c = frame.loc["01001"], frame.loc["01002"], frame.loc["01003"]
+    # 01001 and 01002 are 7.9 km apart: both see 2 festivals and 2,000 inhabitants
+    assert (a["festivals_15km"], b["festivals_15km"], c["festivals_15km"]) == (2, 2, 1)
+    assert a["festivals_per_1000_15km"] == pytest.approx(1.0)
+    assert c["festivals_per_1000_15km"] == pytest.approx(0.125)
+    r0 = 3 / 10.0  # national: 3 festivals, 10,000 inhabitants
+    ratio_a = (2 + 10 * r0) / (2 + 10) / r0
+    ratio_c = (1 + 10 * r0) / (8 + 10) / r0
+    assert a["festival_rate_ratio"] == pytest.approx(ratio_a, abs=1e-4)
+    assert c["festival_rate_ratio"] == pytest.approx(ratio_c, abs=1e-4)
+    assert (a["commune_nouvelle"], b["commune_nouvelle"]) == (1, 0)
+    assert a["epci_commune_nouvelle_share"] == 0.5  # 1 of the 2 communes of E1
+    assert c["epci_commune_nouvelle_share"] == 0.0
+    expected_a = 0.5 * (1 - math.exp(-ratio_a)) + 0.25 + 0.25 * (1 - math.exp(-5))
+    expected_b = 0.5 * (1 - math.exp(-ratio_a)) + 0.25 * (1 - math.exp(-5))
+    assert a["cooperation_index"] == pytest.approx(expected_a, abs=1e-4)
+    assert b["cooperation_index"] == pytest.approx(expected_b, abs=1e-4)
+
+
+def test_cooperation_without_festivals_uses_the_other_parts(two_communes):
+    empty = pd.DataFrame({"code": pd.Series(dtype=str)})
+    frame = indicators.compute_cooperation(IndicatorContext(communes=two_communes, festivals=empty))
+    assert (frame["festivals_15km"] == 0).all()
+    # no festival anywhere: ratio 0; commune nouvelle; EPCI E1 has 1 of its 2 communes merged
+    share_part = 0.25 * (1 - math.exp(-0.5 / 0.1))
+    assert frame.loc["01001", "cooperation_index"] == pytest.approx(0.25 + share_part, abs=1e-4)
+    assert frame.loc["01002", "cooperation_index"] == pytest.approx(share_part, abs=1e-4)
 
 
 def test_providers_perimeter_levels(two_communes):
@@ -416,7 +500,11 @@ def test_travel_time_from_a_graph_file():
         ]
     )
     frame = indicators.compute_indicators(
-        communes, keys=["travel_time"], all_communes=communes, graph=DATA / "tiny_roads.graphml"
+        communes,
+        keys=["travel_time"],
+        all_communes=communes,
+        graph=DATA / "tiny_roads.graphml",
+        hubs="commune:50000",
     )
     assert frame["travel_time_min"].tolist() == pytest.approx([0.0, 3.0])
     assert "tiny_roads.graphml" in frame.attrs["sources"]["travel_time"][-1]
@@ -606,3 +694,32 @@ def test_cli_errors(tmp_path):
     unknown = runner.invoke(app, ["indicators", "compute", "--codes", "24269", "--keys", "nope"])
     assert unknown.exit_code == 1
     assert "known indicators: hub_distance" in unknown.output
+
+
+def test_cli_compute_hub_rules(base_dir):
+    def hub(*options: str) -> str:
+        result = runner.invoke(
+            app,
+            [
+                "indicators",
+                "compute",
+                "--codes",
+                "19019",
+                "--keys",
+                "hub_distance",
+                "-f",
+                "json",
+                *options,
+            ],
+        )
+        assert result.exit_code == 0, result.output
+        return json.loads(result.stdout)[0]["hub_distance_code"]
+
+    assert hub() == "19031"  # Brive, centre of an attraction area of 135,000
+    assert hub("--hubs", "aav:200000") != "19031"
+    assert hub("--hubs", "commune:50000") == hub("--hub-population", "50000") != "19031"
+    both = runner.invoke(
+        app,
+        ["indicators", "compute", "--codes", "19019", "--hubs", "aav:1", "--hub-codes", "19031"],
+    )
+    assert both.exit_code == 2 and "give only one of them" in both.output

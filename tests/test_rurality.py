@@ -12,7 +12,35 @@ from geo.communes import former_codes, load_communes
 
 @pytest.fixture(autouse=True)
 def _own_indicator_folder(tmp_path, monkeypatch):
+    """Imported files in the test's folder; no shipped table unless a test asks for it."""
     monkeypatch.setenv("ANCRAGE_INDICATORS", str(tmp_path / "indicators"))
+    monkeypatch.setenv("ANCRAGE_REFERENCE", str(tmp_path / "no-reference"))
+
+
+@pytest.fixture
+def shipped(monkeypatch):
+    """Use the tables shipped in data/reference/."""
+    monkeypatch.delenv("ANCRAGE_REFERENCE")
+    if rurality.shipped_official() is None:
+        pytest.skip("data/reference/*.parquet absent")
+
+
+def test_shipped_grid_is_used_by_default(shipped, base_dir, tmp_path):
+    official = rurality.load_official()
+    assert official.loc["19031", "density_class"] == 2  # Brive: intermediate urban centre
+    assert official.loc["19031", "aav_category"] == 11
+    assert official.loc["24269", "density_class"] >= 5  # Mialet: rural
+    communes = load_communes(codes=["24269", "19031"])
+    frame = rurality.rurality_frame(communes, official)
+    assert frame["density_class"].equals(frame["density_class_official"])
+    # a user file takes precedence where it has a value; the shipped table fills the rest
+    path = tmp_path / "grid.csv"
+    path.write_text("CODGEO,DENS,PMUN21\n24269,3,100\n", encoding="utf-8")
+    rurality.import_insee_file(path)
+    mine = rurality.load_official()
+    assert mine.loc["24269", "density_class"] == 3
+    assert mine.loc["19031", "density_class"] == 2
+    assert mine.loc["19031", "aav_category"] == 11  # shipped AAV kept
 
 
 def test_each_rule_of_the_approximation():

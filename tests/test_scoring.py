@@ -506,6 +506,19 @@ def test_cli_score_hub_population(cli):
     assert all(near[c] < far[c] for c in far)  # towns of 10,000+ now count as hubs
 
 
+def test_cli_score_hub_rules(cli):
+    """Default hubs are INSEE's attraction-area centres: Brive counts for Beaulieu."""
+    args = ("score", "--codes", "19019", "-n", 0, "-f", "json")
+    default = cli(*args)
+    commune = cli(*args, "--hubs", "commune:50000")
+    bad = cli(*args, "--hubs", "aav:0")
+    assert default.exit_code == 0 and commune.exit_code == 0, commune.output
+    by_aav = json.loads(default.stdout)[0]["hub_distance_km"]
+    by_commune = json.loads(commune.stdout)[0]["hub_distance_km"]
+    assert by_aav < 40 < by_commune  # Brive-la-Gaillarde (19031) vs a town of 50,000+
+    assert bad.exit_code == 2 and "population threshold" in bad.output
+
+
 def test_cli_score_geojson_file_and_exclude(cli, tmp_path):
     path = tmp_path / "shortlist.geojson"
     result = cli(

@@ -32,6 +32,7 @@ from geo._errors import (
     RecordNotFoundError,
     StoreCorruptError,
 )
+from geo._reference import festival_events
 from geo.cli import app as cli_app
 from geo.communes import load_communes
 from geo.store import CURATED_DIR, AddResult, Store, name_keys, read_curated
@@ -359,10 +360,18 @@ def test_a_new_store_is_created_and_seeded_once(
     monkeypatch.setenv("ANCRAGE_STORE", str(tmp_path / "sub" / "default.gpkg"))
     store = Store()
     assert store.path == tmp_path / "sub" / "default.gpkg"
+    festivals = len(festival_events())  # the national festival list, seeded as events
     for kind in layers.LAYER_KINDS:
-        assert store.count(kind) == len(read_curated(CURATED_DIR / f"{kind}.csv")), kind
+        curated = len(read_curated(CURATED_DIR / f"{kind}.csv"))
+        if kind != "events":
+            assert store.count(kind) == curated, kind
+    seeded = store.read("events")["source_id"].str.startswith("culture_festivals_france.csv:")
+    assert (~seeded).sum() == len(read_curated(CURATED_DIR / "events.csv"))
+    # a festival listed twice under the same name in the same commune is stored once
+    assert festivals - 30 <= seeded.sum() <= festivals
     again = store.seed()
-    assert {k: r.added for k, r in again.items()} == dict.fromkeys(layers.LAYER_KINDS, 0)
+    expected = dict.fromkeys(layers.LAYER_KINDS, 0) | ({"festivals": 0} if festivals else {})
+    assert {k: r.added for k, r in again.items()} == expected
     assert store.get("events", "eve-residence-mialet-2022")["start"] == "2022-04-30"
     assert sorted(p.name for p in (tmp_path / "sub").iterdir()) == ["default.gpkg"]
 

@@ -98,3 +98,26 @@ def info_command() -> None:
     with friendly_errors():
         manifest = json.loads(communes.base_file("sources.json").read_text(encoding="utf-8"))
     console.print_json(data=manifest)
+
+
+@app.command("reference")
+def reference_command(
+    source: Annotated[
+        Path,
+        typer.Option(
+            "--from",
+            help="Folder holding the INSEE grid, INSEE AAV 2020 and Ministry of Culture "
+            "festival CSV files as published.",
+        ),
+    ],
+    out_dir: Annotated[
+        Path | None,
+        typer.Option("--out-dir", help="Output folder (default: data/reference)."),
+    ] = None,
+) -> None:
+    """Derive the compact reference tables (density grid, attraction areas, festivals)."""
+    from geo._reference import derive_reference_tables  # noqa: PLC0415
+
+    with friendly_errors():
+        summary = derive_reference_tables(source, out_dir)
+    console.print_json(data=summary)

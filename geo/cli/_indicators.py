@@ -119,13 +119,15 @@ def add_insee_command(
         )
 
 
-def _hubs(population: int | None, codes: str | None) -> int | list[str] | None:
-    if population is not None and codes:
-        msg = "--hub-population and --hub-codes: give one or the other, not both"
+def _hubs(
+    population: int | None, codes: str | None, rule: str | None = None
+) -> int | str | list[str] | None:
+    if sum(x is not None and x != "" for x in (population, codes, rule)) > 1:
+        msg = "--hubs, --hub-population and --hub-codes: give only one of them"
         raise InvalidParameterError(msg)
     if codes:
         return [c.strip() for c in codes.split(",") if c.strip()]
-    return population
+    return rule if rule else population
 
 
 @app.command("compute")
@@ -143,12 +145,21 @@ def compute_command(  # noqa: PLR0913, PLR0917 - one parameter per option
     hub_population: Annotated[
         int | None,
         typer.Option(
-            "--hub-population", help="Population making a commune an urban hub (default 50000)."
+            "--hub-population",
+            help="Commune rule: a commune of this population or more is a hub (as commune:N).",
         ),
     ] = None,
     hub_codes: Annotated[
         str | None,
         typer.Option("--hub-codes", help="INSEE codes of the hubs instead, comma-separated."),
+    ] = None,
+    hub_rule: Annotated[
+        str | None,
+        typer.Option(
+            "--hubs",
+            help="Hub rule: aav:N (default aav:50000, centres of INSEE attraction areas of N "
+            "inhabitants or more) or commune:N (communes of N inhabitants or more).",
+        ),
     ] = None,
     graph: Annotated[
         Path | None, typer.Option("--graph", help="Road graph (.graphml or .osm) for travel_time.")
@@ -169,7 +180,7 @@ def compute_command(  # noqa: PLR0913, PLR0917 - one parameter per option
 
     with friendly_errors():
         base = load_communes(department=department, region=region, epci=epci, codes=codes)
-        hubs = _hubs(hub_population, hub_codes)
+        hubs = _hubs(hub_population, hub_codes, hub_rule)
         frame = indicators.compute_indicators(
             base, keys=keys, layers=indicators.load_layers(), hubs=hubs, graph=graph
         )

