@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import stat
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -38,8 +39,8 @@ def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
 
     The temporary file has ``target``'s suffix (writers that pick a format from it
     keep working) and is deleted when the block raises, so ``target`` is untouched. The
-    published file gets the mode a plain ``open()`` would give (:func:`file_mode`), not
-    the private ``0600`` of temporary files.
+    published file gets the mode a plain ``open()`` would give, not the private ``0600``
+    of temporary files: a replaced file keeps its mode, a new one gets :func:`file_mode`.
 
     Examples
     --------
@@ -62,8 +63,9 @@ def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
     temporary = Path(name)
     try:
         yield temporary
-        if temporary.exists():
-            os.chmod(temporary, file_mode())
+        if temporary.exists():  # as open() would: a replaced file keeps its mode
+            mode = stat.S_IMODE(target.stat().st_mode) if target.is_file() else file_mode()
+            os.chmod(temporary, mode)
         os.replace(temporary, target)
     finally:
         temporary.unlink(missing_ok=True)

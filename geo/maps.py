@@ -18,7 +18,6 @@ import html
 import json
 import os
 import re
-import stat
 from pathlib import Path
 from types import ModuleType
 
@@ -32,7 +31,7 @@ import xstatic.pkg.leaflet
 from branca.element import Element
 from jinja2 import Template
 
-from geo._io import atomic_path
+from geo._io import atomic_write_text
 from geo.layers import LABELS_FR
 
 __all__ = [
@@ -265,15 +264,11 @@ def save_map(fmap: folium.Map, path: str | os.PathLike[str]) -> Path:
 
     The page is rendered in memory first: if rendering fails, the file already at
     ``path`` is left as it was (``folium.Map.save`` would have truncated it). A
-    replaced page keeps its permissions; a new one is readable by all (``0o644``).
+    replaced page keeps its permissions; a new one gets the umask's (see
+    :func:`geo._io.atomic_path`).
     """
     page = render_map(fmap)
-    target = Path(path)
-    mode = stat.S_IMODE(target.stat().st_mode) if target.is_file() else 0o644
-    with atomic_path(target) as temporary:
-        temporary.write_text(page, encoding="utf-8", newline="")
-        temporary.chmod(mode)
-    return target
+    return atomic_write_text(path, page)
 
 
 def _packaged(module: ModuleType, name: str) -> str:

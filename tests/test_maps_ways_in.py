@@ -150,7 +150,7 @@ def test_hostile_text_through_every_way_in_is_shown_literally(ancrage, tmp_path:
     by_name = {p["name"]: p["id"] for p in places}
     for t in TEXTS:
         ancrage("layers", "update", "places", by_name[f"CSV {t}"], "--set", f"address=MAJ {t}")
-    ancrage("run", "--department", "24", "--out", tmp_path / "out")
+    ancrage("run", "--department", "24", "--out-dir", tmp_path / "out")
     page = (tmp_path / "out" / "communes_24.html").read_text(encoding="utf-8")
     expected = {
         "CSV import": ["CSV {}", "MAJ {}", "Horaires {}", "Site {}"],
