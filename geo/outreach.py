@@ -46,16 +46,22 @@ from geo.layers import _day_of, events_in_window, parse_date_bound
 __all__ = [
     "CANDIDATE_KINDS",
     "DEFAULT_WEIGHTS",
+    "AreaPlan",
     "OutreachPlan",
+    "PlanRequest",
     "assign_days",
     "candidate_venues",
     "check_window",
+    "day_note",
     "expand_occurrences",
     "great_circle_km",
+    "meet",
     "meeting_places",
+    "plan_area",
     "plan_outreach",
     "population_demand",
     "reach_matrix",
+    "to_ics",
     "underserved_demand",
     "venue_table",
 ]
@@ -961,3 +967,295 @@ def meeting_places(
         .head(top)
         .round({"longest": 1, "total": 1})
     )
+
+
+# ------------------------------------------------------------------------------ calendar
+
+_DAY_NOTES = {
+    DATED: "date de l'événement",
+    ANY_DAY: "jour suggéré (lieu ouvert)",
+    UNKNOWN_DAY: "date inconnue (saison)",
+}
+
+
+def day_note(day_class: str) -> str:
+    """French note on how a venue's date is known."""
+    return _DAY_NOTES.get(day_class, "")
+
+
+def to_ics(table: pd.DataFrame, *, title: str = "Plan d'aller-vers") -> bytes:
+    """The plan as an iCalendar file advisers can import: one all-day event per dated venue.
+
+    Venues whose date is unknown (events known only by a season) get no event; they
+    are listed in the calendar's description. UIDs are stable: the same venue on the
+    same day keeps its UID from one run to the next.
+
+    Parameters
+    ----------
+    table
+        Output of :func:`venue_table` (``date`` filled by :func:`assign_days`).
+    title
+        Calendar name.
+
+    Returns
+    -------
+    bytes
+        The ``.ics`` content.
+    """
+    import icalendar  # noqa: PLC0415
+
+    calendar_ = icalendar.Calendar()
+    calendar_.add("prodid", "-//ancrage//plan d'aller-vers//FR")
+    calendar_.add("version", "2.0")
+    calendar_.add("x-wr-calname", title)
+    undated = []
+    stamp = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+    for row in table.to_dict("records"):
+        if pd.isna(row["date"]):
+            undated.append(f"{row['order']}. {row['name']} ({row['commune_code']})")
+            continue
+        day = pd.Timestamp(row["date"]).date()
+        event = icalendar.Event()
+        event.add("uid", f"{row['venue_id']}-{day:%Y%m%d}@ancrage")
+        event.add("dtstamp", stamp)
+        event.add("summary", f"Aller-vers n°{row['order']} : {row['name']}")
+        event.add("dtstart", day)
+        event.add("dtend", day + dt.timedelta(days=1))
+        event.add("location", f"{row.get('commune_name') or ''} ({row['commune_code']})".strip())
+        event.add("description", _ics_description(row))
+        calendar_.add_component(event)
+    note = f"{title}."
+    if undated:
+        note += " Date à confirmer (connue seulement par la saison) : " + "; ".join(undated)
+    calendar_.add("x-wr-caldesc", note)
+    calendar_.add("description", note)
+    return calendar_.to_ical()
+
+
+def _ics_description(row: Mapping[str, Any]) -> str:
+    lines = [
+        f"Type : {row['kind']} ({day_note(row['day_class'])})",
+        f"Demande atteinte ajoutée : {row['demand_added']:.0f}",
+        f"Communes atteintes : {row['communes_reached']}",
+    ]
+    if row.get("commune_names"):
+        lines.append("Communes : " + str(row["commune_names"]).replace(";", ", "))
+    if not pd.isna(row.get("round_trip_km", np.nan)):
+        lines.append(f"Aller-retour depuis la base : {row['round_trip_km']:.0f} km")
+    return "\n".join(lines)
+
+
+# ------------------------------------------------------------------------------ one area
+
+
+@dataclasses.dataclass(frozen=True)
+class PlanRequest:
+    """What a planner asks for (the command-line options of ``ancrage outreach``)."""
+
+    start: str
+    end: str
+    k: int
+    radius_km: float | None = None
+    minutes: float | None = None
+    advisers: int | None = None
+    budget_km: float | None = None
+    candidates: tuple[str, ...] = ("events", "places")
+    event_kinds: tuple[str, ...] | None = None
+    time_limit: float | None = 60.0
+
+
+@dataclasses.dataclass
+class AreaPlan:
+    """A plan for an area: the venue table (date order), the plan and a JSON summary."""
+
+    table: pd.DataFrame
+    plan: OutreachPlan
+    demand: pd.Series
+    summary: dict[str, Any]
+
+
+def plan_area(
+    area: pd.DataFrame,
+    layers: Mapping[str, pd.DataFrame],
+    request: PlanRequest,
+    *,
+    demand: pd.Series,
+    base: pd.Series | None = None,
+    graph: Any = None,
+) -> AreaPlan:
+    """Candidates, reach, exact choice and the venue table, for the communes of an area.
+
+    Parameters
+    ----------
+    area
+        Communes (commune base rows indexed by INSEE code).
+    layers
+        ``events`` and ``places`` records of the area.
+    request
+        Window, number of venues, reach, limits.
+    demand
+        Demand of each commune of ``area``.
+    base
+        The adviser's base commune (a commune base row): round-trip km per venue.
+    graph
+        Road graph, with ``request.minutes``.
+    """
+    first, last = check_window(request.start, request.end)
+    if request.minutes is None and (request.radius_km is None or not request.radius_km > 0):
+        msg = f"'radius_km' (--radius-km) should be > 0, got {request.radius_km!r}"
+        raise InvalidParameterError(msg)
+    if request.budget_km is not None and base is None:
+        msg = "'budget_km' (--budget-km) needs the adviser's base commune (--base CODE)"
+        raise InvalidParameterError(msg)
+    venues = candidate_venues(
+        area,
+        layers,
+        start=request.start,
+        end=request.end,
+        candidates=request.candidates,
+        event_kinds=request.event_kinds,
+    )
+    if venues.empty:
+        msg = (
+            f"no candidate venue in the area between {first.date()} and {last.date()} "
+            f"(candidates: {','.join(request.candidates)}); widen the window or add "
+            "'townhalls' to --candidates"
+        )
+        raise InvalidParameterError(msg)
+    reach = reach_matrix(
+        area, venues, radius_km=request.radius_km, minutes=request.minutes, graph=graph
+    )
+    km = None
+    if base is not None:
+        km = pd.Series(
+            great_circle_km(
+                base["townhall_lon"], base["townhall_lat"], venues["lon"], venues["lat"]
+            ),
+            index=venues.index,
+        )
+    plan = plan_outreach(
+        demand,
+        venues,
+        reach,
+        k=request.k,
+        advisers=request.advisers,
+        window_days=(last - first).days + 1,
+        budget_km=request.budget_km,
+        km=None if km is None else km.to_numpy(),
+        time_limit=request.time_limit,
+    )
+    table = venue_table(plan, venues, reach, demand, names=area["name"], km=km)
+    if not table.empty:
+        table["date"] = assign_days(table, start=first, end=last, advisers=request.advisers)
+        table["date_note"] = table["day_class"].map(day_note)
+        table["commune_name"] = area["name"].reindex(table["commune_code"]).to_numpy()
+    summary = {
+        "demand_reached": plan.demand_reached,
+        "demand_total": plan.demand_total,
+        "share_reached": plan.demand_reached / plan.demand_total if plan.demand_total else 0.0,
+        "optimal": plan.optimal,
+        "gap": plan.gap,
+        "upper_bound": plan.upper_bound,
+        "status": plan.status,
+        "solve_seconds": round(plan.solve_seconds, 3),
+        "candidates": len(venues),
+        "reduction": plan.reduction,
+        "window": {"from": str(first.date()), "to": str(last.date())},
+    }
+    return AreaPlan(table=table, plan=plan, demand=demand, summary=summary)
+
+
+MEET_PRESELECT = 200
+"""With a road graph, the travel times are computed for this many places, the best by km."""
+
+
+def meet(
+    base: str,
+    holders: Sequence[str],
+    *,
+    places: pd.DataFrame | None = None,
+    top: int = 5,
+    graph: Any = None,
+) -> pd.DataFrame:
+    """Halfway meeting places between an adviser's base and project holders' communes.
+
+    Candidates are every town hall and the store's ``places`` (third places,
+    coworking spaces...). They are ranked by the longest trip of any participant,
+    then by the total; by great-circle km, or by road minutes with ``graph``
+    (computed for the :data:`MEET_PRESELECT` best places by km).
+
+    Parameters
+    ----------
+    base
+        INSEE code of the adviser's base.
+    holders
+        INSEE codes of the project holders' communes.
+    places
+        Places layer records (any CRS points).
+    top
+        Number of places returned.
+    graph
+        Road graph (:func:`geo.distances.load_road_graph`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``name, category, commune_code``, ``km_<code>`` per participant (and
+        ``min_<code>`` with a graph), ``longest`` and ``total``.
+    """
+    from geo import communes  # noqa: PLC0415
+
+    codes = [base, *[c for c in holders if c != base]]
+    people_rows = [communes.get_commune(code) for code in codes]
+    people = pd.DataFrame(
+        {
+            "lon": [float(r["townhall_lon"]) for r in people_rows],
+            "lat": [float(r["townhall_lat"]) for r in people_rows],
+        },
+        index=codes,
+    )
+    base_frame = communes.load_communes(columns=["name", "townhall_lon", "townhall_lat"])
+    candidates = pd.concat(
+        [
+            _townhall_points(base_frame)[["name", "category", "commune_code", "lon", "lat"]],
+            _meet_places(places),
+        ],
+        ignore_index=True,
+    ).dropna(subset=["lon", "lat"])
+    if graph is None:
+        return meeting_places(people, candidates, top=top).reset_index(drop=True)
+    shortlist = meeting_places(people, candidates, top=MEET_PRESELECT)
+    minutes = _road_minutes(graph, people, shortlist)
+    return meeting_places(people, shortlist, top=top, minutes_by_road=minutes).reset_index(
+        drop=True
+    )
+
+
+def _meet_places(places: pd.DataFrame | None) -> pd.DataFrame:
+    found = _place_venues(places)
+    if found is None:
+        return pd.DataFrame(columns=["name", "category", "commune_code", "lon", "lat"])
+    return found[["name", "category", "commune_code", "lon", "lat"]]
+
+
+def _road_minutes(graph: Any, people: pd.DataFrame, candidates: pd.DataFrame) -> np.ndarray:
+    import networkx as nx  # noqa: PLC0415
+
+    from geo.distances import DEFAULT_MAX_SNAP_KM, _snap  # noqa: PLC0415
+
+    p_nodes, p_snap = _snap(graph, people["lon"].to_numpy(float), people["lat"].to_numpy(float))
+    c_nodes, c_snap = _snap(
+        graph, candidates["lon"].to_numpy(float), candidates["lat"].to_numpy(float)
+    )
+    undirected = graph.to_undirected(as_view=True)
+    out = np.full((len(candidates), len(people)), np.nan)
+    for i, (node, snap) in enumerate(zip(p_nodes, p_snap, strict=True)):
+        if snap > DEFAULT_MAX_SNAP_KM:
+            msg = (
+                f"commune {people.index[i]} is farther than {DEFAULT_MAX_SNAP_KM} km from the graph"
+            )
+            raise InvalidParameterError(msg)
+        seconds = nx.single_source_dijkstra_path_length(undirected, node, weight="travel_time")
+        out[:, i] = pd.Series(c_nodes).map(seconds).to_numpy(float) / 60.0
+    out[c_snap > DEFAULT_MAX_SNAP_KM] = np.nan
+    return out

@@ -10,6 +10,7 @@ from geo.cli import (
     _indicators,
     _layers,
     _layers_import,  # noqa: F401  (registers import/osm on the layers app)
+    _outreach,
     _run,
     _scoring,
 )
@@ -29,6 +30,8 @@ app.command("run")(_run.run)
 app.command("score")(_scoring.score)
 app.command("similar")(_scoring.similar)
 app.command("typology")(_scoring.typology_command)
+app.command("outreach")(_outreach.outreach_command)
+app.command("meet")(_outreach.meet_command)
 
 
 def main() -> None:
