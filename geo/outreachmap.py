@@ -17,7 +17,13 @@ from geo._io import atomic_write_text
 from geo.layers import LABELS_FR
 from geo.maps import base_map, escape, escaped_properties, popup_html
 
-__all__ = ["add_commune_states", "add_reach_circles", "add_venue_markers", "outreach_map", "save_outreach_map"]
+__all__ = [
+    "add_commune_states",
+    "add_reach_circles",
+    "add_venue_markers",
+    "outreach_map",
+    "save_outreach_map",
+]
 
 REACHED = "#1b7837"
 LEFT_OUT = "#d6604d"
@@ -26,7 +32,7 @@ VENUE_POPUP = {
     "name": "Lieu ou événement",
     "kind_fr": "Type",
     "date_fr": "Date",
-    "date_note": "Date",
+    "date_note": "Jour",
     "demand_added": "Demande ajoutée",
     "communes_reached": "Communes atteintes",
     "round_trip_km": "Aller-retour depuis la base (km)",
@@ -90,6 +96,8 @@ def add_venue_markers(fmap: folium.Map, venues: pd.DataFrame) -> folium.Map:
     shown = venues.assign(
         kind_fr=_kind_fr(venues["kind"], venues["category"]),
         date_fr=pd.to_datetime(venues["date"]).dt.strftime("%d/%m/%Y"),
+        demand_added=venues["demand_added"].round(0).astype(int),
+        round_trip_km=venues["round_trip_km"].round(1),
     )
     for record in shown.to_dict("records"):
         number = int(record["order"])
