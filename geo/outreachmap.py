@@ -39,6 +39,12 @@ VENUE_POPUP = {
 }
 
 
+def _inert(html: str) -> str:
+    """Braces as character references: folium renders a layer's script through Jinja a
+    second time (branca ``Element(script)``), so ``{{ }}`` in a value would be evaluated."""
+    return html.replace("{", "&#123;").replace("}", "&#125;")
+
+
 def _kind_fr(kinds: pd.Series, categories: pd.Series) -> pd.Series:
     labels = {**LABELS_FR["places.kind"], **LABELS_FR["events.kind"], "townhall": "mairie"}
     return pd.Series([labels.get(k, k) for k in kinds], index=kinds.index).where(
@@ -50,7 +56,7 @@ def add_commune_states(
     fmap: folium.Map, communes: gpd.GeoDataFrame, reached: pd.Series, demand: pd.Series
 ) -> folium.Map:
     """Communes coloured as reached (green) or left out (red), with escaped tooltips."""
-    shown = escaped_properties(communes, ["name", "code"])
+    shown = escaped_properties(communes, ["name", "code"]).map(_inert)
     shown["demand"] = demand.reindex(communes.index).fillna(0).round(0).astype(int).astype(str)
     hit = reached.reindex(communes.index).fillna(False).astype(bool)
     shown["state"] = hit.map({True: "atteinte", False: "laissée de côté"})
@@ -113,8 +119,8 @@ def add_venue_markers(fmap: folium.Map, venues: pd.DataFrame) -> folium.Map:
         folium.Marker(
             location=[record["lat"], record["lon"]],
             icon=icon,
-            popup=folium.Popup(popup_html(record, VENUE_POPUP), max_width=340),
-            tooltip=escape(f"{number}. {record['name']}"),
+            popup=folium.Popup(_inert(popup_html(record, VENUE_POPUP)), max_width=340),
+            tooltip=_inert(escape(f"{number}. {record['name']}")),
         ).add_to(group)
     group.add_to(fmap)
     return fmap
