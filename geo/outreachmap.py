@@ -110,7 +110,8 @@ def add_venue_markers(fmap: folium.Map, venues: pd.DataFrame) -> folium.Map:
         icon = folium.DivIcon(
             html=(
                 '<div style="background:#2166ac;color:white;border-radius:50%;width:24px;'
-                "height:24px;line-height:24px;text-align:center;font:bold 12px sans-serif;"
+                "height:24px;display:flex;align-items:center;justify-content:center;"
+                "font:bold 12px sans-serif;box-sizing:border-box;"
                 f'border:2px solid white;box-shadow:0 0 3px #000">{number:d}</div>'
             ),
             icon_size=(24, 24),
