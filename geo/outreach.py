@@ -1144,9 +1144,16 @@ def plan_area(
         km=None if km is None else km.to_numpy(),
         time_limit=request.time_limit,
     )
-    table = venue_table(plan, venues, reach, demand, names=area["name"], km=km)
+    chosen = venues.loc[plan.chosen]
+    dated = venues.assign(date=venues["date"].astype("datetime64[ns]"))
+    dated.loc[plan.chosen, "date"] = assign_days(
+        chosen, start=first, end=last, advisers=request.advisers
+    ).to_numpy()
+    plan.chosen = [
+        venues.index[j] for j in _date_order(dated, venues.index.get_indexer(plan.chosen))
+    ]
+    table = venue_table(plan, dated, reach, demand, names=area["name"], km=km)
     if not table.empty:
-        table["date"] = assign_days(table, start=first, end=last, advisers=request.advisers)
         table["date_note"] = table["day_class"].map(day_note)
         table["commune_name"] = area["name"].reindex(table["commune_code"]).to_numpy()
     summary = {

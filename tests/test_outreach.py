@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 
+import icalendar
 import numpy as np
 import pandas as pd
 import pytest
@@ -305,3 +306,29 @@ def test_meeting_places_minimise_the_longest_trip_then_the_total():
     assert best["name"].tolist() == ["mid", "tie", "near"]
     assert best.iloc[0][["km_base", "km_h1", "km_h2"]].tolist() == [55.6, 11.1, 55.6]
     assert best.iloc[0]["longest"] == 55.6
+
+
+def test_ics_has_one_event_per_dated_venue_and_lists_undated_ones():
+    table = pd.DataFrame(
+        {
+            "order": [1, 2],
+            "venue_id": ["fair@20260410", "salon@date-inconnue"],
+            "name": ["Foire <de> printemps", "Salon"],
+            "kind": ["fair", "trade_show"],
+            "date": pd.to_datetime(["2026-04-10", pd.NaT]),
+            "day_class": ["dated", "unknown"],
+            "commune_code": ["19001", "19073"],
+            "commune_name": ["A", "Égletons"],
+            "demand_added": [120.0, 80.0],
+            "communes_reached": [3, 2],
+            "commune_names": ["A;B;C", "D;E"],
+            "round_trip_km": [42.0, np.nan],
+        }
+    )
+    calendar = icalendar.Calendar.from_ical(outreach.to_ics(table))
+    (event,) = calendar.walk("VEVENT")
+    assert str(event["uid"]) == "fair@20260410-20260410@ancrage"
+    assert event.decoded("dtstart").isoformat() == "2026-04-10"
+    assert str(event["summary"]) == "Aller-vers n°1 : Foire <de> printemps"
+    assert "Communes : A, B, C" in str(event["description"])
+    assert "2. Salon (19073)" in str(calendar["x-wr-caldesc"])

@@ -223,6 +223,11 @@ def outreach_command(  # noqa: PLR0913 - one parameter per command-line option
         layer_store = Store(store)
         layers = {k: layer_store.read(k, codes=list(area.index)) for k in ("events", "places")}
         weights = _demand(demand, area, layer_store, expertise, road)
+        if float(weights.sum()) == 0:
+            err_console.print(
+                "note: the demand of every commune of the area is 0 (all covered for what "
+                "was asked); try --expertise KEY or --demand population"
+            )
         result = outreach.plan_area(
             area, layers, request, demand=weights, base=base_row, graph=road
         )
