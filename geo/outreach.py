@@ -1032,9 +1032,16 @@ def to_ics(table: pd.DataFrame, *, title: str = "Plan d'aller-vers") -> bytes:
     return calendar_.to_ical()
 
 
+def _kind_label(kind: object) -> str:
+    from geo.layers import LABELS_FR  # noqa: PLC0415
+
+    labels = {**LABELS_FR["places.kind"], **LABELS_FR["events.kind"], "townhall": "mairie"}
+    return labels.get(str(kind), str(kind))
+
+
 def _ics_description(row: Mapping[str, Any]) -> str:
     lines = [
-        f"Type : {row['kind']} ({day_note(row['day_class'])})",
+        f"Type : {_kind_label(row['kind'])} ({day_note(row['day_class'])})",
         f"Demande atteinte ajoutée : {row['demand_added']:.0f}",
         f"Communes atteintes : {row['communes_reached']}",
     ]
