@@ -61,6 +61,7 @@ __all__ = [
     "plan_outreach",
     "population_demand",
     "reach_matrix",
+    "score_weighted",
     "to_ics",
     "underserved_demand",
     "venue_table",
@@ -143,6 +144,25 @@ def underserved_demand(
     if expertise_asked:
         factor[(state != "covered") & (state_any == "covered")] = used["missing_expertise"]
     return (population_demand(population) * factor).rename("demand")
+
+
+def score_weighted(demand: pd.Series, scores: pd.Series) -> pd.Series:
+    """Demand times a 0–1 score per commune (e.g. ``score`` of :func:`geo.scoring.score`).
+
+    Communes without a score (left out by the score's filters) get no demand.
+
+    Examples
+    --------
+    >>> score_weighted(pd.Series([100.0, 100.0], index=["a", "b"]), pd.Series({"a": 0.5}))
+    a    50.0
+    b     0.0
+    Name: demand, dtype: float64
+    """
+    values = pd.to_numeric(scores, errors="coerce").reindex(demand.index)
+    if ((values < 0) | (values > 1)).any():
+        msg = "'scores' should lie between 0 and 1"
+        raise InvalidParameterError(msg)
+    return (demand * values.fillna(0.0)).rename("demand")
 
 
 def _check_weights(weights: Mapping[str, float] | None) -> dict[str, float]:

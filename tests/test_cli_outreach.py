@@ -194,3 +194,70 @@ def test_outreach_map_escapes_names_and_numbers_venues():
     assert "49 &lt;script" not in page  # never evaluated as a template
     assert "&#123;&#123;7*7&#125;&#125;" in page
     assert re.search(r"(>|\\u003e)1(<|\\u003c)/div", page)  # numbered marker (JSON-encoded)
+
+
+def test_outreach_demand_times_score_is_smaller_than_population(cli):
+    plain = json.loads(
+        cli(
+            *CORREZE,
+            "--venues",
+            2,
+            "--radius-km",
+            15,
+            "--candidates",
+            "townhalls",
+            "--format",
+            "json",
+        ).stdout
+    )
+    result = cli(
+        *CORREZE,
+        "--venues",
+        2,
+        "--radius-km",
+        15,
+        "--candidates",
+        "townhalls",
+        "--times-score",
+        "--format",
+        "json",
+    )
+    assert result.exit_code == 0, result.output
+    scored = json.loads(result.stdout)
+    assert 0 < scored["demand_total"] < plain["demand_total"]
+
+
+def test_outreach_underserved_demand_for_an_expertise(cli):
+    pytest.importorskip("geo.coverage", reason="geo/coverage.py not merged in this branch")
+    result = cli(
+        "outreach",
+        "-d",
+        "19",
+        *SPRING,
+        "--venues",
+        2,
+        "--radius-km",
+        15,
+        "--candidates",
+        "townhalls",
+        "--expertise",
+        "food_resilience",
+        "--format",
+        "json",
+    )
+    assert result.exit_code == 0, result.output
+    plan = json.loads(result.stdout)
+    population = json.loads(
+        cli(
+            *CORREZE,
+            "--venues",
+            1,
+            "--radius-km",
+            15,
+            "--candidates",
+            "townhalls",
+            "--format",
+            "json",
+        ).stdout
+    )["demand_total"]
+    assert 0 < plan["demand_total"] <= population and plan["optimal"]

@@ -173,6 +173,16 @@ def outreach_command(  # noqa: PLR0913 - one parameter per command-line option
     kind: Annotated[
         str | None, typer.Option("--kind", help="Event kinds kept, e.g. fair,market.")
     ] = None,
+    times_score: Annotated[
+        bool,
+        typer.Option(
+            "--times-score", help="Multiply the demand by each commune's 'ancrage score' (0-1)."
+        ),
+    ] = False,
+    score_weights: Annotated[
+        str | None,
+        typer.Option("--score-weights", help="Weights of that score, as in 'ancrage score -w'."),
+    ] = None,
     time_limit: Annotated[
         float, typer.Option("--time-limit", help="Seconds for the solver (best plan + gap).")
     ] = 60.0,
@@ -223,6 +233,12 @@ def outreach_command(  # noqa: PLR0913 - one parameter per command-line option
         layer_store = Store(store)
         layers = {k: layer_store.read(k, codes=list(area.index)) for k in ("events", "places")}
         weights = _demand(demand, area, layer_store, expertise, road)
+        if times_score:
+            from geo import scoring  # noqa: PLC0415
+
+            parsed = scoring.parse_weights(score_weights) if score_weights else None
+            scores = scoring.score(area, weights=parsed)
+            weights = outreach.score_weighted(weights, scores.set_index("code")["score"])
         if float(weights.sum()) == 0:
             err_console.print(
                 "note: the demand of every commune of the area is 0 (all covered for what "
