@@ -39,6 +39,18 @@ VENUE_POPUP = {
 }
 
 
+_LEGEND = (
+    '<div class="ancrage-legend" style="position:absolute;z-index:1000;bottom:24px;right:10px;'
+    "background:white;padding:6px 8px;border-radius:4px;font:12px sans-serif;"
+    'box-shadow:0 0 4px rgba(0,0,0,.4)">'
+    f'<div><span style="display:inline-block;width:12px;height:12px;background:{REACHED}">'
+    "</span> commune atteinte</div>"
+    f'<div><span style="display:inline-block;width:12px;height:12px;background:{LEFT_OUT}">'
+    "</span> commune laissée de côté</div>"
+    "<div>teinte pâle : demande nulle ; n° = ordre des dates</div></div>"
+)
+
+
 def _inert(html: str) -> str:
     """Braces as character references: folium renders a layer's script through Jinja a
     second time (branca ``Element(script)``), so ``{{ }}`` in a value would be evaluated."""
@@ -154,6 +166,7 @@ def outreach_map(
         add_reach_circles(fmap, venues, radius_km=radius_km)
     if not venues.empty:
         add_venue_markers(fmap, venues)
+    fmap.get_root().html.add_child(folium.Element(_LEGEND))  # fixed text only
     folium.LayerControl(collapsed=False).add_to(fmap)
     return fmap
 
