@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 
 import icalendar
 import numpy as np
@@ -12,6 +13,7 @@ from scipy import sparse
 
 from geo import outreach
 from geo._errors import InvalidParameterError
+from geo.distances import load_road_graph
 
 
 def _instance(seed: int, *, n_communes: int = 25, n_venues: int = 10):
@@ -332,3 +334,20 @@ def test_ics_has_one_event_per_dated_venue_and_lists_undated_ones():
     assert str(event["summary"]) == "Aller-vers n°1 : Foire <de> printemps"
     assert "Communes : A, B, C" in str(event["description"])
     assert "2. Salon (19073)" in str(calendar["x-wr-caldesc"])
+
+
+def test_reach_matrix_by_road_minutes():
+    graph = load_road_graph(Path(__file__).parent / "data" / "tiny_roads.graphml")
+    communes = pd.DataFrame(
+        {
+            "townhall_lon": [5.00, 5.01, 5.0201, 5.03, 5.20],
+            "townhall_lat": [45.0, 45.0, 45.0001, 45.0, 45.0],
+        },
+        index=list("abcde"),
+    )  # nodes 1-4 at 0, 1, 3 and 4.2 minutes from node 1; 'e' is off the graph
+    venues = pd.DataFrame({"lon": [5.0, 5.2], "lat": [45.0, 45.0]})
+    reach = outreach.reach_matrix(communes, venues, minutes=3.5, graph=graph).toarray()
+    assert reach[:, 0].tolist() == [True, True, True, False, False]
+    assert not reach[:, 1].any()  # a venue off the graph reaches nothing
+    with pytest.raises(InvalidParameterError, match="'minutes'"):
+        outreach.reach_matrix(communes, venues, minutes=3.5)
