@@ -12,6 +12,7 @@ from geo.cli import (
     _indicators,
     _layers,
     _layers_import,  # noqa: F401  (registers import/osm on the layers app)
+    _outreach,
     _run,
     _scoring,
 )
@@ -32,6 +33,8 @@ app.command("score")(_scoring.score)
 app.command("similar")(_scoring.similar)
 app.command("typology")(_scoring.typology_command)
 app.command("gaps")(_gaps.gaps_command)
+app.command("outreach")(_outreach.outreach_command)
+app.command("meet")(_outreach.meet_command)
 
 
 def _add_exit_codes(typer_app: typer.Typer) -> None:
