@@ -7,7 +7,9 @@ columns through the alias table of :mod:`geo.imports._aliases`, places every row
 (:func:`import_file`). On any invalid row nothing is stored and
 :class:`~geo._errors.LayerValidationError` lists every problem with its line as the
 user sees it in the file (header = line 1). With ``skip_invalid=True`` the good rows
-are stored and the rejected ones are written, with a ``reason`` column, to a CSV file.
+are stored and the rejected ones are written, with a ``reason`` column, to a CSV file
+(``<file name>.rejected.csv`` in the current directory unless another is given; never
+the input file itself).
 
 Re-importing a file adds nothing twice: rows carry a stable ``source_id`` (the
 file's own identifier column as ``"<file name>:<id>"``, an iCalendar ``UID``) and the
@@ -57,6 +59,7 @@ __all__ = [
     "FORMATS",
     "ImportResult",
     "ParsedRecords",
+    "check_rejected_path",
     "import_file",
     "read_records",
     "write_rejected",
@@ -149,13 +152,19 @@ class ImportResult:
     details: Mapping[str, str]
 
 
-def _read(path: Path, fmt: str) -> Parsed:
+def _read(path: Path, fmt: str, layer: str | None) -> Parsed:
+    if layer is not None and fmt not in {"geojson", "gpkg"}:
+        msg = (
+            f"'layer' ({layer!r}) only applies to GeoPackage and GeoJSON files, "
+            f"not to {path.name!r}"
+        )
+        raise ImportFileError(msg)
     if fmt == "csv":
         return read_csv(path.read_bytes(), name=path.name)
     if fmt == "ics":
         return read_ics(path.read_bytes(), name=path.name)
     if fmt in {"geojson", "gpkg"}:
-        return read_vector(path, fmt=fmt)
+        return read_vector(path, fmt=fmt, layer=layer)
     msg = (
         f"{path.name!r}: OpenStreetMap files are imported with 'ancrage layers osm --file' "
         "(geo.osm.places_from_xml), not as a layer file"
@@ -171,6 +180,7 @@ def read_records(
     defaults: Mapping[str, str] | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
     geocoder: geocoding.AddressGeocoder | None = None,
+    layer: str | None = None,
 ) -> ParsedRecords:
     """Read a file into layer records and list every problem, without storing anything.
 
@@ -189,6 +199,9 @@ def read_records(
     geocoder
         Online address geocoder (default: the one set by ``ANCRAGE_GEOCODER_URL``,
         offline only when unset).
+    layer
+        Layer of a GeoPackage (or multi-layer GeoJSON source) to read; required when
+        the file holds several layers.
 
     Returns
     -------
@@ -198,15 +211,16 @@ def read_records(
     Raises
     ------
     ImportFileError
-        The file is missing, too large, not what its extension says, unreadable, or
-        lacks a required column (the message lists the headers accepted for it).
+        The file is missing, too large, not what its extension says, unreadable, has
+        several layers and ``layer`` is not given, or lacks a required column (the
+        message lists the headers accepted for it).
     GeocoderError
         The online geocoder is configured but fails (offline geocoding never does).
     """
     check_kind(kind)
     path = Path(path)
     fmt = check_file(path, max_bytes=max_bytes)
-    parsed = _read(path, fmt)
+    parsed = _read(path, fmt, layer)
     mapping = _aliases.map_headers(parsed.raw.columns, kind, columns=columns)
     table = parsed.raw[list(mapping)].rename(columns=mapping)
     table = table.mask(table.isin(EXCEL_ERRORS))  # spreadsheet error cells mean "no value"
@@ -369,7 +383,7 @@ def _merge(ours: list[RowProblem], schema: list[RowProblem]) -> list[RowProblem]
     return sorted(ours + kept, key=lambda p: (-1 if p.line is None else p.line, p.field))
 
 
-def import_file(
+def import_file(  # noqa: PLR0913 - keyword-only options of read_records, plus storing
     kind: str,
     path: str | os.PathLike[str],
     *,
@@ -379,6 +393,7 @@ def import_file(
     rejected_path: str | os.PathLike[str] | None = None,
     store: object | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
+    layer: str | None = None,
 ) -> ImportResult:
     """Import a file into a layer of the store, all or nothing unless ``skip_invalid``.
 
@@ -395,11 +410,15 @@ def import_file(
     skip_invalid
         Store the valid rows and write the invalid ones to ``rejected_path``.
     rejected_path
-        CSV file for rejected rows (default: ``<file>.rejected.csv`` beside the file).
+        CSV file for rejected rows (default: ``<file name>.rejected.csv`` in the current
+        directory, never beside the input unless asked). It must not be the input file
+        or the store, under any name.
     store
         A :class:`geo.store.Store` (default: the store of the ``store`` option).
     max_bytes
         Largest file accepted (default 50 MB).
+    layer
+        Layer to read from a multi-layer file (see :func:`read_records`).
 
     Returns
     -------
@@ -414,21 +433,24 @@ def import_file(
         Some rows are invalid and ``skip_invalid`` is false; nothing was stored.
     """
     path = Path(path)
-    parsed = read_records(kind, path, columns=columns, defaults=defaults, max_bytes=max_bytes)
+    store = _store(store)
+    target = Path(rejected_path) if rejected_path else Path(f"{path.name}.rejected.csv")
+    if skip_invalid:
+        check_rejected_path(target, path, store=getattr(store, "path", None))
+    parsed = read_records(
+        kind, path, columns=columns, defaults=defaults, max_bytes=max_bytes, layer=layer
+    )
     whole_file = [p for p in parsed.problems if p.line is None]
     if whole_file or (parsed.problems and not skip_invalid):
         raise LayerValidationError(parsed.problems, what=repr(path.name))
     bad = parsed.bad_rows()
     written = None
     if bad.any():
-        written = (
-            Path(rejected_path) if rejected_path else path.with_name(path.name + ".rejected.csv")
-        )
-        write_rejected(parsed, written)
+        written = write_rejected(parsed, target)
     good = parsed.records[~bad].reset_index(drop=True)
     added = duplicates = 0
     if len(good):
-        result = _store(store).add(
+        result = store.add(
             kind, good, source_label=path.name, line_numbers=parsed.lines[~bad], validated=True
         )
         added, duplicates = result.added, result.duplicates
@@ -451,6 +473,42 @@ def _store(store: object | None) -> object:
     from geo.store import Store  # noqa: PLC0415  (the store is only needed to write)
 
     return Store()
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    if a.exists() and b.exists():
+        return os.path.samefile(a, b)
+    return a.resolve() == b.resolve()
+
+
+def check_rejected_path(
+    rejected: Path, source: Path, *, store: str | os.PathLike[str] | None = None
+) -> None:
+    """Refuse a rejected-rows file that is the input file or the store, under any name.
+
+    Raises
+    ------
+    ImportFileError
+        ``rejected`` is the same file as ``source`` or ``store`` (same inode, a
+        symlink, another relative path...).
+
+    Examples
+    --------
+    >>> check_rejected_path(Path("a.csv"), Path("data/../a.csv"))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    geo._errors.ImportFileError: 'rejected_path' (--rejected) 'a.csv' is the file being imported...
+    """
+    targets = [("the file being imported", Path(source))]
+    if store is not None:
+        targets.append(("the layer store", Path(store)))
+    for what, other in targets:
+        if _same_file(Path(rejected), other):
+            msg = (
+                f"'rejected_path' (--rejected) {str(rejected)!r} is {what} ({str(other)!r}): "
+                "writing the rejected rows would overwrite it; choose another file name; "
+                "nothing was imported"
+            )
+            raise ImportFileError(msg)
 
 
 def write_rejected(parsed: ParsedRecords, path: Path) -> Path:

@@ -1,4 +1,4 @@
-"""Read a CSV file as users export it: any BOM, UTF-8 or Windows-1252, ``;`` or ``,``.
+"""Read a CSV file as users export it: any BOM, UTF-8, UTF-16, Windows-1252; ``;`` ``,`` or tab.
 
 Rows are read with the :mod:`csv` module so that each record knows the line it
 starts on *as the user sees it in an editor* (the header is line 1), even when a
@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from geo._errors import ImportFileError
-from geo.imports._common import Parsed
+from geo.imports._common import UTF16_BOMS, Parsed
 from geo.layers import RowProblem
 
 _BOM = b"\xef\xbb\xbf"
@@ -27,13 +27,14 @@ _SEP_HINT = re.compile(r"^\s*sep=(.)\s*$")
 
 
 def decode(data: bytes) -> tuple[str, str]:
-    """Decode file bytes: strip every leading UTF-8 BOM, try UTF-8, then Windows-1252.
+    """Decode file bytes: UTF-16 with a BOM; else strip every leading UTF-8 BOM and try
+    UTF-8, then Windows-1252.
 
     Returns
     -------
     tuple
-        ``(text, encoding)`` where encoding is ``"utf-8"``, ``"utf-8-sig"`` (BOM
-        found), ``"cp1252"`` or ``"latin-1"``.
+        ``(text, encoding)`` where encoding is ``"utf-16"`` (Excel's "Unicode text"),
+        ``"utf-8"``, ``"utf-8-sig"`` (BOM found), ``"cp1252"`` or ``"latin-1"``.
 
     Examples
     --------
@@ -41,7 +42,15 @@ def decode(data: bytes) -> tuple[str, str]:
     ('Nom', 'utf-8-sig')
     >>> decode("Côte".encode("cp1252"))
     ('Côte', 'cp1252')
+    >>> decode("Nom;Côte".encode("utf-16"))
+    ('Nom;Côte', 'utf-16')
     """
+    if data.startswith(UTF16_BOMS):
+        try:
+            return data.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError as err:
+            msg = f"the file starts with a UTF-16 byte-order mark but is not UTF-16 text ({err})"
+            raise ImportFileError(msg) from err
     body = data
     while body.startswith(_BOM):
         body = body[len(_BOM) :]

@@ -77,7 +77,7 @@ class _Work:
     def set_points(
         self, mask: np.ndarray, lon: np.ndarray, lat: np.ndarray, precision: str
     ) -> None:
-        mask = mask & ~self.placed & ~np.isnan(lon) & ~np.isnan(lat)
+        mask = mask & ~self.placed & np.isfinite(lon) & np.isfinite(lat)
         self.lon[mask], self.lat[mask] = lon[mask], lat[mask]
         self.precision[mask] = precision
 
@@ -162,12 +162,12 @@ def _from_lonlat(work: _Work) -> None:
     lon_text, lat_text = _text(work.table, "lon"), _text(work.table, "lat")
     lon, lat = _numbers(lon_text), _numbers(lat_text)
     for name, text, value in (("lon", lon_text, lon), ("lat", lat_text, lat)):
-        bad = (text.notna() & value.isna()).to_numpy()
+        bad = (text.notna() & ~np.isfinite(value.fillna(np.nan))).to_numpy()
         work.report(
             bad,
             name,
             text,
-            f"a decimal {'longitude' if name == 'lon' else 'latitude'}"
+            f"a finite decimal {'longitude' if name == 'lon' else 'latitude'}"
             " in degrees (WGS84), e.g. 5.6279",
         )
     projected = ((lon.abs() > 1000) & (lat.abs() > 1000)).to_numpy()
