@@ -418,3 +418,61 @@ def test_insee_header_only_file(indicator_folder: Path, tmp_path: Path) -> None:
     with pytest.raises(IndicatorFileError, match="has a header"):
         rurality.import_insee_file(path)
     assert not indicator_folder.exists()
+
+
+# --- 11. chunked import: same result as one pass, all or nothing --------------------------
+
+
+CHUNKED = (
+    "id;nom;type;code commune\n"
+    "a;Lieu 1;coworking;19136\n"
+    "b;Lieu 2;coworking;19136\n"
+    "c;Lieu 3;mauvais;19136\n"
+    "a;Lieu 4;coworking;19136\n"
+    "d;Lieu 5;coworking;99999\n"
+    "e;Lieu 1;coworking;19136\n"
+)
+
+
+def test_problems_across_chunks_are_all_reported(
+    tmp_path: Path, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import geo.imports  # noqa: PLC0415
+
+    path = write(tmp_path, "lieux.csv", CHUNKED)
+    expected = None
+    for rows in (100, 2):  # one chunk, then chunks of two rows
+        monkeypatch.setattr(geo.imports, "CHUNK_ROWS", rows)
+        with pytest.raises(LayerValidationError) as err:
+            import_file("places", path, store=store)
+        found = sorted((p.line, p.field, p.value, p.expected) for p in err.value.problems)
+        expected = expected or found
+        assert found == expected
+    assert {(line, field) for line, field, _, _ in expected} >= {
+        (4, "kind"),
+        (5, "id"),
+        (6, "commune_code"),
+    }
+    assert stored_count(store, "places") == 0
+
+
+def test_chunked_import_and_sliced_store_match_one_pass(
+    tmp_path: Path, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import geo.imports  # noqa: PLC0415
+    import geo.store  # noqa: PLC0415
+
+    good = "\n".join(
+        line for line in CHUNKED.splitlines() if "mauvais" not in line and "99999" not in line
+    )
+    path = write(tmp_path, "lieux.csv", good.replace("a;Lieu 4", "f;Lieu 4") + "\n")
+    monkeypatch.setattr(geo.imports, "CHUNK_ROWS", 2)
+    monkeypatch.setattr(geo.store, "ADD_SLICE_ROWS", 2)
+    result = import_file("places", path, store=store)
+    # "Lieu 1" twice at the same town hall: the second is a duplicate across slices
+    assert (result.rows, result.added, result.duplicates) == (4, 3, 1)
+    stored = store.read("places")
+    assert stored["name"].tolist() == ["Lieu 1", "Lieu 2", "Lieu 4"]
+    assert stored["source"].tolist() == [f"lieux.csv line {n}" for n in (2, 3, 4)]
+    again = import_file("places", path, store=store)
+    assert (again.added, again.duplicates) == (0, 4)

@@ -190,11 +190,14 @@ def provider(**columns: object) -> gpd.GeoDataFrame:
     return frame
 
 
+REACH = "a finite number of kilometres above 0 and at most 2000"
+
+
 def test_reach_must_be_a_positive_number() -> None:
     found = messages("providers", provider(reach_km=["30", "-3", "abc", None, "12,5"]))
     assert found == [
-        "line 3, field 'reach_km': got '-3', expected a finite number of kilometres above 0 and at most 2000",
-        "line 4, field 'reach_km': got 'abc', expected a finite number of kilometres above 0 and at most 2000",
+        f"line 3, field 'reach_km': got '-3', expected {REACH}",
+        f"line 4, field 'reach_km': got 'abc', expected {REACH}",
         "line 5, field 'reach_km': got '', expected a value (required)",
     ]
 

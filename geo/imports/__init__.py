@@ -34,11 +34,12 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from geo import geocoding
 from geo._errors import ImportFileError, LayerValidationError
 from geo._io import atomic_write_text
-from geo.imports import _aliases
+from geo.imports import _aliases, _locate
 from geo.imports._common import DEFAULT_MAX_BYTES, FORMATS, Parsed, check_file
 from geo.imports._csv import read_csv
 from geo.imports._ical import read_ics
@@ -222,27 +223,30 @@ def read_records(
     fmt = check_file(path, max_bytes=max_bytes)
     parsed = _read(path, fmt, layer)
     mapping = _aliases.map_headers(parsed.raw.columns, kind, columns=columns)
-    table = parsed.raw[list(mapping)].rename(columns=mapping)
-    table = table.mask(table.isin(EXCEL_ERRORS))  # spreadsheet error cells mean "no value"
-    table = _apply_defaults(table, kind, defaults or {})
-    _check_columns(kind, table, parsed, path.name)
+    _check_columns(kind, _mapped(parsed.raw.iloc[:0], mapping, kind, defaults), parsed, path.name)
     if geocoder is None:
         geocoder = geocoding.geocoder_from_env()
-    located = locate(
-        table,
-        parsed.lines,
-        geometry=parsed.geometry,
-        geocoder=geocoder,
-        required=kind in SPATIAL_KINDS,
-    )
     where = "feature" if fmt == "gpkg" else "line"
-    frame = _to_layer(
-        kind, table, located, parsed.lines, origin=f"{path.name} {where} ", file_name=path.name
-    )
-    problems = _merge(
-        parsed.problems + located.problems + _duplicate_ids(table, parsed.lines),
-        validate_records(kind, frame, line_numbers=parsed.lines),
-    )
+    chunks, problems = [], list(parsed.problems)
+    for rows in _chunks(len(parsed.raw)):
+        table = _mapped(parsed.raw.iloc[rows], mapping, kind, defaults)
+        lines = parsed.lines[rows]
+        located = locate(
+            table,
+            lines,
+            geometry=None if parsed.geometry is None else parsed.geometry.iloc[rows],
+            geocoder=geocoder,
+            required=kind in SPATIAL_KINDS,
+        )
+        frame = _to_layer(
+            kind, table, located, lines, origin=f"{path.name} {where} ", file_name=path.name
+        )
+        schema = validate_records(kind, frame, line_numbers=lines)
+        problems += _merge(located.problems, [p for p in schema if not _is_layer_id_repeat(p)])
+        chunks.append((_compact(conform(kind, frame)), located.lon, located.lat))
+        del table, located, frame
+    _locate.commune_polygons_cache_clear()
+    problems = _sorted(problems + _repeated_ids(parsed.raw, mapping, parsed.lines))
     ignored = [c for c in parsed.raw.columns if c not in mapping]
     details = {
         **parsed.details,
@@ -251,13 +255,84 @@ def read_records(
     }
     return ParsedRecords(
         kind=kind,
-        records=conform(kind, frame),
+        records=_concat(kind, chunks),
         lines=parsed.lines,
         problems=problems,
         raw=parsed.raw,
         mapping=mapping,
         details=details,
     )
+
+
+#: Rows placed and validated at a time: peak memory follows the chunk, not the file.
+CHUNK_ROWS = 50_000
+
+
+def _chunks(count: int) -> list[slice]:
+    return [slice(start, start + CHUNK_ROWS) for start in range(0, max(count, 1), CHUNK_ROWS)]
+
+
+def _mapped(
+    raw: pd.DataFrame, mapping: Mapping[str, str], kind: str, defaults: Mapping[str, str] | None
+) -> pd.DataFrame:
+    """Rows of the file under the layer's column names, with error cells and defaults."""
+    table = raw[list(mapping)].rename(columns=mapping).reset_index(drop=True)
+    table = table.mask(table.isin(EXCEL_ERRORS))  # spreadsheet error cells mean "no value"
+    return _apply_defaults(table, kind, defaults or {})
+
+
+def _compact(records: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Records without geometry, text as Arrow-backed strings (a fraction of Python objects)."""
+    frame = pd.DataFrame(records.drop(columns=records.geometry.name))
+    for column in frame.columns:
+        if frame[column].dtype == object:
+            frame[column] = frame[column].astype("str")
+    return frame
+
+
+def _concat(
+    kind: str, chunks: list[tuple[pd.DataFrame, np.ndarray, np.ndarray]]
+) -> gpd.GeoDataFrame:
+    """One layer frame from the compact chunks; points are built once, at the end."""
+    if not chunks:
+        return conform(kind, pd.DataFrame())
+    frame = (
+        pd.concat([c[0] for c in chunks], ignore_index=True) if len(chunks) > 1 else chunks[0][0]
+    )
+    lon = np.concatenate([c[1] for c in chunks])
+    lat = np.concatenate([c[2] for c in chunks])
+    points = np.where(np.isnan(lon) | np.isnan(lat), None, shapely.points(lon, lat))
+    return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(points, crs="EPSG:4326"))
+
+
+def _is_layer_id_repeat(problem: RowProblem) -> bool:
+    """A repeated ``id`` found inside one chunk (the whole file is checked once instead)."""
+    return problem.field == "id" and problem.expected.startswith("an id unique within the layer")
+
+
+def _repeated_ids(raw: pd.DataFrame, mapping: Mapping[str, str], lines: np.ndarray) -> list:
+    """Ids repeated anywhere in the file: the file's own id column and the layer ``id``."""
+    table = raw[list(mapping)].rename(columns=mapping)
+    problems = _duplicate_ids(table, lines)
+    if "id" in table:
+        ids = _text(table, "id").reset_index(drop=True).str.strip()
+        ids = ids.where(ids != "")
+        repeated = (ids.notna() & ids.duplicated(keep="first")).to_numpy()
+        first = pd.Series(lines).groupby(ids.to_numpy()).transform("min").to_numpy()
+        problems += [
+            RowProblem(
+                int(lines[i]),
+                "id",
+                str(ids.iloc[i]),
+                f"an id unique within the layer (already used on line {int(first[i])})",
+            )
+            for i in np.flatnonzero(repeated)
+        ]
+    return problems
+
+
+def _sorted(problems: list[RowProblem]) -> list[RowProblem]:
+    return sorted(problems, key=lambda p: (-1 if p.line is None else p.line, p.field))
 
 
 def _apply_defaults(table: pd.DataFrame, kind: str, defaults: Mapping[str, str]) -> pd.DataFrame:
