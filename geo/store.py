@@ -326,8 +326,9 @@ class Store:
             Line of each row in the user's file, for error messages.
         validated
             The records already passed :func:`geo.layers.validate_records` in this
-            very form (as :func:`geo.imports.read_records` returns them): skip the
-            second check. Ids are still checked against the stored records.
+            very form (as :func:`geo.imports.read_records` returns them, commune
+            codes already found from the points): skip the second check and that
+            search. Ids are still checked against the stored records.
 
         Returns
         -------
@@ -355,7 +356,9 @@ class Store:
             del stored
             for rows in _slices(len(keep)):
                 part = frame.iloc[keep[rows]]
-                records = _prepare(kind, part, source_label=source_label, validate=False)
+                records = _prepare(
+                    kind, part, source_label=source_label, validate=False, fill_communes=False
+                )
                 records["id"] = ids[rows]
                 _gpkg.insert(connection, kind, records)
         return AddResult(len(ids), int(duplicate.sum()), tuple(ids))
@@ -509,6 +512,7 @@ def _prepare(
     source_label: str | None = None,
     line_numbers: Sequence[int] | None = None,
     validate: bool = True,
+    fill_communes: bool = True,
 ) -> gpd.GeoDataFrame:
     """Conform, complete and validate records; raise listing every problem."""
     check_kind(kind)
@@ -522,7 +526,7 @@ def _prepare(
     records["location_precision"] = records["location_precision"].where(
         records["location_precision"].notna() | ~has_point, "exact"
     )
-    if kind in SPATIAL_KINDS:
+    if kind in SPATIAL_KINDS and fill_communes:
         records["commune_code"] = _fill_communes(records)
     if not validate:
         return records
