@@ -227,25 +227,18 @@ def read_records(
     if geocoder is None:
         geocoder = geocoding.geocoder_from_env()
     where = "feature" if fmt == "gpkg" else "line"
-    chunks, problems = [], list(parsed.problems)
-    for rows in _chunks(len(parsed.raw)):
-        table = _mapped(parsed.raw.iloc[rows], mapping, kind, defaults)
-        lines = parsed.lines[rows]
-        located = locate(
-            table,
-            lines,
-            geometry=None if parsed.geometry is None else parsed.geometry.iloc[rows],
+    try:
+        chunks, problems = _place_and_validate(
+            kind,
+            parsed,
+            mapping,
+            defaults,
             geocoder=geocoder,
-            required=kind in SPATIAL_KINDS,
+            origin=f"{path.name} {where} ",
+            file_name=path.name,
         )
-        frame = _to_layer(
-            kind, table, located, lines, origin=f"{path.name} {where} ", file_name=path.name
-        )
-        schema = validate_records(kind, frame, line_numbers=lines)
-        problems += _merge(located.problems, [p for p in schema if not _is_layer_id_repeat(p)])
-        chunks.append((_compact(conform(kind, frame)), located.lon, located.lat))
-        del table, located, frame
-    _locate.commune_polygons_cache_clear()
+    finally:
+        _locate.commune_polygons_cache_clear()
     problems = _sorted(problems + _repeated_ids(parsed.raw, mapping, parsed.lines))
     ignored = [c for c in parsed.raw.columns if c not in mapping]
     details = {
@@ -266,6 +259,35 @@ def read_records(
 
 #: Rows placed and validated at a time: peak memory follows the chunk, not the file.
 CHUNK_ROWS = 50_000
+
+
+def _place_and_validate(
+    kind: str,
+    parsed: Parsed,
+    mapping: Mapping[str, str],
+    defaults: Mapping[str, str] | None,
+    *,
+    geocoder: geocoding.AddressGeocoder | None,
+    origin: str,
+    file_name: str,
+) -> tuple[list[tuple[pd.DataFrame, np.ndarray, np.ndarray]], list[RowProblem]]:
+    """Place and validate the rows chunk by chunk; keep compact records and every problem."""
+    chunks, problems = [], list(parsed.problems)
+    for rows in _chunks(len(parsed.raw)):
+        table = _mapped(parsed.raw.iloc[rows], mapping, kind, defaults)
+        lines = parsed.lines[rows]
+        located = locate(
+            table,
+            lines,
+            geometry=None if parsed.geometry is None else parsed.geometry.iloc[rows],
+            geocoder=geocoder,
+            required=kind in SPATIAL_KINDS,
+        )
+        frame = _to_layer(kind, table, located, lines, origin=origin, file_name=file_name)
+        schema = validate_records(kind, frame, line_numbers=lines)
+        problems += _merge(located.problems, [p for p in schema if not _is_layer_id_repeat(p)])
+        chunks.append((_compact(conform(kind, frame)), located.lon, located.lat))
+    return chunks, problems
 
 
 def _chunks(count: int) -> list[slice]:
