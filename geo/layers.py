@@ -456,9 +456,10 @@ def validate_records(
     """Check records against the schema of a layer and list every problem found.
 
     Checks required columns and values, vocabularies (``kind``, ``expertise``,
-    ``perimeter``, ``location_precision``, ``area_type``), numbers (``reach_km`` > 0,
-    ``year`` a plausible whole year, ``expected_audience`` a whole number ≥ 0), dates
-    (ISO text, ``end`` not before ``start``; an event needs dates, a season or a
+    ``perimeter``, ``location_precision``, ``area_type``), numbers (finite, in the
+    ranges of :data:`NUMBER_RANGES`: ``reach_km`` > 0, ``year`` a plausible whole
+    year, ``expected_audience`` a whole number ≥ 0), dates (ISO text, years in
+    :data:`DATE_YEAR_RANGE`, ``end`` not before ``start``; an event needs dates, a season or a
     recurrence), points inside France (metropolitan or overseas, with a hint when
     lat/lon look swapped), INSEE commune codes present in the commune base, empty
     names and duplicate ids.
@@ -617,28 +618,43 @@ def _base_codes(level: str) -> pa.Array:
     return _base_codes_cached(level, str(data_dir), mtime)
 
 
+#: Accepted range of each number field: (lowest, highest, lowest included).
+NUMBER_RANGES: dict[str, tuple[float, float, bool]] = {
+    "reach_km": (0, 2_000, False),
+    "reach_minutes": (0, 1_440, False),
+    "expected_audience": (0, 100_000_000, True),
+    "year": (YEAR_RANGE[0], YEAR_RANGE[1], True),
+}
+#: Years accepted in event dates.
+DATE_YEAR_RANGE = (1900, 2100)
+
+
+def _number_expected(name: str, whole: bool) -> str:
+    low, high, low_included = NUMBER_RANGES[name]
+    if name == "year":
+        return f"a whole year between {low} and {high}"
+    unit = {"reach_km": " of kilometres", "reach_minutes": " of minutes"}.get(name, "")
+    what = "a whole number" if whole else "a finite number"
+    bounds = f"from {low} to {high}" if low_included else f"above {low} and at most {high}"
+    return f"{what}{unit} {bounds}"
+
+
 def _check_numbers(ctx: _Context, kind: str) -> list[RowProblem]:
-    rules = {
-        "reach_km": ("a number of kilometres > 0", lambda n: n > 0, False),
-        "reach_minutes": ("a number of minutes > 0", lambda n: n > 0, False),
-        "expected_audience": ("a whole number ≥ 0", lambda n: n >= 0, True),
-        "year": (
-            f"a whole year between {YEAR_RANGE[0]} and {YEAR_RANGE[1]}",
-            lambda n: n.between(*YEAR_RANGE),
-            True,
-        ),
-    }
     problems = []
     for name, type_name in COLUMNS[kind].items():
         if type_name == "str" or name not in ctx.frame:
             continue
-        expected, in_range, whole = rules[name]
+        whole = type_name == "int"
+        low, high, low_included = NUMBER_RANGES[name]
         text = ctx.text(name)
         numbers = pd.to_numeric(text.str.replace(",", ".", regex=False), errors="coerce")
-        ok = numbers.notna() & in_range(numbers.fillna(0))
+        values = numbers.fillna(0).to_numpy(dtype=float)
+        ok = numbers.notna().to_numpy() & np.isfinite(values) & (values <= high)
+        ok &= (values >= low) if low_included else (values > low)
         if whole:
-            ok &= numbers.fillna(0) == np.floor(numbers.fillna(0))
-        problems += ctx.problems(text.notna() & ~ok, name, text, expected)
+            ok &= values == np.floor(values)
+        expected = _number_expected(name, whole)
+        problems += ctx.problems(text.notna().to_numpy() & ~ok, name, text, expected)
     return problems
 
 
@@ -650,8 +666,13 @@ def _check_dates(ctx: _Context, kind: str) -> list[RowProblem]:
     expected = "an ISO date (YYYY-MM-DD) or date-time (YYYY-MM-DDTHH:MM)"
     start_text, end_text = ctx.text("start"), ctx.text("end")
     start, end = _parse_dates(start_text), _parse_dates(end_text)
-    problems = ctx.problems(start_text.notna() & start.isna(), "start", start_text, expected)
-    problems += ctx.problems(end_text.notna() & end.isna(), "end", end_text, expected)
+    first, last = DATE_YEAR_RANGE
+    problems = []
+    for name, text, stamps in (("start", start_text, start), ("end", end_text, end)):
+        problems += ctx.problems(text.notna() & stamps.isna(), name, text, expected)
+        outside = stamps.notna() & ~stamps.dt.year.between(first, last)
+        problems += ctx.problems(outside, name, text, f"a date between {first} and {last}")
+    start, end = (s.where(s.dt.year.between(first, last)) for s in (start, end))
     before = (end < start).fillna(False)
     problems += ctx.problems(
         before, "end", end_text, "a date not before start (" + start_text + ")"

@@ -31,6 +31,7 @@ The Overpass endpoint is osmnx's setting ``osmnx.settings.overpass_url``.
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 from pathlib import Path
 from types import ModuleType
@@ -180,6 +181,7 @@ def places_from_xml(path: str | os.PathLike[str]) -> OsmPlaces:
     if not path.is_file():
         msg = f"file not found: {str(path)!r}"
         raise ImportFileError(msg)
+    _check_node_coordinates(path)
     ox = _osmnx()
     try:
         features = ox.features_from_xml(path, tags=PLACE_TAGS)
@@ -189,6 +191,31 @@ def places_from_xml(path: str | os.PathLike[str]) -> OsmPlaces:
         msg = f"{path.name!r} cannot be read as OpenStreetMap XML: {err}"
         raise ImportFileError(msg) from err
     return features_to_places(features)
+
+
+def _check_node_coordinates(path: Path) -> None:
+    """Raise naming the first node whose ``lat``/``lon`` is not a finite number in range."""
+    limits = {"lat": 90.0, "lon": 180.0}
+    try:
+        for _event, element in ElementTree.iterparse(path):
+            if element.tag == "node":
+                for name, limit in limits.items():
+                    text = element.get(name, "")
+                    try:
+                        value = float(text)
+                    except ValueError:
+                        value = math.nan
+                    if not (math.isfinite(value) and abs(value) <= limit):
+                        msg = (
+                            f"{path.name!r}: node {element.get('id')} has {name}={text!r}, "
+                            f"expected a finite number between -{limit:g} and {limit:g}; "
+                            "nothing was imported"
+                        )
+                        raise ImportFileError(msg)
+            element.clear()
+    except ElementTree.ParseError as err:
+        msg = f"{path.name!r} cannot be read as OpenStreetMap XML: {err}"
+        raise ImportFileError(msg) from err
 
 
 def _osmnx() -> ModuleType:

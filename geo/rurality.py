@@ -181,26 +181,58 @@ _OFFICIAL = {
 }
 
 
-def read_table(path: Path) -> tuple[pd.DataFrame, str]:
-    """Read a CSV as text columns, guessing the separator (``,`` or ``;``) and a BOM.
+#: Default size limit of an indicator file, in bytes.
+DEFAULT_MAX_BYTES = 50_000_000
 
-    Returns the frame and its separator; line numbers of row ``i`` are ``i + 2``.
-    """
+
+def _decode_table(data: bytes) -> str:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's "Unicode text" (UTF-16)
+        return data.decode("utf-16", errors="replace")
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError as err:
-        msg = f"file {str(path)!r} not found"
-        raise IndicatorFileError(msg) from err
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        text = path.read_text(encoding="latin-1")
+        return data.decode("latin-1")
+
+
+def read_table(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[pd.DataFrame, str]:
+    """Read a CSV as text columns, guessing the separator (``,`` ``;`` or tab) and a BOM.
+
+    UTF-8 (with or without BOM), UTF-16 with a BOM and Latin-1 are read. Returns the
+    frame and its separator; line numbers of row ``i`` are ``i + 2``.
+
+    Raises
+    ------
+    IndicatorFileError
+        Missing, over ``max_bytes``, empty, header-only or unparsable file.
+    """
+    if not path.is_file():
+        msg = f"file {str(path)!r} not found"
+        raise IndicatorFileError(msg)
+    size = path.stat().st_size
+    if size > max_bytes:
+        msg = (
+            f"{path.name} is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.1f} MB limit "
+            "('max_bytes', --max-mb); split the file or raise the limit"
+        )
+        raise IndicatorFileError(msg)
+    text = _decode_table(path.read_bytes())
+    if not text.strip():
+        msg = f"{path.name} is empty: expected a header line (e.g. code;value) and data rows"
+        raise IndicatorFileError(msg)
     first = text.split("\n", 1)[0]
-    sep = ";" if first.count(";") > first.count(",") else ","
+    sep = max((",", ";", "\t"), key=first.count)
     try:
         frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, csv.Error) as err:
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error) as err:
         msg = f"{path.name}: not a readable CSV file: {err}"
         raise IndicatorFileError(msg) from err
     frame.columns = [str(c).strip() for c in frame.columns]
+    if frame.empty:
+        msg = (
+            f"{path.name} has a header ({', '.join(frame.columns)}) but no data row; "
+            "expected one row per commune"
+        )
+        raise IndicatorFileError(msg)
     return frame, sep
 
 
@@ -254,7 +286,12 @@ def _to_current_codes(
     return table.drop_duplicates("code").set_index("code")["value"].astype(int), unknown
 
 
-def import_insee_file(path: str | os.PathLike[str], *, data_dir: Path | None = None) -> dict:
+def import_insee_file(
+    path: str | os.PathLike[str],
+    *,
+    data_dir: Path | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> dict:
     """Import INSEE's density grid or attraction-area file for later use.
 
     Parameters
@@ -265,6 +302,8 @@ def import_insee_file(path: str | os.PathLike[str], *, data_dir: Path | None = N
         (``CODGEO``, ``CATEAAV2020``), as INSEE publishes them.
     data_dir
         Commune base folder (for current and former codes).
+    max_bytes
+        Largest file accepted (default 50 MB).
 
     Returns
     -------
@@ -277,12 +316,13 @@ def import_insee_file(path: str | os.PathLike[str], *, data_dir: Path | None = N
     Raises
     ------
     IndicatorFileError
-        Unreadable file, unknown layout or a bad class (line number given).
+        Unreadable, empty, header-only or too large file, unknown layout or a bad
+        class (line number given).
     """
     from geo.communes import former_codes  # noqa: PLC0415
 
     path = Path(path)
-    frame, _sep = read_table(path)
+    frame, _sep = read_table(path, max_bytes=max_bytes)
     kind = _detect_kind(frame, path.name)
     column, ours, allowed, stored_name = _OFFICIAL[kind]
     values = _parse_values(frame, column, allowed, path.name)

@@ -419,8 +419,9 @@ class Store:
             Line of each row in the user's file, for error messages.
         validated
             The records already passed :func:`geo.layers.validate_records` in this
-            very form (as :func:`geo.imports.read_records` returns them): skip the
-            second check. Ids are still checked against the stored records.
+            very form (as :func:`geo.imports.read_records` returns them, commune
+            codes already found from the points): skip the second check and that
+            search. Ids are still checked against the stored records.
 
         Returns
         -------
@@ -433,22 +434,27 @@ class Store:
             Some record is invalid, or reuses the id of a different stored record;
             nothing was written. ``.problems`` lists every one.
         """
-        records = _prepare(
-            kind,
-            frame,
-            source_label=source_label,
-            line_numbers=line_numbers,
-            validate=not validated,
-        )
-        lines = _lines(records, line_numbers)
-        with self.transaction() as connection:
+        if not validated:  # every problem is reported before anything is written
+            frame = _prepare(kind, frame, source_label=source_label, line_numbers=line_numbers)
+        lines = _lines(frame, line_numbers)
+        identity = _identity_records(kind, frame)
+        with self.transaction() as connection:  # written in slices to keep memory low
             stored = _gpkg.select(connection, kind, columns=_IDENTITY_COLUMNS[kind])
-            duplicate = duplicate_mask(kind, records, stored)
-            fresh = records[~duplicate.to_numpy()].reset_index(drop=True)
-            _check_id_conflicts(fresh, stored, lines[~duplicate.to_numpy()])
-            fresh["id"] = _fill_ids(kind, fresh["id"], stored["id"])
-            _gpkg.insert(connection, kind, fresh)
-        return AddResult(len(fresh), int(duplicate.sum()), tuple(fresh["id"]))
+            duplicate = duplicate_mask(kind, identity, stored).to_numpy()
+            keep = np.flatnonzero(~duplicate)
+            fresh = pd.DataFrame({"id": identity["id"].to_numpy()[keep]})
+            del identity
+            _check_id_conflicts(fresh, stored, lines[keep])
+            ids = _fill_ids(kind, fresh["id"], stored["id"]).to_numpy()
+            del stored
+            for rows in _slices(len(keep)):
+                part = frame.iloc[keep[rows]]
+                records = _prepare(
+                    kind, part, source_label=source_label, validate=False, fill_communes=False
+                )
+                records["id"] = ids[rows]
+                _gpkg.insert(connection, kind, records)
+        return AddResult(len(ids), int(duplicate.sum()), tuple(ids))
 
     def update(self, kind: str, record_id: str, /, **fields: object) -> pd.Series:
         """Change fields of one record (validated as a whole) and return it.
@@ -604,6 +610,24 @@ def _not_found(kind: str, record_id: str) -> str:
 # --- helpers: preparing records ---------------------------------------------------------
 
 
+#: Rows written at a time by :meth:`Store.add` (inside its single transaction).
+ADD_SLICE_ROWS = 100_000
+
+
+def _slices(count: int) -> list[slice]:
+    return [slice(start, start + ADD_SLICE_ROWS) for start in range(0, count, ADD_SLICE_ROWS)]
+
+
+def _identity_records(kind: str, frame: pd.DataFrame) -> gpd.GeoDataFrame:
+    """The columns that tell duplicates apart (and the points), conformed."""
+    columns = [c for c in _IDENTITY_COLUMNS[kind] if c in frame]
+    geometry = [frame.geometry.name] if isinstance(frame, gpd.GeoDataFrame) else []
+    geometry = geometry or (["geometry"] if "geometry" in frame else [])
+    subset = frame[columns + geometry]
+    conformed = conform(kind, subset)
+    return conformed[[*_IDENTITY_COLUMNS[kind], "geometry"]]
+
+
 def _lines(records: pd.DataFrame, line_numbers: Sequence[int] | None) -> np.ndarray:
     if line_numbers is None:
         return np.arange(len(records)) + 2
@@ -617,6 +641,7 @@ def _prepare(
     source_label: str | None = None,
     line_numbers: Sequence[int] | None = None,
     validate: bool = True,
+    fill_communes: bool = True,
 ) -> gpd.GeoDataFrame:
     """Conform, complete and validate records; raise listing every problem."""
     check_kind(kind)
@@ -630,7 +655,7 @@ def _prepare(
     records["location_precision"] = records["location_precision"].where(
         records["location_precision"].notna() | ~has_point, "exact"
     )
-    if kind in SPATIAL_KINDS:
+    if kind in SPATIAL_KINDS and fill_communes:
         records["commune_code"] = _fill_communes(records)
     if not validate:
         return records

@@ -25,6 +25,7 @@ from geo.cli._common import (
     print_frame,
     write_output,
 )
+from geo.cli._layers_import import max_bytes_option
 
 app = typer.Typer(
     help="Territory indicators: catalogue, imports and values per commune.", no_args_is_help=True
@@ -73,11 +74,15 @@ def add_command(  # noqa: PLR0913, PLR0917 - one parameter per option
             "--merge", help="Combine former communes merged into one: sum (counts) or mean."
         ),
     ] = MergeRule.sum,
+    max_mb: Annotated[
+        float, typer.Option("--max-mb", help="Refuse files larger than this many megabytes.")
+    ] = 50.0,
 ) -> None:
     """Import a user indicator from a CSV of INSEE code → value; it is kept for later runs."""
     with friendly_errors():
         indicator = indicators.add_user_indicator(
             file,
+            max_bytes=max_bytes_option(max_mb),
             key=key,
             label=label,
             direction=direction,
@@ -101,10 +106,13 @@ def add_insee_command(
             help="INSEE density grid (CODGEO, DENS) or attraction areas (CODGEO, CATEAAV2020)."
         ),
     ],
+    max_mb: Annotated[
+        float, typer.Option("--max-mb", help="Refuse files larger than this many megabytes.")
+    ] = 50.0,
 ) -> None:
     """Import INSEE's official density grid or attraction-area file, used from now on."""
     with friendly_errors():
-        summary = rurality.import_insee_file(file)
+        summary = rurality.import_insee_file(file, max_bytes=max_bytes_option(max_mb))
     console.print(
         f"{summary['kind']}: {summary['communes']} communes stored in "
         f"{summary['stored']} ({summary['mapped_former']} former codes mapped)",

@@ -6,6 +6,7 @@ Registered on the ``layers`` sub-app of :mod:`geo.cli._layers`; the work is done
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Annotated
 
@@ -27,6 +28,8 @@ from geo.imports._aliases import parse_columns_option
 from geo.layers import RowProblem
 from geo.store import Store
 
+#: Largest accepted ``--max-mb`` (a larger file would not fit in memory anyway).
+MAX_MB = 10_000
 FormatOption = Annotated[TableFormat, typer.Option("--format", "-f", help="Output format.")]
 
 
@@ -49,6 +52,14 @@ def _parse_set(values: list[str] | None) -> dict[str, str]:
             raise ImportFileError(msg)
         defaults[column.strip()] = value.strip()
     return defaults
+
+
+def max_bytes_option(max_mb: float) -> int:
+    """Bytes of a ``--max-mb`` value; refuse non-finite, zero or negative sizes."""
+    if not (math.isfinite(max_mb) and 0 < max_mb <= MAX_MB):
+        msg = f"--max-mb: got {max_mb}, expected a number of megabytes above 0 and at most {MAX_MB}"
+        raise InvalidParameterError(msg)
+    return int(max_mb * 1e6)
 
 
 def _report_invalid(err: LayerValidationError, fmt: TableFormat) -> None:
@@ -92,7 +103,17 @@ def import_command(  # noqa: PLR0913, PLR0917 - one parameter per option
     ] = False,
     rejected: Annotated[
         Path | None,
-        typer.Option("--rejected", help="CSV file for rejected rows (default: FILE.rejected.csv)."),
+        typer.Option(
+            "--rejected",
+            help="CSV file for rejected rows (default: FILE.rejected.csv in the current "
+            "directory, not beside FILE); never the imported file itself.",
+        ),
+    ] = None,
+    layer: Annotated[
+        str | None,
+        typer.Option(
+            "--layer", help="Layer to import from a GeoPackage holding several (they are listed)."
+        ),
     ] = None,
     max_mb: Annotated[
         float, typer.Option("--max-mb", help="Refuse files larger than this many megabytes.")
@@ -108,7 +129,8 @@ def import_command(  # noqa: PLR0913, PLR0917 - one parameter per option
         options = {
             "columns": parse_columns_option(columns),
             "defaults": _parse_set(set_values),
-            "max_bytes": int(max_mb * 1e6),
+            "max_bytes": max_bytes_option(max_mb),
+            "layer": layer,
         }
         if dry_run:
             _dry_run(kind.value, file, options, fmt)

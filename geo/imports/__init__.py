@@ -7,7 +7,9 @@ columns through the alias table of :mod:`geo.imports._aliases`, places every row
 (:func:`import_file`). On any invalid row nothing is stored and
 :class:`~geo._errors.LayerValidationError` lists every problem with its line as the
 user sees it in the file (header = line 1). With ``skip_invalid=True`` the good rows
-are stored and the rejected ones are written, with a ``reason`` column, to a CSV file.
+are stored and the rejected ones are written, with a ``reason`` column, to a CSV file
+(``<file name>.rejected.csv`` in the current directory unless another is given; never
+the input file itself).
 
 Re-importing a file adds nothing twice: rows carry a stable ``source_id`` (the
 file's own identifier column as ``"<file name>:<id>"``, an iCalendar ``UID``) and the
@@ -32,11 +34,12 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from geo import geocoding
 from geo._errors import ImportFileError, LayerValidationError
 from geo._io import atomic_write_text
-from geo.imports import _aliases
+from geo.imports import _aliases, _locate
 from geo.imports._common import DEFAULT_MAX_BYTES, FORMATS, Parsed, check_file
 from geo.imports._csv import read_csv
 from geo.imports._ical import read_ics
@@ -57,6 +60,7 @@ __all__ = [
     "FORMATS",
     "ImportResult",
     "ParsedRecords",
+    "check_rejected_path",
     "import_file",
     "read_records",
     "write_rejected",
@@ -149,13 +153,19 @@ class ImportResult:
     details: Mapping[str, str]
 
 
-def _read(path: Path, fmt: str) -> Parsed:
+def _read(path: Path, fmt: str, layer: str | None) -> Parsed:
+    if layer is not None and fmt not in {"geojson", "gpkg"}:
+        msg = (
+            f"'layer' ({layer!r}) only applies to GeoPackage and GeoJSON files, "
+            f"not to {path.name!r}"
+        )
+        raise ImportFileError(msg)
     if fmt == "csv":
         return read_csv(path.read_bytes(), name=path.name)
     if fmt == "ics":
         return read_ics(path.read_bytes(), name=path.name)
     if fmt in {"geojson", "gpkg"}:
-        return read_vector(path, fmt=fmt)
+        return read_vector(path, fmt=fmt, layer=layer)
     msg = (
         f"{path.name!r}: OpenStreetMap files are imported with 'ancrage layers osm --file' "
         "(geo.osm.places_from_xml), not as a layer file"
@@ -171,6 +181,7 @@ def read_records(
     defaults: Mapping[str, str] | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
     geocoder: geocoding.AddressGeocoder | None = None,
+    layer: str | None = None,
 ) -> ParsedRecords:
     """Read a file into layer records and list every problem, without storing anything.
 
@@ -189,6 +200,9 @@ def read_records(
     geocoder
         Online address geocoder (default: the one set by ``ANCRAGE_GEOCODER_URL``,
         offline only when unset).
+    layer
+        Layer of a GeoPackage (or multi-layer GeoJSON source) to read; required when
+        the file holds several layers.
 
     Returns
     -------
@@ -198,37 +212,34 @@ def read_records(
     Raises
     ------
     ImportFileError
-        The file is missing, too large, not what its extension says, unreadable, or
-        lacks a required column (the message lists the headers accepted for it).
+        The file is missing, too large, not what its extension says, unreadable, has
+        several layers and ``layer`` is not given, or lacks a required column (the
+        message lists the headers accepted for it).
     GeocoderError
         The online geocoder is configured but fails (offline geocoding never does).
     """
     check_kind(kind)
     path = Path(path)
     fmt = check_file(path, max_bytes=max_bytes)
-    parsed = _read(path, fmt)
+    parsed = _read(path, fmt, layer)
     mapping = _aliases.map_headers(parsed.raw.columns, kind, columns=columns)
-    table = parsed.raw[list(mapping)].rename(columns=mapping)
-    table = table.mask(table.isin(EXCEL_ERRORS))  # spreadsheet error cells mean "no value"
-    table = _apply_defaults(table, kind, defaults or {})
-    _check_columns(kind, table, parsed, path.name)
+    _check_columns(kind, _mapped(parsed.raw.iloc[:0], mapping, kind, defaults), parsed, path.name)
     if geocoder is None:
         geocoder = geocoding.geocoder_from_env()
-    located = locate(
-        table,
-        parsed.lines,
-        geometry=parsed.geometry,
-        geocoder=geocoder,
-        required=kind in SPATIAL_KINDS,
-    )
     where = "feature" if fmt == "gpkg" else "line"
-    frame = _to_layer(
-        kind, table, located, parsed.lines, origin=f"{path.name} {where} ", file_name=path.name
-    )
-    problems = _merge(
-        parsed.problems + located.problems + _duplicate_ids(table, parsed.lines),
-        validate_records(kind, frame, line_numbers=parsed.lines),
-    )
+    try:
+        chunks, problems = _place_and_validate(
+            kind,
+            parsed,
+            mapping,
+            defaults,
+            geocoder=geocoder,
+            origin=f"{path.name} {where} ",
+            file_name=path.name,
+        )
+    finally:
+        _locate.commune_polygons_cache_clear()
+    problems = _sorted(problems + _repeated_ids(parsed.raw, mapping, parsed.lines))
     ignored = [c for c in parsed.raw.columns if c not in mapping]
     details = {
         **parsed.details,
@@ -237,13 +248,113 @@ def read_records(
     }
     return ParsedRecords(
         kind=kind,
-        records=conform(kind, frame),
+        records=_concat(kind, chunks),
         lines=parsed.lines,
         problems=problems,
         raw=parsed.raw,
         mapping=mapping,
         details=details,
     )
+
+
+#: Rows placed and validated at a time: peak memory follows the chunk, not the file.
+CHUNK_ROWS = 50_000
+
+
+def _place_and_validate(
+    kind: str,
+    parsed: Parsed,
+    mapping: Mapping[str, str],
+    defaults: Mapping[str, str] | None,
+    *,
+    geocoder: geocoding.AddressGeocoder | None,
+    origin: str,
+    file_name: str,
+) -> tuple[list[tuple[pd.DataFrame, np.ndarray, np.ndarray]], list[RowProblem]]:
+    """Place and validate the rows chunk by chunk; keep compact records and every problem."""
+    chunks, problems = [], list(parsed.problems)
+    for rows in _chunks(len(parsed.raw)):
+        table = _mapped(parsed.raw.iloc[rows], mapping, kind, defaults)
+        lines = parsed.lines[rows]
+        located = locate(
+            table,
+            lines,
+            geometry=None if parsed.geometry is None else parsed.geometry.iloc[rows],
+            geocoder=geocoder,
+            required=kind in SPATIAL_KINDS,
+        )
+        frame = _to_layer(kind, table, located, lines, origin=origin, file_name=file_name)
+        schema = validate_records(kind, frame, line_numbers=lines)
+        problems += _merge(located.problems, [p for p in schema if not _is_layer_id_repeat(p)])
+        chunks.append((_compact(conform(kind, frame)), located.lon, located.lat))
+    return chunks, problems
+
+
+def _chunks(count: int) -> list[slice]:
+    return [slice(start, start + CHUNK_ROWS) for start in range(0, max(count, 1), CHUNK_ROWS)]
+
+
+def _mapped(
+    raw: pd.DataFrame, mapping: Mapping[str, str], kind: str, defaults: Mapping[str, str] | None
+) -> pd.DataFrame:
+    """Rows of the file under the layer's column names, with error cells and defaults."""
+    table = raw[list(mapping)].rename(columns=mapping).reset_index(drop=True)
+    table = table.mask(table.isin(EXCEL_ERRORS))  # spreadsheet error cells mean "no value"
+    return _apply_defaults(table, kind, defaults or {})
+
+
+def _compact(records: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Records without geometry, text as Arrow-backed strings (a fraction of Python objects)."""
+    frame = pd.DataFrame(records.drop(columns=records.geometry.name))
+    for column in frame.columns:
+        if frame[column].dtype == object:
+            frame[column] = frame[column].astype("str")
+    return frame
+
+
+def _concat(
+    kind: str, chunks: list[tuple[pd.DataFrame, np.ndarray, np.ndarray]]
+) -> gpd.GeoDataFrame:
+    """One layer frame from the compact chunks; points are built once, at the end."""
+    if not chunks:
+        return conform(kind, pd.DataFrame())
+    frame = (
+        pd.concat([c[0] for c in chunks], ignore_index=True) if len(chunks) > 1 else chunks[0][0]
+    )
+    lon = np.concatenate([c[1] for c in chunks])
+    lat = np.concatenate([c[2] for c in chunks])
+    points = np.where(np.isnan(lon) | np.isnan(lat), None, shapely.points(lon, lat))
+    return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(points, crs="EPSG:4326"))
+
+
+def _is_layer_id_repeat(problem: RowProblem) -> bool:
+    """A repeated ``id`` found inside one chunk (the whole file is checked once instead)."""
+    return problem.field == "id" and problem.expected.startswith("an id unique within the layer")
+
+
+def _repeated_ids(raw: pd.DataFrame, mapping: Mapping[str, str], lines: np.ndarray) -> list:
+    """Ids repeated anywhere in the file: the file's own id column and the layer ``id``."""
+    table = raw[list(mapping)].rename(columns=mapping)
+    problems = _duplicate_ids(table, lines)
+    if "id" in table:
+        ids = _text(table, "id").reset_index(drop=True).str.strip()
+        ids = ids.where(ids != "")
+        repeated = (ids.notna() & ids.duplicated(keep="first")).to_numpy()
+        first = pd.Series(lines).groupby(ids.to_numpy()).transform("min").to_numpy()
+        problems += [
+            RowProblem(
+                int(lines[i]),
+                "id",
+                str(ids.iloc[i]),
+                f"an id unique within the layer (already used on line {int(first[i])})",
+            )
+            for i in np.flatnonzero(repeated)
+        ]
+    return problems
+
+
+def _sorted(problems: list[RowProblem]) -> list[RowProblem]:
+    return sorted(problems, key=lambda p: (-1 if p.line is None else p.line, p.field))
 
 
 def _apply_defaults(table: pd.DataFrame, kind: str, defaults: Mapping[str, str]) -> pd.DataFrame:
@@ -369,7 +480,7 @@ def _merge(ours: list[RowProblem], schema: list[RowProblem]) -> list[RowProblem]
     return sorted(ours + kept, key=lambda p: (-1 if p.line is None else p.line, p.field))
 
 
-def import_file(
+def import_file(  # noqa: PLR0913 - keyword-only options of read_records, plus storing
     kind: str,
     path: str | os.PathLike[str],
     *,
@@ -379,6 +490,7 @@ def import_file(
     rejected_path: str | os.PathLike[str] | None = None,
     store: object | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
+    layer: str | None = None,
 ) -> ImportResult:
     """Import a file into a layer of the store, all or nothing unless ``skip_invalid``.
 
@@ -395,11 +507,15 @@ def import_file(
     skip_invalid
         Store the valid rows and write the invalid ones to ``rejected_path``.
     rejected_path
-        CSV file for rejected rows (default: ``<file>.rejected.csv`` beside the file).
+        CSV file for rejected rows (default: ``<file name>.rejected.csv`` in the current
+        directory, never beside the input unless asked). It must not be the input file
+        or the store, under any name.
     store
         A :class:`geo.store.Store` (default: the store of the ``store`` option).
     max_bytes
         Largest file accepted (default 50 MB).
+    layer
+        Layer to read from a multi-layer file (see :func:`read_records`).
 
     Returns
     -------
@@ -414,21 +530,24 @@ def import_file(
         Some rows are invalid and ``skip_invalid`` is false; nothing was stored.
     """
     path = Path(path)
-    parsed = read_records(kind, path, columns=columns, defaults=defaults, max_bytes=max_bytes)
+    store = _store(store)
+    target = Path(rejected_path) if rejected_path else Path(f"{path.name}.rejected.csv")
+    if skip_invalid:
+        check_rejected_path(target, path, store=getattr(store, "path", None))
+    parsed = read_records(
+        kind, path, columns=columns, defaults=defaults, max_bytes=max_bytes, layer=layer
+    )
     whole_file = [p for p in parsed.problems if p.line is None]
     if whole_file or (parsed.problems and not skip_invalid):
         raise LayerValidationError(parsed.problems, what=repr(path.name))
     bad = parsed.bad_rows()
     written = None
     if bad.any():
-        written = (
-            Path(rejected_path) if rejected_path else path.with_name(path.name + ".rejected.csv")
-        )
-        write_rejected(parsed, written)
+        written = write_rejected(parsed, target)
     good = parsed.records[~bad].reset_index(drop=True)
     added = duplicates = 0
     if len(good):
-        result = _store(store).add(
+        result = store.add(
             kind, good, source_label=path.name, line_numbers=parsed.lines[~bad], validated=True
         )
         added, duplicates = result.added, result.duplicates
@@ -451,6 +570,42 @@ def _store(store: object | None) -> object:
     from geo.store import Store  # noqa: PLC0415  (the store is only needed to write)
 
     return Store()
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    if a.exists() and b.exists():
+        return os.path.samefile(a, b)
+    return a.resolve() == b.resolve()
+
+
+def check_rejected_path(
+    rejected: Path, source: Path, *, store: str | os.PathLike[str] | None = None
+) -> None:
+    """Refuse a rejected-rows file that is the input file or the store, under any name.
+
+    Raises
+    ------
+    ImportFileError
+        ``rejected`` is the same file as ``source`` or ``store`` (same inode, a
+        symlink, another relative path...).
+
+    Examples
+    --------
+    >>> check_rejected_path(Path("a.csv"), Path("data/../a.csv"))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    geo._errors.ImportFileError: 'rejected_path' (--rejected) 'a.csv' is the file being imported...
+    """
+    targets = [("the file being imported", Path(source))]
+    if store is not None:
+        targets.append(("the layer store", Path(store)))
+    for what, other in targets:
+        if _same_file(Path(rejected), other):
+            msg = (
+                f"'rejected_path' (--rejected) {str(rejected)!r} is {what} ({str(other)!r}): "
+                "writing the rejected rows would overwrite it; choose another file name; "
+                "nothing was imported"
+            )
+            raise ImportFileError(msg)
 
 
 def write_rejected(parsed: ParsedRecords, path: Path) -> Path:

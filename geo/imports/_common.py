@@ -73,7 +73,14 @@ _TEXT_STARTS = (
 )
 
 
+#: Byte-order marks of UTF-16 text (Excel's "Unicode text" export starts with the first).
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+
 def _looks_like(head: bytes) -> str:
+    if head.startswith(UTF16_BOMS):  # UTF-16 text: classify its characters, not its bytes
+        text = head[: len(head) // 2 * 2].decode("utf-16", errors="replace")
+        head = text.encode("utf-8", errors="replace")
     for signature, what in _SIGNATURES:
         if head.startswith(signature):
             return what

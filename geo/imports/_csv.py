@@ -1,4 +1,4 @@
-"""Read a CSV file as users export it: any BOM, UTF-8 or Windows-1252, ``;`` or ``,``.
+"""Read a CSV file as users export it: any BOM, UTF-8, UTF-16, Windows-1252; ``;`` ``,`` or tab.
 
 Rows are read with the :mod:`csv` module so that each record knows the line it
 starts on *as the user sees it in an editor* (the header is line 1), even when a
@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from geo._errors import ImportFileError
-from geo.imports._common import Parsed
+from geo.imports._common import UTF16_BOMS, Parsed
 from geo.layers import RowProblem
 
 _BOM = b"\xef\xbb\xbf"
@@ -27,13 +27,14 @@ _SEP_HINT = re.compile(r"^\s*sep=(.)\s*$")
 
 
 def decode(data: bytes) -> tuple[str, str]:
-    """Decode file bytes: strip every leading UTF-8 BOM, try UTF-8, then Windows-1252.
+    """Decode file bytes: UTF-16 with a BOM; else strip every leading UTF-8 BOM and try
+    UTF-8, then Windows-1252.
 
     Returns
     -------
     tuple
-        ``(text, encoding)`` where encoding is ``"utf-8"``, ``"utf-8-sig"`` (BOM
-        found), ``"cp1252"`` or ``"latin-1"``.
+        ``(text, encoding)`` where encoding is ``"utf-16"`` (Excel's "Unicode text"),
+        ``"utf-8"``, ``"utf-8-sig"`` (BOM found), ``"cp1252"`` or ``"latin-1"``.
 
     Examples
     --------
@@ -41,7 +42,15 @@ def decode(data: bytes) -> tuple[str, str]:
     ('Nom', 'utf-8-sig')
     >>> decode("Côte".encode("cp1252"))
     ('Côte', 'cp1252')
+    >>> decode("Nom;Côte".encode("utf-16"))
+    ('Nom;Côte', 'utf-16')
     """
+    if data.startswith(UTF16_BOMS):
+        try:
+            return data.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError as err:
+            msg = f"the file starts with a UTF-16 byte-order mark but is not UTF-16 text ({err})"
+            raise ImportFileError(msg) from err
     body = data
     while body.startswith(_BOM):
         body = body[len(_BOM) :]
@@ -93,15 +102,19 @@ def _fast(text: str, delimiter: str) -> tuple[pd.DataFrame, np.ndarray] | None:
     newlines inside quoted values tell. Rows of the wrong width make pyarrow fail;
     the exact reader then reports them one by one.
     """
-    body = text.rstrip("\r\n")
-    first_line = body.split("\n", 1)[0]
-    if "\n\n" in body or "\n\r\n" in body or first_line.count('"') % 2:
+    end = len(text)  # the text is large: search it in place rather than copy it
+    while end and text[end - 1] in "\r\n":
+        end -= 1
+    newline = text.find("\n", 0, end)
+    first_line = text[: newline if newline >= 0 else end]
+    blank = text.find("\n\n", 0, end) >= 0 or text.find("\n\r\n", 0, end) >= 0
+    if blank or first_line.count('"') % 2:
         return None
     header = next(csv.reader([first_line], delimiter=delimiter))
     names = [f"c{i}" for i in range(len(header))]
     try:
         table = pacsv.read_csv(
-            io.BytesIO(body.encode("utf-8")),
+            io.BytesIO(text.encode("utf-8")),
             read_options=pacsv.ReadOptions(column_names=names, skip_rows=1),
             parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
             convert_options=pacsv.ConvertOptions(
@@ -145,14 +158,15 @@ def read_csv(data: bytes, *, name: str) -> Parsed:
         The file has no header or cannot be parsed at all.
     """
     text, encoding = decode(data)
-    first_line, _, rest = text.partition("\n")
+    newline = text.find("\n")
+    first_line = text[:newline] if newline >= 0 else text
     hint = _SEP_HINT.match(first_line)
     if hint:  # Excel's "sep=;" line: it names the delimiter and is not the header
-        delimiter, text, offset = hint.group(1), rest, 1
+        delimiter, text, offset = hint.group(1), text[newline + 1 :], 1
     else:
         delimiter, offset = sniff_delimiter(first_line), 0
     details = {"format": "csv", "encoding": encoding, "delimiter": delimiter}
-    fast = _fast(text, delimiter) if text.strip() else None
+    fast = _fast(text, delimiter) if text and not text.isspace() else None
     if fast is not None:
         raw, lines = fast
         empty = raw.isna().all(axis=1).to_numpy()

@@ -11,10 +11,13 @@ iCalendar makes exclusive), so a one-day market on Saturday ends on Saturday.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
+from typing import Any
 
 import geopandas as gpd
 import icalendar
+import icalendar.error
 import numpy as np
 import pandas as pd
 import shapely
@@ -22,6 +25,7 @@ import shapely
 from geo._errors import ImportFileError
 from geo.geocoding import split_location
 from geo.imports._common import Parsed
+from geo.layers import RowProblem
 
 _BEGIN_EVENT = re.compile(r"^BEGIN:VEVENT\s*$", re.IGNORECASE | re.MULTILINE)
 
@@ -58,9 +62,10 @@ def read_ics(data: bytes, *, name: str) -> Parsed:
     if not events:
         msg = f"{name!r} holds no event (no BEGIN:VEVENT)"
         raise ImportFileError(msg)
-    rows = [_row(event) for event in events]
     starts = [text.count("\n", 0, m.start()) + 1 for m in _BEGIN_EVENT.finditer(text)]
-    lines = np.asarray(starts if len(starts) == len(rows) else range(1, len(rows) + 1))
+    lines = np.asarray(starts if len(starts) == len(events) else range(1, len(events) + 1))
+    problems: list[RowProblem] = []
+    rows = [_row(event, int(line), problems) for event, line in zip(events, lines, strict=True)]
     raw = pd.DataFrame(rows).drop(columns=["geo"])
     geo = [
         shapely.Point(lon, lat) if lat is not None else None
@@ -69,16 +74,54 @@ def read_ics(data: bytes, *, name: str) -> Parsed:
     return Parsed(
         raw=raw,
         lines=lines.astype(int),
+        problems=problems,
         details={"format": "ics"},
         geometry=gpd.GeoSeries(geo, crs="EPSG:4326"),
     )
 
 
-def _row(event: icalendar.Event) -> dict[str, object]:
-    start, end = _dates(event)
+_EXPECTED = {
+    "DTSTART": ("start", "a date YYYYMMDD or date-time YYYYMMDDTHHMMSS[Z]"),
+    "DTEND": ("end", "a date YYYYMMDD or date-time YYYYMMDDTHHMMSS[Z]"),
+    "DURATION": ("end", "an iCalendar duration such as PT2H or P1D"),
+    "GEO": ("geometry", "'latitude;longitude' as two finite decimal numbers"),
+}
+
+
+class _BrokenPropertyError(Exception):
+    """A property of an event that the icalendar package could not parse."""
+
+
+def _value(event: icalendar.Event, name: str) -> Any:
+    """The parsed value of a date or GEO property (None when absent)."""
+    prop = event.get(name)
+    if prop is None:
+        return None
+    try:
+        value = (prop.latitude, prop.longitude) if name == "GEO" else prop.dt
+    except (icalendar.error.BrokenCalendarProperty, AttributeError, ValueError) as err:
+        raise _BrokenPropertyError(name, str(prop)) from err
+    if name == "GEO" and not all(math.isfinite(float(v)) for v in value):
+        raise _BrokenPropertyError(name, f"{value[0]};{value[1]}")
+    return value
+
+
+def _row(event: icalendar.Event, line: int, problems: list[RowProblem]) -> dict[str, object]:
+    """One event as a row; unreadable properties are added to ``problems`` and left empty."""
+    values: dict[str, Any] = {}
+    for name in _EXPECTED:
+        try:
+            values[name] = _value(event, name)
+        except _BrokenPropertyError as broken:
+            prop, text = broken.args
+            field, expected = _EXPECTED[prop]
+            uid = _text(event.get("UID"))
+            where = f", event UID {uid}" if uid else ""
+            problems.append(RowProblem(line, f"{field} ({prop}{where})", text, expected))
+            values[name] = None
+    start, end = _dates(values["DTSTART"], values["DTEND"], values["DURATION"])
     location = _text(event.get("LOCATION"))
     postcode, city = split_location(location) if location else (None, None)
-    geo = event.get("GEO")
     return {
         "name": _text(event.get("SUMMARY")),
         "kind": _categories(event),
@@ -91,7 +134,7 @@ def _row(event: icalendar.Event) -> dict[str, object]:
         "source_id": _text(event.get("UID")),
         "url": _text(event.get("URL")),
         "organiser": _organiser(event.get("ORGANIZER")),
-        "geo": (geo.latitude, geo.longitude) if geo is not None else (None, None),
+        "geo": values["GEO"] or (None, None),
     }
 
 
@@ -117,18 +160,14 @@ def _iso(value: dt.date | dt.datetime) -> str:
     return value.isoformat()
 
 
-def _dates(event: icalendar.Event) -> tuple[str | None, str | None]:
-    start_prop = event.get("DTSTART")
-    if start_prop is None:
+def _dates(start: Any, end: Any, duration: Any) -> tuple[str | None, str | None]:
+    """ISO start and end; an end before the start is kept so that validation reports it."""
+    if start is None:
         return None, None
-    start = start_prop.dt
-    end_prop = event.get("DTEND")
-    duration = event.get("DURATION")
-    end = end_prop.dt if end_prop is not None else None
     if end is None and duration is not None:
-        end = start + duration.dt
-    if end is not None and not isinstance(end, dt.datetime):
-        end = max(end - dt.timedelta(days=1), start)  # DTEND of an all-day event is exclusive
+        end = start + duration
+    if end is not None and not isinstance(end, dt.datetime) and end > start:
+        end = end - dt.timedelta(days=1)  # DTEND of an all-day event is exclusive
     return _iso(start), (_iso(end) if end is not None else None)
 
 

@@ -12,6 +12,7 @@ in (one spatial query for all rows).
 from __future__ import annotations
 
 import dataclasses
+import functools
 from pathlib import Path
 
 import geopandas as gpd
@@ -77,7 +78,7 @@ class _Work:
     def set_points(
         self, mask: np.ndarray, lon: np.ndarray, lat: np.ndarray, precision: str
     ) -> None:
-        mask = mask & ~self.placed & ~np.isnan(lon) & ~np.isnan(lat)
+        mask = mask & ~self.placed & np.isfinite(lon) & np.isfinite(lat)
         self.lon[mask], self.lat[mask] = lon[mask], lat[mask]
         self.precision[mask] = precision
 
@@ -162,12 +163,12 @@ def _from_lonlat(work: _Work) -> None:
     lon_text, lat_text = _text(work.table, "lon"), _text(work.table, "lat")
     lon, lat = _numbers(lon_text), _numbers(lat_text)
     for name, text, value in (("lon", lon_text, lon), ("lat", lat_text, lat)):
-        bad = (text.notna() & value.isna()).to_numpy()
+        bad = (text.notna() & ~np.isfinite(value.fillna(np.nan))).to_numpy()
         work.report(
             bad,
             name,
             text,
-            f"a decimal {'longitude' if name == 'lon' else 'latitude'}"
+            f"a finite decimal {'longitude' if name == 'lon' else 'latitude'}"
             " in degrees (WGS84), e.g. 5.6279",
         )
     projected = ((lon.abs() > 1000) & (lat.abs() > 1000)).to_numpy()
@@ -278,6 +279,21 @@ def _fill_codes(work: _Work, data_dir: Path | None) -> None:
     work.code[todo[first.index.to_numpy()]] = polygons["code"].to_numpy()[first.to_numpy()]
 
 
+@functools.lru_cache(maxsize=1)
+def _load_polygons(departments: tuple[str, ...] | None, data_dir: Path | None) -> gpd.GeoDataFrame:
+    """Commune polygons of some departments (all when None), kept for the next chunk."""
+    return communes.load_communes(
+        department=list(departments) if departments is not None else None,
+        columns=["code", "department_code"],
+        data_dir=data_dir,
+    )
+
+
+def commune_polygons_cache_clear() -> None:
+    """Forget the polygons kept between the chunks of one import."""
+    _load_polygons.cache_clear()
+
+
 def _commune_polygons(lon: np.ndarray, lat: np.ndarray, data_dir: Path | None) -> gpd.GeoDataFrame:
     """Communes of the departments around the points (only those row groups are read)."""
     cells = np.unique(np.round(np.column_stack([lon, lat]), 2), axis=0)  # ~1 km cells
@@ -287,7 +303,6 @@ def _commune_polygons(lon: np.ndarray, lat: np.ndarray, data_dir: Path | None) -
         departments = geocoding.nearby_departments(cells[:, 0], cells[:, 1], data_dir=data_dir)
     if len(departments) > _MAX_FILTERED_DEPARTMENTS:  # reading everything is then faster
         departments = None
-    frame = communes.load_communes(
-        department=departments, columns=["code", "department_code"], data_dir=data_dir
-    )
+    key = tuple(sorted(departments)) if departments is not None else None
+    frame = _load_polygons(key, data_dir)
     return frame.cx[lon.min() : lon.max(), lat.min() : lat.max()]

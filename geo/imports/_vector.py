@@ -32,7 +32,8 @@ def read_vector(path: Path, *, fmt: str, layer: str | None = None) -> Parsed:
     fmt
         ``"geojson"`` or ``"gpkg"``.
     layer
-        GeoPackage layer (default: the first one).
+        Layer to read; required when the file has several layers (a GeoPackage of
+        several tables), which are then listed in the error.
 
     Returns
     -------
@@ -42,9 +43,10 @@ def read_vector(path: Path, *, fmt: str, layer: str | None = None) -> Parsed:
     Raises
     ------
     ImportFileError
-        GDAL cannot read the file, or it has several layers and none was chosen... the
-        message says which.
+        GDAL cannot read the file, or it has several layers and none (or an unknown
+        one) was chosen: the message lists them.
     """
+    layer = _choose_layer(path, fmt=fmt, layer=layer)
     try:
         frame = gpd.read_file(path, layer=layer, engine="pyogrio")
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, ValueError) as err:
@@ -65,6 +67,25 @@ def read_vector(path: Path, *, fmt: str, layer: str | None = None) -> Parsed:
         details=details,
         geometry=frame.geometry.reset_index(drop=True),
     )
+
+
+def _choose_layer(path: Path, *, fmt: str, layer: str | None) -> str | None:
+    try:
+        names = [str(name) for name in pyogrio.list_layers(path)[:, 0]]
+    except (pyogrio.errors.DataSourceError, ValueError) as err:
+        msg = f"{path.name!r} cannot be read as {fmt.upper()}: {err}"
+        raise ImportFileError(msg) from err
+    listed = ", ".join(repr(n) for n in names)
+    if layer is None and len(names) > 1:
+        msg = (
+            f"{path.name!r} holds {len(names)} layers ({listed}); choose the one to import "
+            "with layer='NAME' (--layer NAME); nothing was imported"
+        )
+        raise ImportFileError(msg)
+    if layer is not None and layer not in names:
+        msg = f"'layer': {path.name!r} has no layer {layer!r}; expected one of {listed}"
+        raise ImportFileError(msg)
+    return layer
 
 
 def _as_text(values: pd.Series) -> pd.Series:

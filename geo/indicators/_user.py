@@ -123,36 +123,41 @@ def _code_value_columns(frame: pd.DataFrame, name: str) -> tuple[str, str]:
     return code, value
 
 
-def parse_user_file(path: str | os.PathLike[str]) -> pd.Series:
-    """Read a CSV of INSEE code → numeric value (``,`` or ``;`` separated, ``,`` decimals ok).
+def parse_user_file(
+    path: str | os.PathLike[str], *, max_bytes: int = rurality.DEFAULT_MAX_BYTES
+) -> pd.Series:
+    """Read a CSV of INSEE code → numeric value (``,`` ``;`` or tab separated, ``,`` decimals ok).
 
     Raises
     ------
     IndicatorFileError
-        Missing columns, a non-numeric value or an empty/duplicated code, naming the line.
+        Missing, empty, header-only or too large (``max_bytes``) file, missing columns,
+        a non-numeric or non-finite value or an empty/duplicated code, naming the line.
     """
     path = Path(path)
-    frame, sep = rurality.read_table(path)
+    frame, sep = rurality.read_table(path, max_bytes=max_bytes)
     code_col, value_col = _code_value_columns(frame, path.name)
     codes = frame[code_col].str.strip().str.zfill(5)
     text = frame[value_col].str.strip()
-    if sep == ";":
+    if sep != ",":
         text = text.str.replace(",", ".", regex=False)
     values = pd.to_numeric(text.where(text != ""), errors="coerce")
     bad = values.isna() & (text != "")
     problems = [
         ("empty code", codes == "00000"),
         ("non-numeric value", bad),
+        ("non-finite value", values.notna() & ~np.isfinite(values.fillna(0))),
         ("duplicated code", codes.duplicated(keep="first")),
     ]
     for what, mask in problems:
         if mask.any():
             row = int(np.flatnonzero(mask.to_numpy())[0])
-            field_name = value_col if what == "non-numeric value" else code_col
+            field_name = value_col if "value" in what else code_col
             shown = frame[field_name].iloc[row]
+            expected = "a finite number" if "value" in what else "a unique INSEE code"
             msg = (
                 f"{path.name} line {row + 2}, field {field_name!r}: got {shown!r} "
-                f"({what}); expected {'a number' if 'value' in what else 'a unique INSEE code'}"
+                f"({what}); expected {expected}"
             )
             raise IndicatorFileError(msg)
     return pd.Series(values.to_numpy(), index=codes.to_numpy(), name="value")
@@ -198,6 +203,7 @@ def add_user_indicator(
     label: str,
     direction: str,
     merge: str = "sum",
+    max_bytes: int = rurality.DEFAULT_MAX_BYTES,
     **metadata: str | None,
 ) -> Indicator:
     """Import a CSV of INSEE code → value as a user indicator, stored for later runs.
@@ -216,6 +222,8 @@ def add_user_indicator(
         Identifier, French label, ``higher_better`` or ``lower_better``.
     merge
         How values of several former communes merged into one are combined.
+    max_bytes
+        Largest file accepted (default 50 MB).
     **metadata
         Optional ``unit``, ``description``, ``source`` (default: the file name),
         ``vintage``, ``licence``.
@@ -235,7 +243,7 @@ def add_user_indicator(
     if not label.strip():
         msg = "--label: must not be empty"
         raise InvalidParameterError(msg)
-    values, mapped = map_to_current(parse_user_file(path), merge=merge)
+    values, mapped = map_to_current(parse_user_file(path, max_bytes=max_bytes), merge=merge)
     meta = {
         "key": key,
         "label": label,
