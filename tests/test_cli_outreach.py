@@ -113,7 +113,7 @@ def test_outreach_map_is_written(cli, tmp_path):
         (["--venues", 2, "--radius-km", 10, "--base", "99999"], "99999"),
         (["--venues", 2, "--radius-km", 10, "--expertise", "juggling"], "--expertise"),
         (
-            ["--venues", 2, "--radius-km", 10, "--candidates", "events", "--kind", "festival"],
+            ["--venues", 2, "--radius-km", 10, "--candidates", "events", "--kind", "market"],
             "no candidate",
         ),
     ],

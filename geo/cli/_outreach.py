@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import enum
 import json
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -13,8 +12,16 @@ import typer
 
 from geo import communes, outreach
 from geo._errors import InvalidParameterError
-from geo._io import atomic_write_text
-from geo.cli._common import TableFormat, console, err_console, friendly_errors, print_frame
+from geo.cli._common import (
+    STDOUT,
+    TableFormat,
+    check_output,
+    console,
+    err_console,
+    friendly_errors,
+    print_frame,
+    write_output,
+)
 from geo.layers import EXPERTISE
 
 
@@ -187,7 +194,15 @@ def outreach_command(  # noqa: PLR0913 - one parameter per command-line option
         float, typer.Option("--time-limit", help="Seconds for the solver (best plan + gap).")
     ] = 60.0,
     fmt: Annotated[PlanFormat, typer.Option("--format", "-f")] = PlanFormat.table,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to file.")] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Write to this file (atomically); '-' or none: standard output.",
+            callback=check_output,
+        ),
+    ] = None,
     map_file: Annotated[
         Path | None, typer.Option("--map", help="Write the outreach map (HTML).")
     ] = None,
@@ -270,20 +285,8 @@ def _emit(result: outreach.AreaPlan, fmt: PlanFormat, output: Path | None) -> No
         print_frame(shown.round(1), TableFormat.table, title="Plan d'aller-vers")
         return
     text = _render(result, PlanFormat.csv if fmt is PlanFormat.table else fmt)
-    if output is None:
-        if isinstance(text, bytes):
-            sys.stdout.buffer.write(text)
-        else:
-            sys.stdout.write(text)
-        return
-    if isinstance(text, bytes):
-        from geo._io import atomic_path  # noqa: PLC0415
-
-        with atomic_path(output) as temporary:
-            temporary.write_bytes(text)
-    else:
-        atomic_write_text(output, text)
-    err_console.print(f"plan written to {output}")
+    if write_output(text, output or STDOUT) is not None:
+        err_console.print(f"plan written to {output}")
 
 
 def meet_command(
