@@ -103,8 +103,8 @@ def test_programme_layers_have_escaped_french_popups():
     assert "coopérative d&#x27;activité et d&#x27;emploi (CAE)" in page
     assert "financement, lien social et tiers-lieux" in page
     assert "résidence citoyenne" in page
-    # The EPCI convention is shown at both member communes, the residency at one.
-    assert page.count("convention de partenariat") == 2
+    # The EPCI convention is drawn once (at the EPCI), the residency at its commune.
+    assert page.count("convention de partenariat") == 1
     # Each layer is a named overlay of the layer control (names escaped, as data).
     control = re.search(r"ancrage\.layerControl\((.*)\);$", page, re.M).group(1)
     assert '["Structures d&#x27;accompagnement", ancrage_layer_' in control
@@ -136,4 +136,4 @@ def test_legend_labels_are_in_the_column_units():
     page = maps.department_map(two_communes()).get_root().render()
     legend = re.search(r'<div class="ancrage-legend".*?</div></div>', page).group(0)
     assert "Densité (hab./km²)" in legend
-    assert "<span>3.5</span>" in legend  # the log scale is labelled in inhabitants per km²
+    assert "<span>3,5</span>" in legend  # the log scale is labelled in inhabitants per km²
