@@ -31,10 +31,13 @@ STATIC_DIR = Path(__file__).with_name("static")
 MARKERCLUSTER_VERSION = "1.5.3"
 
 _CLOSING = re.compile("</(script|style)", re.IGNORECASE)
+_SOURCE_MAP = re.compile(r"^\s*(//# sourceMappingURL=\S*|/\*# sourceMappingURL=\S* \*/)\s*$", re.M)
 
 
 def _inline(tag: str, text: str) -> str:
-    """``text`` inside ``<tag>``, with any closing tag in it neutralised."""
+    """``text`` inside ``<tag>``: any closing tag in it neutralised, source-map links dropped
+    (developer tools would ask for the map file)."""
+    text = _SOURCE_MAP.sub("", text)
     return f"<{tag}>" + _CLOSING.sub(r"<\\/\1", text) + f"</{tag}>\n"
 
 

@@ -132,9 +132,7 @@ class DataLayer(Element):
         del kwargs
         figure = _with_script(self)
         if self.payload.get("cluster"):
-            figure.header.add_child(
-                Verbatim(markercluster_assets()), name="ancrage_markercluster"
-            )
+            figure.header.add_child(Verbatim(markercluster_assets()), name="ancrage_markercluster")
         call = f"ancrage.addLayer({self._parent.get_name()}, {script_json(self.payload)})"
         figure.script.add_child(
             Verbatim(f"var {self.get_name()} = {call};\n"), name=self.get_name()

@@ -268,8 +268,14 @@ def add_data_layer(
     )
     if len(located) and (located.geom_type == "Point").all():
         return point_layer(
-            fmap, located.geometry, tooltips, popups, name=name, style=style,
-            cluster=cluster, colours=colours,
+            fmap,
+            located.geometry,
+            tooltips,
+            popups,
+            name=name,
+            style=style,
+            cluster=cluster,
+            colours=colours,
         )
     shown = pd.DataFrame(
         {"_tooltip": tooltips, "_popup": popups, "_colour": colours}, index=located.index

@@ -32,9 +32,7 @@ def _town_halls(communes: gpd.GeoDataFrame) -> gpd.GeoSeries:
     return inside
 
 
-def _epci_places(
-    communes: gpd.GeoDataFrame, epci: gpd.GeoDataFrame | None
-) -> gpd.GeoDataFrame:
+def _epci_places(communes: gpd.GeoDataFrame, epci: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:
     """One point and name per EPCI of ``communes``: inside its outline (or its members')."""
     members = communes[communes["epci_code"].notna()]
     names = (

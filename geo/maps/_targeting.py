@@ -110,9 +110,7 @@ def _scale(
 def _weights_note(criteria: list[Criterion], weights: Mapping[str, float]) -> str:
     total = sum(float(w) for w in weights.values()) or 1.0
     labels = {c.key: c.label for c in criteria}
-    parts = [
-        f"{labels.get(k, k)} {percent_fr(float(w) / total)}" for k, w in weights.items() if w
-    ]
+    parts = [f"{labels.get(k, k)} {percent_fr(float(w) / total)}" for k, w in weights.items() if w]
     return "Poids : " + " · ".join(parts)
 
 
