@@ -127,7 +127,9 @@ def _criterion_rows(row: dict, criteria: list[Criterion], decimals: dict[str, in
             f"<td class='num'>{escape(contribution)}</td></tr>"
         )
     head = "<tr><th>Critère</th><th>Valeur</th><th>Centile</th><th>Contribution</th></tr>"
-    return f"<table>{head}{''.join(rows)}</table>"
+    total = escape(number_fr(row.get("score"), 2))
+    foot = f"<tr><th>Score (somme)</th><td></td><td></td><td class='num'><b>{total}</b></td></tr>"
+    return f"<table>{head}{''.join(rows)}{foot}</table>"
 
 
 def _popup(row: dict, criteria: list[Criterion], decimals: dict[str, int], context: dict) -> str:

@@ -121,7 +121,11 @@ var ancrage = (function () {
       return drawn;
     },
     layerControl: function (map, base, overlays) {
-      return L.control.layers(named(base), named(overlays), {collapsed: false}).addTo(map);
+      // Open, so the colourings show; folded while a popup is open, so it hides none.
+      var control = L.control.layers(named(base), named(overlays), {collapsed: false});
+      map.on("popupopen", function () { control.collapse(); });
+      map.on("popupclose", function () { control.expand(); });
+      return control.addTo(map);
     },
     legend: function (map, id, position) {
       var element = document.getElementById(id);
