@@ -86,6 +86,10 @@ from geo.maps._legends import add_legend, add_legend_items, gradient_legend
 from geo.maps._programme import cooperation_points, department_map, grouped_popups
 from geo.maps._targeting import Criterion, criteria_of, targeting_map
 
+# Private names of the former single-module ``geo/maps.py``, kept for code written against it.
+_DataLayer = DataLayer
+_DENSITY_LABEL = DENSITY_LABEL
+
 __all__ = [
     "DENSITY_LABEL",
     "LAYER_COLOURS",

@@ -105,7 +105,14 @@ class DataLayer(Element):
     name
         Layer name in the layer control (escaped here).
     payload
-        What ``ancrage.addLayer`` draws (see the package docstring).
+        What ``ancrage.addLayer`` (``static/ancrage.js``) draws, every text in it
+        already escaped: ``{"type": "areas", "features": <GeoJSON>, "style": {...},
+        "colour": <fill property>, "fields": [[property, label]...] | "tooltip":
+        <property>, "popup": <property>, "choices": [{"colour", "legend"}...],
+        "labels": [[lat, lon, text]...]}``, ``{"type": "points", "points": [[lat, lon,
+        tooltip, popup, {style}?]...], "style": {...}, "cluster": bool}`` or
+        ``{"type": "circles", "circles": [[lat, lon, metres, tooltip, popup]...]}``.
+        Labels are set as text (``textContent``), tooltips and popups as HTML.
     control
         List the layer in the layer control.
     choices

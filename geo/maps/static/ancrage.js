@@ -1,6 +1,6 @@
 /* ancrage maps: draws layers from JSON payloads. Text in payloads is already
    HTML-escaped where it is inserted as HTML (tooltips, popups); labels are set
-   with textContent. See geo/maps/__init__.py for the payload formats. */
+   with textContent. See DataLayer in geo/maps/_elements.py for the payload formats. */
 var ancrage = (function () {
   "use strict";
   function table(rows) {
