@@ -17,6 +17,7 @@ from shapely.geometry import Point, box
 from test_maps_payloads import template_sources
 
 from geo import maps, scoring
+from geo._errors import InvalidParameterError
 from geo.layers import LABELS_FR
 
 NBSP = "\u00a0"
@@ -247,6 +248,16 @@ def test_communes_left_out_by_the_filters_are_grey_and_unranked() -> None:
     small = [f["properties"] for f in features if "Commune 2 (" in f["properties"]["_popup"]]
     assert small[0]["_c_score"] == "#d9d9d9" and "Non classée" in small[0]["_popup"]
     assert "sur 10" in features[0]["properties"]["_popup"]
+
+
+def test_bad_input_is_refused_with_a_message_naming_it() -> None:
+    table = scored(area())
+    with pytest.raises(
+        InvalidParameterError, match=r"'scored' lacks the column\(s\) \['geometry'\]"
+    ):
+        maps.targeting_map(pd.DataFrame(table.drop(columns="geometry")))
+    with pytest.raises(InvalidParameterError, match="'top' is 0, expected a positive number"):
+        maps.targeting_map(table, top=0)
 
 
 @pytest.mark.parametrize("text", list(PAYLOADS), ids=list(PAYLOADS.values()))

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo._errors import UnknownIndicatorError
+from geo._errors import InvalidParameterError, UnknownIndicatorError
 from geo.layers import LABELS_FR
 from geo.maps._elements import DataLayer, Legend, add_layer_control, escape
 from geo.maps._format import decimals_for, number_fr, percent_fr
@@ -249,6 +249,19 @@ def _programme(fmap, area, layers, epci) -> list[tuple[str, str]]:
     return items
 
 
+def _check(scored: pd.DataFrame, top: int) -> None:
+    missing = [c for c in ("code", "name", "score", "rank", "geometry") if c not in scored]
+    if missing:
+        msg = (
+            f"'scored' lacks the column(s) {missing}; give the output of geo.scoring.score "
+            "on communes loaded with their outlines"
+        )
+        raise InvalidParameterError(msg)
+    if isinstance(top, bool) or not isinstance(top, int) or top < 1:
+        msg = f"'top' is {top!r}, expected a positive number of communes, e.g. 10"
+        raise InvalidParameterError(msg)
+
+
 def targeting_map(
     scored: gpd.GeoDataFrame,
     *,
@@ -280,12 +293,18 @@ def targeting_map(
         EPCI outlines indexed by SIREN code (``geo.communes.load_layer("epci")``):
         borders drawn, simplified, for the EPCIs of the area.
 
+    Raises
+    ------
+    InvalidParameterError
+        ``scored`` lacks geometry or score columns, or ``top`` is not a positive integer.
+
     Returns
     -------
     folium.Map
         Colourings (score, density, each criterion) as radio buttons of the layer
         control, one visible at a time with its legend; the other layers as check boxes.
     """
+    _check(scored, top)
     area = _area(scored, communes)
     criteria = criteria_of(scored)
     weights = dict(weights or scored.attrs.get("weights") or {c.key: 1.0 for c in criteria})
