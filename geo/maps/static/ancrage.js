@@ -58,7 +58,7 @@ var ancrage = (function () {
           shape.bindTooltip(props[layer.tooltip], {sticky: true});
         }
         if (layer.popup && props[layer.popup]) {
-          shape.bindPopup(props[layer.popup], {maxWidth: 380});
+          shape.bindPopup(props[layer.popup], {maxWidth: 440});
         }
       }
     });
