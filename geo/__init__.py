@@ -37,6 +37,7 @@ _ENTRY_POINTS = {
     "area_typology": "geo.typology",
     # maps
     "department_map": "geo.maps",
+    "targeting_map": "geo.maps",
     # settings
     "get_settings": "geo._config",
 }
@@ -59,6 +60,7 @@ __all__ = [
     "load_communes",
     "score",
     "similar",
+    "targeting_map",
 ]
 
 

@@ -85,7 +85,7 @@ def test_run_maps_the_department_with_the_programme_layers(base_dir, monkeypatch
     assert "Structures d'accompagnement" in result.output
     # The shortlist of host communes: ten ranked rows with their reasons, also on the map.
     assert "Communes les mieux placées" in result.output and "Atouts" in result.output
-    assert "Rang pour un appel" in page
+    assert "Les 10 communes les mieux classées" in page and "rang 1 sur" in page
 
 
 def test_data_info_prints_the_manifest(env):

@@ -103,8 +103,8 @@ def test_programme_layers_have_escaped_french_popups():
     assert "coopérative d&#x27;activité et d&#x27;emploi (CAE)" in page
     assert "financement, lien social et tiers-lieux" in page
     assert "résidence citoyenne" in page
-    # The EPCI convention is shown at both member communes, the residency at one.
-    assert page.count("convention de partenariat") == 2
+    # The EPCI convention is drawn once (at the EPCI), the residency at its commune.
+    assert page.count("convention de partenariat") == 1
     # Each layer is a named overlay of the layer control (names escaped, as data).
     control = re.search(r"ancrage\.layerControl\((.*)\);$", page, re.M).group(1)
     assert '["Structures d&#x27;accompagnement", ancrage_layer_' in control
@@ -136,4 +136,40 @@ def test_legend_labels_are_in_the_column_units():
     page = maps.department_map(two_communes()).get_root().render()
     legend = re.search(r'<div class="ancrage-legend".*?</div></div>', page).group(0)
     assert "Densité (hab./km²)" in legend
-    assert "<span>3.5</span>" in legend  # the log scale is labelled in inhabitants per km²
+    assert "<span>3,5</span>" in legend  # the log scale is labelled in inhabitants per km²
+
+
+def test_data_layer_helper_draws_areas_and_clustered_points_with_escaped_text():
+    communes = two_communes().assign(colour=["#ff0000", None])
+    fmap = maps.base_map(communes)
+    maps.add_data_layer(
+        fmap,
+        communes,
+        name="Zones <b>",
+        colour_field="colour",
+        popup_fields={"name": "Commune", "population": "Population"},
+    )
+    points = gpd.GeoDataFrame(
+        {"name": [HOSTILE, "Salle"]}, geometry=gpd.points_from_xy([1.05, 1.06], [45.05, 45.05])
+    ).set_crs(4326)
+    maps.add_data_layer(fmap, points, name="Lieux", style={"color": "#1b7837"}, cluster=True)
+    maps.add_legend_items(fmap, [("#1b7837", "Lieux <choisis>")], title="Légende")
+    page = maps.render_map(maps.add_layer_control(fmap))
+    areas, venues = layer_payloads(page)
+    first, second = (f["properties"] for f in areas["features"]["features"])
+    assert first["_colour"] == "#ff0000" and second["_colour"] is None
+    assert first["_tooltip"].startswith("&lt;img") and "<th>Commune</th>" in first["_popup"]
+    assert areas["name"] == "Zones &lt;b&gt;"
+    assert venues["cluster"] is True and venues["style"]["color"] == "#1b7837"
+    assert [p[2] for p in venues["points"]] == [maps.escape(HOSTILE), "Salle"]
+    assert "Leaflet.markercluster" in page and "Lieux &lt;choisis&gt;" in page
+    assert "<img src=x" not in page
+
+
+def test_circles_have_their_radius_in_metres_and_skip_missing_ones():
+    providers = hostile_layers()["providers"].assign(reach_km=[40.0, None])
+    fmap = maps.base_map(two_communes())
+    maps.add_circles(fmap, providers, radius_km="reach_km", name="Rayon d'intervention")
+    [circles] = layer_payloads(maps.render_map(fmap))
+    assert circles["type"] == "circles"
+    assert [(c[2], c[3]) for c in circles["circles"]] == [(40000.0, maps.escape(HOSTILE))]

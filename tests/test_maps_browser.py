@@ -6,6 +6,7 @@ can); skipped, saying why, where chromium is absent.
 
 from __future__ import annotations
 
+import re
 import shutil
 
 import geopandas as gpd
@@ -169,3 +170,54 @@ def test_template_payloads_show_literally_in_popups_and_run_nothing(browser, pay
     assert dialogs == []
     assert page.evaluate("window.__pwned") is None
     page.close()
+
+
+@pytest.fixture
+def targeting_page(browser, tmp_path):
+    """The targeting map of the hand-made area of test_maps_targeting, opened offline."""
+    from test_maps_targeting import area, outlines, programme, scored  # noqa: PLC0415
+
+    frame = area([HOSTILE_NAME, *(f"Commune {i}" for i in range(2, 13))])
+    table = scored(frame)
+    path = tmp_path / "ciblage.html"
+    layers = programme(BREAKOUT_NAME)
+    fmap = maps.targeting_map(table, communes=frame, top=3, layers=layers, epci=outlines())
+    maps.save_map(fmap, path)
+    page = browser.new_page(viewport={"width": 1000, "height": 700})
+    page.route("http*://**", lambda route: route.abort())
+    page.goto(path.as_uri())
+    page.wait_for_function("typeof L !== 'undefined' && typeof L.markerClusterGroup === 'function'")
+    yield page, table
+    page.close()
+
+
+def test_clicking_a_commune_opens_its_score_and_rank(targeting_page):
+    page, table = targeting_page
+    best = table.sort_values("rank").iloc[0]
+    label = page.locator(".ancrage-label", has_text=re.compile(r"^1$"))
+    box = label.bounding_box()  # the rank label lets clicks through to its commune
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    popup = page.locator(".leaflet-popup-content")
+    popup.wait_for()
+    text = popup.inner_text()
+    assert f"{best['name']} ({best['code']})" in text
+    assert f"Score {maps.number_fr(best['score'], 2)} · rang 1 sur 12" in text
+    assert "Contribution" in text and "Culture de la coopération" in text
+    assert [t.inner_text() for t in page.locator(".ancrage-label").all()] == ["1", "2", "3"]
+    assert page.evaluate("window.__pwned") is None
+
+
+def test_nearby_points_render_as_clusters_and_colourings_switch(targeting_page):
+    page, _ = targeting_page
+    clusters = page.locator(".ancrage-cluster")
+    assert clusters.count() >= 1
+    assert "3" in [c.inner_text() for c in clusters.all()]  # the three places, one cluster
+    clusters.filter(has_text="3").first.click()  # zooms in and splits the cluster
+    page.wait_for_function("document.querySelectorAll('path[stroke=\"#2166ac\"]').length === 3")
+    visible = page.locator(".ancrage-legend:visible")
+    assert any(t.startswith("Score (0 à 1)") for t in visible.all_inner_texts())
+    page.get_by_label("Densité (hab./km²)").check()
+    shown = page.locator(".ancrage-legend:visible").all_inner_texts()
+    assert any(t.startswith("Densité") for t in shown)
+    assert not any(t.startswith("Score") for t in shown)
+    assert "Sur la carte" in " ".join(shown)

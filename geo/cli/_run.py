@@ -31,10 +31,11 @@ def run(
 
     Prints the ten communes of the department best placed to host a call for
     territories (the four criteria of the booklet, equal weights, with reasons) and
-    writes OUT/communes_DEPARTMENT.html: communes coloured by density, with their
-    score and reasons on hover, and the support providers, places, events and
-    cooperation history of the layer store (created with the programme's curated
-    records on first use).
+    writes OUT/communes_DEPARTMENT.html: communes coloured by score (density and
+    each criterion as other colourings), the ten best outlined with their rank, a
+    popup per commune explaining its score, EPCI borders, and the support providers,
+    places, events and cooperation history of the layer store (created with the
+    programme's curated records on first use).
     """
     with friendly_errors():
         france = communes.load_communes(
@@ -88,22 +89,13 @@ def run(
     print_shortlist(shortlist, top=10)
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"communes_{department}.html"
-    scored = area.join(shortlist.set_index("code")[["score", "rank", "reasons"]])
+    with friendly_errors():
+        fmap = maps.targeting_map(
+            shortlist, communes=area, top=10, layers=layers, epci=communes.load_layer("epci")
+        )
     # Rendered in memory, then written atomically: a failure leaves the previous map.
-    maps.save_map(maps.department_map(scored, layers=layers, tooltip=MAP_TOOLTIP), path)
+    maps.save_map(fmap, path)
     console.print(f"map of department {department} ({len(area)} communes) written to {path}")
-
-
-#: What hovering a commune of the ``run`` map shows.
-MAP_TOOLTIP = {
-    "name": "Commune",
-    "code": "Code INSEE",
-    "population": "Population",
-    "density": "Densité (hab./km²)",
-    "rank": "Rang pour un appel à territoires",
-    "score": "Score (0-1)",
-    "reasons": "Pourquoi",
-}
 
 
 def print_shortlist(shortlist: gpd.GeoDataFrame, *, top: int) -> None:

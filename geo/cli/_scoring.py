@@ -157,6 +157,14 @@ def score(  # noqa: PLR0913 - one parameter per command-line option
         Path | None,
         typer.Option("--graph", help="Road graph (GraphML or .osm) for the travel_time indicator."),
     ] = None,
+    map_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--map",
+            help="Also write the targeting map (HTML): communes by score, the --top best "
+            "outlined with their rank, EPCI borders, the programme's layers.",
+        ),
+    ] = None,
 ) -> None:
     """Rank the communes of an area for hosting a programme, with explanations.
 
@@ -186,6 +194,8 @@ def score(  # noqa: PLR0913 - one parameter per command-line option
             indicator_options=options,
             stability_top=stability_top or top or 20,
         )
+        if map_file is not None:
+            _write_map(table, area, map_file, top=top or 10)
         if level is Level.epci:
             table = scoring.aggregate_epci(table, outlines=communes.load_layer("epci"))
     _report_missing(table)
@@ -316,6 +326,20 @@ def _weights(text: str | None, only: str | None) -> dict[str, float]:
 def _hub_choice(text: str) -> str | list[str]:
     """``aav:N`` / ``commune:N`` as given, else a list of INSEE codes."""
     return text.strip() if ":" in text else _codes(text, "hubs")
+
+
+def _write_map(table: pd.DataFrame, area: pd.DataFrame, path: Path, *, top: int) -> None:
+    """Write the targeting map of a score table (with the layer store's records)."""
+    from geo import maps  # noqa: PLC0415 - folium loads only when a map is asked for
+    from geo.store import Store  # noqa: PLC0415
+
+    if not path.parent.is_dir():
+        msg = f"'--map': folder {str(path.parent)!r} does not exist"
+        raise InvalidParameterError(msg)
+    layers = Store().read_area(area)
+    epci = communes.load_layer("epci")
+    fmap = maps.targeting_map(table, communes=area, top=top, layers=layers, epci=epci)
+    err_console.print(f"map written to {maps.save_map(fmap, path)}")
 
 
 def _codes(text: str, name: str) -> list[str]:
