@@ -147,9 +147,11 @@ def test_other_colourings_are_radio_choices_with_one_legend_shown() -> None:
     _, page = build()
     communes = by_name(page)["Communes"]
     keys = [c["colour"] for c in communes["choices"]]
-    assert keys == ["_c_score", "_c_density", *(f"_c_{k}" for k in scoring.DEFAULT_WEIGHTS)]
+    scored = [k for k, weight in scoring.DEFAULT_WEIGHTS.items() if weight > 0]
+    assert keys == ["_c_score", "_c_density", *(f"_c_{k}" for k in scored)]
     base, overlays = control_entries(page)
-    assert [b[1].rsplit(".", 1)[-1] for b in base] == [f"ancrageChoices[{i}]" for i in range(6)]
+    shown = [b[1].rsplit(".", 1)[-1] for b in base]
+    assert shown == [f"ancrageChoices[{i}]" for i in range(len(keys))]
     assert base[0][0] == "Score (0 à 1)" and base[1][0] == "Densité (hab./km²)"
     assert "Communes" not in dict(overlays) and "Intercommunalités (EPCI)" in dict(overlays)
     legends = re.findall(
@@ -291,7 +293,8 @@ def test_score_command_writes_the_map(cli, tmp_path) -> None:
     layers = by_name(page)
     ranks = [int(label[2]) for label in layers["Les 5 communes les mieux classées"]["labels"]]
     assert ranks[0] == 1 and ranks == sorted(ranks) and len(ranks) >= 5 and ranks[-1] <= 5
-    assert f"Poids : Culture de la coopération 67{NBSP}%" in page
+    # the weights named change, the others keep their default: 2 / (2 + 1 + 1 + 1)
+    assert f"Poids : Culture de la coopération 40{NBSP}%" in page
     assert len(layers["Communes"]["features"]["features"]) == 277  # every commune of Corrèze
     missing = cli("score", "-d", "19", "--map", tmp_path / "nope" / "carte.html")
     assert missing.exit_code == 2 and "'--map': folder" in missing.output
