@@ -96,3 +96,7 @@ class RecordNotFoundError(UnknownLayerError):
 
 class LayerStoreError(GeoError, OSError):
     """The layer store file cannot be used (not a GeoPackage of ancrage, locked too long...)."""
+
+
+class FileTooLargeError(ImportFileError):
+    """An uploaded or imported file is larger than the configured limit."""
