@@ -53,3 +53,30 @@ def cli(base_dir: Path, tmp_path_factory: pytest.TempPathFactory):
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("ANCRAGE_STORE", str(store))
         yield lambda *args: runner.invoke(app, [str(a) for a in args])
+
+
+#: A name an attacker could give a record: HTML that runs script, and Jinja syntax.
+HOSTILE_NAME = '<img src=x onerror="window.__xss=1">{{7*7}} & Cie'
+
+
+@pytest.fixture(scope="session")
+def api_settings(base_dir: Path, tmp_path_factory: pytest.TempPathFactory):
+    """Service settings on the national base with a temporary layer store.
+
+    The store holds the curated records plus a place and an event in Neuvic (19148,
+    Corrèze) named :data:`HOSTILE_NAME`.
+    """
+    import geopandas as gpd  # noqa: PLC0415
+    import shapely  # noqa: PLC0415
+
+    from geo._config import Settings  # noqa: PLC0415
+    from geo.store import Store  # noqa: PLC0415
+
+    folder = tmp_path_factory.mktemp("api")
+    store = Store(folder / "store.gpkg")
+    neuvic = shapely.Point(2.2728, 45.3828)
+    extras = {"places": {"kind": "tiers_lieu"}, "events": {"kind": "market", "start": "2026-06-01"}}
+    for kind, extra in extras.items():
+        record = {"name": [HOSTILE_NAME], "source": ["test"], **{k: [v] for k, v in extra.items()}}
+        store.add(kind, gpd.GeoDataFrame(record, geometry=[neuvic], crs="EPSG:4326"))
+    return Settings(data_dir=base_dir, store=store.path, indicators_dir=folder / "indicators")

@@ -12,6 +12,7 @@ from geo.cli import (
     _layers_import,  # noqa: F401  (registers import/osm on the layers app)
     _run,
     _scoring,
+    _serve,
 )
 
 app = typer.Typer(
@@ -29,6 +30,7 @@ app.command("run")(_run.run)
 app.command("score")(_scoring.score)
 app.command("similar")(_scoring.similar)
 app.command("typology")(_scoring.typology_command)
+app.command("serve")(_serve.serve)
 
 
 def main() -> None:
