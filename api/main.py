@@ -7,6 +7,7 @@ from urllib.parse import parse_qsl, urlencode
 from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 import geo
@@ -92,4 +93,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     add_exception_handlers(app, DEFAULT_STATUS_CODES, render_page=pages.render_error)
     app.add_middleware(DropEmptyQueryValues)
+    app.add_middleware(GZipMiddleware, minimum_size=1000)
     return app

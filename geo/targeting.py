@@ -23,6 +23,7 @@ import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from geo import communes, maps, scoring
 from geo._config import get_settings
@@ -31,6 +32,15 @@ from geo.areas import select_area
 __all__ = ["CACHE_SIZE", "score_area", "score_map", "weights_caption"]
 
 CACHE_SIZE = 32
+
+
+#: Coordinates drawn are rounded to this grid (degrees, about 1 m): a third lighter pages.
+GRID = 1e-5
+
+
+def _drawn(geometry: gpd.GeoSeries) -> np.ndarray:
+    """Geometries in EPSG:4326 with coordinates rounded to :data:`GRID` (for maps only)."""
+    return shapely.set_precision(geometry.to_crs(4326).to_numpy(), GRID, mode="pointwise")
 
 
 def _mtime(path: Path) -> float:
@@ -194,7 +204,7 @@ def add_score_layer(
     low, high = (float(finite.min()), float(finite.max())) if len(finite) else (0.0, 1.0)
     colormap = cm.linear.YlGnBu_09.scale(low, max(high, low + 1e-9))
     shown["_colour"] = [colormap(v) if np.isfinite(v) else "#cccccc" for v in values]
-    layer = gpd.GeoDataFrame(shown, geometry=area.geometry.to_crs(4326).to_numpy(), crs=4326)
+    layer = gpd.GeoDataFrame(shown, geometry=_drawn(area.geometry), crs=4326)
     aliases = [maps.escape(label) for label in fields.values()]
     tip = ["name", "rank_text", "score_text"]
     folium.GeoJson(
@@ -243,7 +253,7 @@ def add_epci_borders(fmap: folium.Map, outlines: gpd.GeoDataFrame) -> folium.Map
     """Draw EPCI outlines (no fill) with their escaped name on hover."""
     shown = gpd.GeoDataFrame(
         {"name": [maps.escape(n) for n in outlines["epci_name"]]},
-        geometry=outlines.geometry.to_crs(4326).to_numpy(),
+        geometry=_drawn(outlines.geometry),
         crs=4326,
     )
     folium.GeoJson(

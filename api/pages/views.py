@@ -42,6 +42,8 @@ ENV.filters["fr"] = lambda v, d=2: (
     "—" if v is None else f"{float(v):,.{d}f}".replace(",", " ").replace(".", ",")
 )
 ENV.filters["pct"] = lambda v: "—" if v is None else f"{float(v):.0%}".replace("%", " %")
+ENV.filters["unit"] = scoring.display_unit
+ENV.globals["labels"] = LABELS_FR
 ENV.filters["int_fr"] = lambda v: "—" if v is None else f"{int(v):,}".replace(",", " ")
 
 #: The journeys shown on the landing page, each opening on Corrèze.
@@ -91,9 +93,18 @@ def render_error(request: Request, status: int, message: str) -> Response:
     )
 
 
+#: Keeps the legend of a map in its corner whatever the length of its caption.
+_MAP_STYLE = "<style>.ancrage-legend{max-width:min(260px,70vw)}</style>\n"
+
+
 def served_map(fmap: folium.Map) -> HTMLResponse:
-    """A folium map as its own document, loading Leaflet and jQuery from ``/static/``."""
-    fmap.get_root().header.add_child(folium.Element(map_asset_tags()), name="ancrage_assets")
+    """A folium map as its own document, loading Leaflet and jQuery from ``/static/``.
+
+    The map's embedded copy of the libraries (``ancrage_assets`` in its header, see
+    :func:`geo.maps.base_map`) is replaced by links to the service's static files.
+    """
+    tags = map_asset_tags() + _MAP_STYLE
+    fmap.get_root().header.add_child(folium.Element(tags), name="ancrage_assets")
     return HTMLResponse(fmap.get_root().render())
 
 
