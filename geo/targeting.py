@@ -43,6 +43,19 @@ def _drawn(geometry: gpd.GeoSeries) -> np.ndarray:
     return shapely.set_precision(geometry.to_crs(4326).to_numpy(), GRID, mode="pointwise")
 
 
+def _inert(text: object) -> str:
+    """Escaped HTML that also stays inert if folium renders it as a template (braces).
+
+    folium renders a marker's tooltip text as template source: ``{{7*7}}`` would show 49.
+
+    Examples
+    --------
+    >>> _inert("<b>{{7*7}}</b>")
+    '&lt;b&gt;&#123;&#123;7*7&#125;&#125;&lt;/b&gt;'
+    """
+    return maps.escape(text).replace("{", "&#123;").replace("}", "&#125;")
+
+
 def _mtime(path: Path) -> float:
     return path.stat().st_mtime if path.exists() else 0.0
 
@@ -237,7 +250,7 @@ def add_rank_markers(fmap: folium.Map, scored: gpd.GeoDataFrame, *, top: int) ->
                 icon_size=(24, 24),
                 icon_anchor=(12, 12),
             ),
-            tooltip=maps.escape(f"{int(rank)}. {name}"),
+            tooltip=_inert(f"{int(rank)}. {name}"),
         ).add_to(group)
     group.add_to(fmap)
     style = (

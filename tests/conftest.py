@@ -80,3 +80,49 @@ def api_settings(base_dir: Path, tmp_path_factory: pytest.TempPathFactory):
         record = {"name": [HOSTILE_NAME], "source": ["test"], **{k: [v] for k, v in extra.items()}}
         store.add(kind, gpd.GeoDataFrame(record, geometry=[neuvic], crs="EPSG:4326"))
     return Settings(data_dir=base_dir, store=store.path, indicators_dir=folder / "indicators")
+
+
+@pytest.fixture(scope="session")
+def live_server(api_settings):
+    """``ancrage serve`` on a free port of 127.0.0.1, on the settings of :func:`api_settings`.
+
+    Yields ``(address, first_lines_printed)``; the server is stopped afterwards.
+    """
+    import os  # noqa: PLC0415
+    import socket  # noqa: PLC0415
+    import subprocess  # noqa: PLC0415
+    import sys  # noqa: PLC0415
+    import time  # noqa: PLC0415
+    import urllib.request  # noqa: PLC0415
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = dict(
+        os.environ,
+        PYTHONPATH=str(Path(__file__).resolve().parents[1]),
+        ANCRAGE_DATA=str(api_settings.data_dir),
+        ANCRAGE_STORE=str(api_settings.store),
+        ANCRAGE_INDICATORS=str(api_settings.indicators_dir),
+    )
+    command = [sys.executable, "-c", "from geo.cli import main; main()", "serve"]
+    process = subprocess.Popen(
+        [*command, "--port", str(port)], env=env, stdout=subprocess.PIPE, text=True
+    )
+    address = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    try:
+        while True:
+            try:
+                with urllib.request.urlopen(f"{address}/health", timeout=5):
+                    break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"'ancrage serve' did not answer on {address}")
+                time.sleep(0.5)
+        lines = [process.stdout.readline() for _ in range(5)]
+        yield address, lines
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        process.stdout.close()

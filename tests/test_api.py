@@ -351,3 +351,33 @@ def test_hostile_names_stay_data_in_csv_geojson_and_json(client: TestClient):
         assert HOSTILE_NAME in {f["properties"]["name"] for f in features}
         as_json = client.get(f"/api/layers/{kind}", params=params).json()
         assert HOSTILE_NAME in {r["name"] for r in as_json}
+
+
+def test_ancrage_serve_prints_its_address_and_the_journeys(live_server):
+    import urllib.request  # noqa: PLC0415
+
+    address, lines = live_server
+    assert lines[0].startswith(f"ancrage serves on {address}")
+    printed = "".join(lines)
+    for path in ("/cibler?department=19", "/tournees?department=19", "/manques?department=19"):
+        assert f"{address}{path}" in printed
+    with urllib.request.urlopen(f"{address}/health") as response:
+        assert json.load(response)["status"] == "ok"
+
+
+def test_the_cli_does_not_import_the_web_stack():
+    import subprocess  # noqa: PLC0415
+    import sys  # noqa: PLC0415
+
+    code = (
+        "import sys, geo.cli; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('fastapi', 'uvicorn')))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    assert out.stdout.strip() == "[]"
