@@ -6,7 +6,7 @@ from urllib.parse import parse_qsl, urlencode
 
 from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -90,6 +90,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             swagger_css_url=asset_url("swagger", "swagger-ui.css"),
             swagger_favicon_url=asset_url("swagger", "favicon.png"),
         )
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> RedirectResponse:
+        return RedirectResponse(asset_url("swagger", "favicon.png"), status_code=301)
 
     add_exception_handlers(app, DEFAULT_STATUS_CODES, render_page=pages.render_error)
     app.add_middleware(DropEmptyQueryValues)

@@ -86,10 +86,14 @@ def page(name: str, status_code: int = 200, **context: object) -> HTMLResponse:
 
 def render_error(request: Request, status: int, message: str) -> Response:
     """The French error page (message shown as text)."""
-    del request
     titles = {404: "Introuvable", 422: "Paramètre invalide", 503: "Données indisponibles"}
     return page(
-        "error.html", status, title=titles.get(status, "Erreur"), status=status, message=message
+        "error.html",
+        status,
+        title=titles.get(status, "Erreur"),
+        status=status,
+        message=message,
+        retry=request.url.path if status == 422 else None,
     )
 
 
