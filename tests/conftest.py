@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from fakes.names import HOSTILE_NAME
 from typer.testing import CliRunner
 
 from geo._config import get_options
@@ -53,10 +54,6 @@ def cli(base_dir: Path, tmp_path_factory: pytest.TempPathFactory):
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("ANCRAGE_STORE", str(store))
         yield lambda *args: runner.invoke(app, [str(a) for a in args])
-
-
-#: A name an attacker could give a record: HTML that runs script, and Jinja syntax.
-HOSTILE_NAME = '<img src=x onerror="window.__xss=1">{{7*7}} & Cie'
 
 
 @pytest.fixture(scope="session")

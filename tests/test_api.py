@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
+from fakes.names import HOSTILE_NAME
 from fastapi.testclient import TestClient
 
 import geo
@@ -16,7 +17,6 @@ from api.errors import DEFAULT_STATUS_CODES, status_of
 from api.main import create_app
 from geo._config import Settings
 from geo._errors import CommuneBaseMissingError, FileTooLargeError, LayerStoreError
-from tests.conftest import HOSTILE_NAME
 
 CORREZE_BOX = (1.2, 44.9, 2.6, 45.8)  # lon/lat bounds around Corrèze
 

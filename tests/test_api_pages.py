@@ -9,12 +9,12 @@ import re
 
 import markupsafe
 import pytest
+from fakes.names import HOSTILE_NAME
 from fastapi.testclient import TestClient
 
 from api.assets import asset_url
 from api.main import create_app
 from geo._config import Settings
-from tests.conftest import HOSTILE_NAME
 
 LEAFLET_BANNER = "Leaflet 1.9.3"  # first lines of leaflet.js: present only when inlined
 
