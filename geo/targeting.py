@@ -2,8 +2,9 @@
 
 :func:`score_area` wraps :func:`geo.scoring.score` for one area named by codes, reading the
 programme's layers from a given store, and keeps recent results in memory keyed by the
-parameters and by the modification times of the commune base and the store: a page and its
-map (two requests) compute the scores once, and an edited store is read again.
+parameters and by the modification times of the commune base and the store (at most the
+``cache_size`` setting of them): a page and its map (two requests) compute the scores once, and
+an edited store is read again.
 
 :func:`score_map` draws the scored area with the small steps of :mod:`geo.maps`: the score
 choropleth with a popup per commune (score, rank, rank stability, each indicator's value and
@@ -14,7 +15,8 @@ source.
 
 from __future__ import annotations
 
-import functools
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -29,9 +31,10 @@ from geo import communes, maps, scoring
 from geo._config import get_settings
 from geo.areas import select_area
 
-__all__ = ["CACHE_SIZE", "score_area", "score_map", "weights_caption"]
+__all__ = ["score_area", "score_map", "weights_caption"]
 
-CACHE_SIZE = 32
+_CACHE: OrderedDict[tuple, gpd.GeoDataFrame] = OrderedDict()
+_CACHE_LOCK = threading.Lock()
 
 
 #: Coordinates drawn are rounded to this grid (degrees, about 1 m): a third lighter pages.
@@ -108,14 +111,27 @@ def score_area(
         str(store),
         _mtime(store),
     )
-    table = _cached_score(key)
+    table = _cached_score(key, size=settings.cache_size)
     out = table.copy()
     out.attrs = dict(table.attrs)
     return out
 
 
-@functools.lru_cache(maxsize=CACHE_SIZE)
-def _cached_score(key: tuple) -> gpd.GeoDataFrame:
+def _cached_score(key: tuple, *, size: int) -> gpd.GeoDataFrame:
+    """The score table of ``key``, from the cache (at most ``size`` tables, least recent out)."""
+    with _CACHE_LOCK:
+        if key in _CACHE:
+            _CACHE.move_to_end(key)
+            return _CACHE[key]
+    table = _compute_score(key)
+    with _CACHE_LOCK:
+        _CACHE[key] = table
+        while len(_CACHE) > size:
+            _CACHE.popitem(last=False)
+    return table
+
+
+def _compute_score(key: tuple) -> gpd.GeoDataFrame:
     from geo.indicators import load_layers  # noqa: PLC0415 - heavy module, load on use
 
     department, region, epci, weights, filters, stability_top, data_dir, _, store, _ = key

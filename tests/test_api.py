@@ -381,3 +381,37 @@ def test_the_cli_does_not_import_the_web_stack():
         cwd=Path(__file__).resolve().parents[1],
     )
     assert out.stdout.strip() == "[]"
+
+
+def test_scores_follow_the_store_when_it_changes(tmp_path: Path, base_dir: Path):
+    """Cached scores are keyed by the store's modification time: a new record counts."""
+    import pandas as pd  # noqa: PLC0415
+
+    from geo.store import Store  # noqa: PLC0415
+
+    store = Store(tmp_path / "store.gpkg")
+    client = TestClient(create_app(Settings(data_dir=base_dir, store=store.path)))
+    params = {
+        "epci": "241900133",
+        "top": 19,
+        "w_cooperation": 1,
+        "w_neo_rural": 0,
+        "w_stability": 0,
+        "w_hub_distance": 0,
+    }
+    before = {
+        r["code"]: r["cooperation_index"] for r in client.get("/api/scores", params=params).json()
+    }
+    weakest = min(before, key=before.get)
+    record = {
+        "area_type": ["commune"],
+        "area_code": [weakest],
+        "year": [2025],
+        "kind": ["citizen_residency"],
+        "source": ["test"],
+    }
+    store.add("cooperation", pd.DataFrame(record))
+    after = {
+        r["code"]: r["cooperation_index"] for r in client.get("/api/scores", params=params).json()
+    }
+    assert after[weakest] > before[weakest]
