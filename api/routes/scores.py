@@ -22,7 +22,6 @@ from api.deps import (
 )
 from api.formats import TABLE_RESPONSES, json_response, table_response
 from geo import areas, scoring, typology
-from geo.indicators import compute_indicators, load_layers
 from geo.targeting import score_area
 
 Keys = Annotated[
@@ -93,7 +92,9 @@ def make_router(keys: list[str], labels: dict[str, str]) -> APIRouter:
             area = areas.select_area(
                 department=department, region=region, data_dir=settings.data_dir
             )
-        found = typology.similar(references.split(","), communes=area, keys=_keys(keys), top=top)
+        found = typology.similar(
+            references.split(","), communes=area, keys=_keys(keys), top=top, store=settings.store
+        )
         return table_response(found, "csv" if fmt == "csv" else "json", filename="similar")
 
     @router.get("/typology", summary="Territory types of an area", responses=TABLE_RESPONSES)
@@ -115,9 +116,7 @@ def make_router(keys: list[str], labels: dict[str, str]) -> APIRouter:
         """KMeans types of the communes of an area. JSON: `k`, the types (label, size, mean
         values) and each commune's type; GeoJSON and CSV: each commune's type."""
         communes = areas.select_area(**area, data_dir=settings.data_dir)
-        chosen = _keys(keys) or list(typology.TYPOLOGY_KEYS)
-        values = compute_indicators(communes, keys=chosen, layers=load_layers(settings.store))
-        result = typology.area_typology(communes, keys=chosen, k=k, indicators=values)
+        result = typology.area_typology(communes, keys=_keys(keys), k=k, store=settings.store)
         if fmt != "json":
             return table_response(result.assignments, fmt, filename="typology")
         return json_response(
