@@ -15,8 +15,6 @@ source.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -28,13 +26,11 @@ import pandas as pd
 import shapely
 
 from geo import communes, maps, scoring
+from geo._cache import cached
 from geo._config import get_settings
 from geo.areas import select_area
 
-__all__ = ["score_area", "score_map", "weights_caption"]
-
-_CACHE: OrderedDict[tuple, gpd.GeoDataFrame] = OrderedDict()
-_CACHE_LOCK = threading.Lock()
+__all__ = ["area_score_map", "score_area", "score_map", "weights_caption"]
 
 
 #: Coordinates drawn are rounded to this grid (degrees, about 1 m): a third lighter pages.
@@ -111,24 +107,10 @@ def score_area(
         str(store),
         _mtime(store),
     )
-    table = _cached_score(key, size=settings.cache_size)
+    table = cached(("scores", *key), lambda: _compute_score(key), size=settings.cache_size)
     out = table.copy()
     out.attrs = dict(table.attrs)
     return out
-
-
-def _cached_score(key: tuple, *, size: int) -> gpd.GeoDataFrame:
-    """The score table of ``key``, from the cache (at most ``size`` tables, least recent out)."""
-    with _CACHE_LOCK:
-        if key in _CACHE:
-            _CACHE.move_to_end(key)
-            return _CACHE[key]
-    table = _compute_score(key)
-    with _CACHE_LOCK:
-        _CACHE[key] = table
-        while len(_CACHE) > size:
-            _CACHE.popitem(last=False)
-    return table
 
 
 def _compute_score(key: tuple) -> gpd.GeoDataFrame:
@@ -339,3 +321,43 @@ def score_map(
         add_rank_markers(fmap, scored, top=top)
     folium.LayerControl().add_to(fmap)
     return fmap
+
+
+def area_score_map(
+    *,
+    department: str | None = None,
+    region: str | None = None,
+    epci: str | None = None,
+    weights: Mapping[str, float] | None = None,
+    filters: scoring.ScoreFilters | None = None,
+    top: int = 10,
+    data_dir: Path | None = None,
+    store: Path | None = None,
+) -> folium.Map:
+    """The targeting map of an area given by codes (see :func:`score_map`).
+
+    Scores come from :func:`score_area` (``stability_top=top``); the map shows every commune
+    of the area, the EPCIs it touches and the programme's records that concern it.
+    """
+    from geo.indicators import get_indicator  # noqa: PLC0415 - heavy module, load on use
+    from geo.store import Store  # noqa: PLC0415
+
+    settings = get_settings()
+    data_dir = Path(data_dir or settings.data_dir)
+    store = Path(store or settings.store)
+    table = score_area(
+        department=department,
+        region=region,
+        epci=epci,
+        weights=weights,
+        filters=filters,
+        stability_top=top,
+        data_dir=data_dir,
+        store=store,
+    )
+    every = select_area(department=department, region=region, epci=epci, data_dir=data_dir)
+    outlines = communes.load_layer("epci", data_dir=data_dir)
+    outlines = outlines[outlines.index.isin(every["epci_code"].dropna().unique())]
+    specs = {key: get_indicator(key) for key in table.attrs["weights"]}
+    layers = Store(store).read_area(every)
+    return score_map(every, table, specs=specs, layers=layers, epci=outlines, top=top)

@@ -283,3 +283,19 @@ def test_in_a_browser_the_dossier_shows_hostile_names_as_text(browser, live_serv
     assert page.evaluate("window.__xss") is None
     assert page.locator("img").count() == 0
     page.close()
+
+
+def test_a_cached_map_follows_the_store(tmp_path, base_dir):
+    import geopandas as gpd  # noqa: PLC0415
+    import shapely  # noqa: PLC0415
+
+    from geo.store import Store  # noqa: PLC0415
+
+    store = Store(tmp_path / "store.gpkg")
+    client = TestClient(create_app(Settings(data_dir=base_dir, store=store.path)))
+    params = {"epci": "241900133", "top": 3}
+    assert "Grange de test" not in client.get("/cibler/map", params=params).text
+    egletons = shapely.Point(2.046285, 45.406044)
+    place = {"name": ["Grange de test"], "kind": ["tiers_lieu"], "source": ["test"]}
+    store.add("places", gpd.GeoDataFrame(place, geometry=[egletons], crs="EPSG:4326"))
+    assert "Grange de test" in client.get("/cibler/map", params=params).text

@@ -18,16 +18,16 @@ from api.assets import asset_url, map_asset_tags
 from api.deps import (
     AreaDep,
     SettingsDep,
-    StoreDep,
     TopDep,
     make_filters_dependency,
     make_weights_dependency,
 )
-from geo import areas, communes, maps, scoring
+from geo import areas, maps, scoring
+from geo._cache import cached, data_version
 from geo.dossier import NEARBY_KM, commune_dossier
 from geo.indicators import get_indicator
 from geo.layers import LABELS_FR
-from geo.targeting import score_area, score_map
+from geo.targeting import area_score_map, score_area
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 ENV = jinja2.Environment(
@@ -101,7 +101,7 @@ def render_error(request: Request, status: int, message: str) -> Response:
 _MAP_STYLE = "<style>.ancrage-legend{max-width:min(260px,70vw)}</style>\n"
 
 
-def served_map(fmap: folium.Map) -> HTMLResponse:
+def map_document(fmap: folium.Map) -> str:
     """A folium map as its own document, loading Leaflet and jQuery from ``/static/``.
 
     The map's embedded copy of the libraries (``ancrage_assets`` in its header, see
@@ -109,7 +109,12 @@ def served_map(fmap: folium.Map) -> HTMLResponse:
     """
     tags = map_asset_tags() + _MAP_STYLE
     fmap.get_root().header.add_child(folium.Element(tags), name="ancrage_assets")
-    return HTMLResponse(fmap.get_root().render())
+    return fmap.get_root().render()
+
+
+def served_map(fmap: folium.Map) -> HTMLResponse:
+    """:func:`map_document` as an HTML response."""
+    return HTMLResponse(map_document(fmap))
 
 
 def _indicator_rows(keys: list[str]) -> list[dict[str, object]]:
@@ -192,7 +197,6 @@ def make_router(keys: list[str], labels: dict[str, str]) -> APIRouter:
     @router.get("/cibler/map", response_class=HTMLResponse)
     def cibler_map(
         settings: SettingsDep,
-        store: StoreDep,
         area: AreaDep,
         weights: Weights,
         filters: Filters,
@@ -200,22 +204,23 @@ def make_router(keys: list[str], labels: dict[str, str]) -> APIRouter:
         q: Annotated[str | None, Query(max_length=100)] = None,
     ) -> HTMLResponse:
         del q  # the search box of the form; the area is what counts
-        table = score_area(
-            **area,
-            weights=weights,
-            filters=filters,
-            stability_top=top,
-            data_dir=settings.data_dir,
-            store=settings.store,
+        version = data_version(settings.data_dir / "communes.parquet", settings.store)
+        key = ("map", *area.items(), *weights.items(), filters, top, version)
+        document = cached(
+            key,
+            lambda: map_document(
+                area_score_map(
+                    **area,
+                    weights=weights,
+                    filters=filters,
+                    top=top,
+                    data_dir=settings.data_dir,
+                    store=settings.store,
+                )
+            ),
+            size=settings.cache_size,
         )
-        every = areas.select_area(**area, data_dir=settings.data_dir)
-        outlines = communes.load_layer("epci", data_dir=settings.data_dir)
-        outlines = outlines[outlines.index.isin(every["epci_code"].dropna().unique())]
-        specs = {k: get_indicator(k) for k in weights}
-        fmap = score_map(
-            every, table, specs=specs, layers=store.read_area(every), epci=outlines, top=top
-        )
-        return served_map(fmap)
+        return HTMLResponse(document)
 
     @router.get("/communes/{code}", response_class=HTMLResponse)
     def dossier(code: str, settings: SettingsDep) -> HTMLResponse:
