@@ -1,5 +1,5 @@
 # Two entry points for a fresh clone (see README):
-#   make run   set up .venv, build the commune base if missing, run the main job
+#   make run   set up .venv, build the commune base if missing, run the main job, serve the web pages
 #   make test  set up .venv with the dev extra, build what the tests need, run pytest
 PYTHON ?= python3
 VENV := .venv
@@ -28,6 +28,7 @@ build: | $(VENV)/.installed
 
 run: $(VENV)/.installed $(BASE)
 	$(BIN)/ancrage run
+	$(BIN)/ancrage serve
 
 # The browser tests drive Debian's chromium (Playwright uses it, downloads no browser).
 # Install it where this machine allows (root with apt-get); elsewhere they are skipped.

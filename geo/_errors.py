@@ -100,3 +100,7 @@ class LayerStoreError(GeoError, OSError):
 
 class StoreCorruptError(LayerStoreError):
     """The layer store's SQLite file is damaged (``database disk image is malformed``)."""
+
+
+class FileTooLargeError(ImportFileError):
+    """An uploaded or imported file is larger than the configured limit."""

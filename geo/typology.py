@@ -17,6 +17,7 @@ area are left out (their key is listed in ``dropped``).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -451,7 +452,10 @@ def _close_on(gaps: pd.DataFrame, specs: Mapping[str, IndicatorLike], count: int
 
 
 def _specs_and_values(
-    communes: gpd.GeoDataFrame, keys: Sequence[str] | None, indicators: pd.DataFrame | None
+    communes: gpd.GeoDataFrame,
+    keys: Sequence[str] | None,
+    indicators: pd.DataFrame | None,
+    store: str | os.PathLike[str] | None = None,
 ) -> tuple[dict, pd.DataFrame]:
     from geo.indicators import compute_indicators, get_indicator, load_layers  # noqa: PLC0415
 
@@ -461,7 +465,7 @@ def _specs_and_values(
         raise InvalidParameterError(msg)
     specs = {key: get_indicator(key) for key in keys}
     if indicators is None:
-        indicators = compute_indicators(communes, keys=keys, layers=load_layers())
+        indicators = compute_indicators(communes, keys=keys, layers=load_layers(store))
     return specs, indicators.reindex(communes.index)
 
 
@@ -472,6 +476,7 @@ def area_typology(
     k: int | None = None,
     k_range: tuple[int, int] = (3, 8),
     indicators: pd.DataFrame | None = None,
+    store: str | os.PathLike[str] | None = None,
 ) -> Typology:
     """Territory types of the communes of an area (see :func:`typology`).
 
@@ -485,6 +490,8 @@ def area_typology(
         Number of clusters, or the range searched by silhouette.
     indicators
         Indicator frame already computed (default: computed now).
+    store
+        Layer store read when the indicators are computed here (default: the setting).
 
     Returns
     -------
@@ -492,7 +499,7 @@ def area_typology(
         With ``code``, ``name`` and ``population`` joined to the assignments (a GeoDataFrame
         with the commune outlines when ``communes`` has them).
     """
-    specs, values = _specs_and_values(communes, keys, indicators)
+    specs, values = _specs_and_values(communes, keys, indicators, store)
     result = typology(values, specs, k=k, k_range=k_range)
     context = communes[[c for c in ("name", "population") if c in communes.columns]]
     assignments = context.join(result.assignments)
@@ -519,6 +526,7 @@ def similar(
     keys: Sequence[str] | None = None,
     top: int = 10,
     indicators: pd.DataFrame | None = None,
+    store: str | os.PathLike[str] | None = None,
 ) -> pd.DataFrame:
     """Communes like the reference communes, e.g. like past host Mialet (24269).
 
@@ -535,6 +543,8 @@ def similar(
         Number of communes returned.
     indicators
         Indicator frame already computed for the area and the references.
+    store
+        Layer store read when the indicators are computed here (default: the setting).
 
     Returns
     -------
@@ -554,7 +564,7 @@ def similar(
         if communes is None
         else pd.concat([communes, refs[~refs.index.isin(communes.index)]])
     )
-    specs, values = _specs_and_values(area, keys, indicators)
+    specs, values = _specs_and_values(area, keys, indicators, store)
     found = nearest(values, specs, list(refs.index), top=top)
     context = area.loc[found.index, ["code", "name", "department_code", "population"]]
     return context.join(found)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from fakes.names import HOSTILE_NAME
 from typer.testing import CliRunner
 
 from geo._config import get_options
@@ -53,3 +54,72 @@ def cli(base_dir: Path, tmp_path_factory: pytest.TempPathFactory):
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("ANCRAGE_STORE", str(store))
         yield lambda *args: runner.invoke(app, [str(a) for a in args])
+
+
+@pytest.fixture(scope="session")
+def api_settings(base_dir: Path, tmp_path_factory: pytest.TempPathFactory):
+    """Service settings on the national base with a temporary layer store.
+
+    The store holds the curated records plus a place and an event in Neuvic (19148,
+    Corrèze) named :data:`HOSTILE_NAME`.
+    """
+    import geopandas as gpd  # noqa: PLC0415
+    import shapely  # noqa: PLC0415
+
+    from geo._config import Settings  # noqa: PLC0415
+    from geo.store import Store  # noqa: PLC0415
+
+    folder = tmp_path_factory.mktemp("api")
+    store = Store(folder / "store.gpkg")
+    neuvic = shapely.Point(2.2728, 45.3828)
+    extras = {"places": {"kind": "tiers_lieu"}, "events": {"kind": "market", "start": "2026-06-01"}}
+    for kind, extra in extras.items():
+        record = {"name": [HOSTILE_NAME], "source": ["test"], **{k: [v] for k, v in extra.items()}}
+        store.add(kind, gpd.GeoDataFrame(record, geometry=[neuvic], crs="EPSG:4326"))
+    return Settings(data_dir=base_dir, store=store.path, indicators_dir=folder / "indicators")
+
+
+@pytest.fixture(scope="session")
+def live_server(api_settings):
+    """``ancrage serve`` on a free port of 127.0.0.1, on the settings of :func:`api_settings`.
+
+    Yields ``(address, first_lines_printed)``; the server is stopped afterwards.
+    """
+    import os  # noqa: PLC0415
+    import socket  # noqa: PLC0415
+    import subprocess  # noqa: PLC0415
+    import sys  # noqa: PLC0415
+    import time  # noqa: PLC0415
+    import urllib.request  # noqa: PLC0415
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = dict(
+        os.environ,
+        PYTHONPATH=str(Path(__file__).resolve().parents[1]),
+        ANCRAGE_DATA=str(api_settings.data_dir),
+        ANCRAGE_STORE=str(api_settings.store),
+        ANCRAGE_INDICATORS=str(api_settings.indicators_dir),
+    )
+    command = [sys.executable, "-c", "from geo.cli import main; main()", "serve"]
+    process = subprocess.Popen(
+        [*command, "--port", str(port)], env=env, stdout=subprocess.PIPE, text=True
+    )
+    address = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    try:
+        while True:
+            try:
+                with urllib.request.urlopen(f"{address}/health", timeout=5):
+                    break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"'ancrage serve' did not answer on {address}")
+                time.sleep(0.5)
+        lines = [process.stdout.readline() for _ in range(5)]
+        yield address, lines
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        process.stdout.close()

@@ -15,6 +15,7 @@ from geo.cli import (
     _outreach,
     _run,
     _scoring,
+    _serve,
 )
 
 app = typer.Typer(
@@ -35,6 +36,7 @@ app.command("typology")(_scoring.typology_command)
 app.command("gaps")(_gaps.gaps_command)
 app.command("outreach")(_outreach.outreach_command)
 app.command("meet")(_outreach.meet_command)
+app.command("serve")(_serve.serve)
 
 
 def _add_exit_codes(typer_app: typer.Typer) -> None:

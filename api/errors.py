@@ -1,0 +1,182 @@
+"""One table from the library's error classes to HTTP statuses, and the handlers using it.
+
+API requests (``/api/...``, ``/health`` or a client asking for JSON) get a JSON body
+``{"detail": message}``; page requests get the French error page. No stack trace ever
+reaches a client: an unexpected error is logged and answered with a generic message.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from geo._errors import (
+    BuildValidationError,
+    CommuneBaseMissingError,
+    CommuneNotFoundError,
+    DataSourceError,
+    FileTooLargeError,
+    GeocoderError,
+    GeoError,
+    ImportFileError,
+    IndicatorFileError,
+    InvalidParameterError,
+    LayerStoreError,
+    LayerValidationError,
+    RecordNotFoundError,
+    UnknownAreaError,
+    UnknownIndicatorError,
+    UnknownLayerError,
+)
+
+__all__ = ["DEFAULT_STATUS_CODES", "add_exception_handlers", "status_of"]
+
+log = logging.getLogger("ancrage.api")
+
+#: Library error → HTTP status; the most specific class listed wins (see :func:`status_of`).
+DEFAULT_STATUS_CODES: dict[type[Exception], int] = {
+    CommuneNotFoundError: 404,
+    UnknownAreaError: 404,
+    RecordNotFoundError: 404,
+    UnknownLayerError: 404,
+    UnknownIndicatorError: 422,
+    InvalidParameterError: 422,
+    LayerValidationError: 422,
+    IndicatorFileError: 422,
+    ImportFileError: 422,
+    FileTooLargeError: 413,
+    CommuneBaseMissingError: 503,
+    LayerStoreError: 503,
+    GeocoderError: 502,
+    DataSourceError: 502,
+    BuildValidationError: 500,
+    GeoError: 500,
+}
+
+GENERIC_MESSAGE = "internal error of the service; it has been logged"
+
+
+def status_of(error: Exception, table: Mapping[type[Exception], int]) -> int:
+    """Status of the most specific class of ``error`` found in ``table`` (500 if none).
+
+    Examples
+    --------
+    >>> status_of(UnknownAreaError("x"), DEFAULT_STATUS_CODES)
+    404
+    >>> status_of(FileTooLargeError("x"), DEFAULT_STATUS_CODES)
+    413
+    """
+    for cls in type(error).__mro__:
+        if cls in table:
+            return table[cls]
+    return 500
+
+
+def wants_json(request: Request) -> bool:
+    """True for API routes and clients that ask for JSON rather than a page."""
+    path = request.url.path
+    if path.startswith(("/api/", "/health", "/openapi", "/docs")):
+        return True
+    accept = request.headers.get("accept", "")
+    return "text/html" not in accept and "json" in accept
+
+
+def validation_message(errors: list[dict]) -> str:
+    """One readable sentence per invalid parameter: its name, what came, what was expected.
+
+    Examples
+    --------
+    >>> validation_message([{"loc": ("query", "top"), "msg": "Input should be a valid integer",
+    ...                      "input": "ten"}])
+    "query parameter 'top': got 'ten', expected: input should be a valid integer"
+    """
+    parts = []
+    for error in errors:
+        loc = [str(x) for x in error.get("loc", ())]
+        where = {"query": "query parameter", "path": "path parameter", "body": "body field"}
+        kind = where.get(loc[0], "parameter") if loc else "parameter"
+        name = ".".join(loc[1:]) or "?"
+        expected = str(error.get("msg", "")).removeprefix("Value error, ")
+        expected = expected[:1].lower() + expected[1:]
+        got = f"got {error['input']!r}, " if "input" in error else ""
+        parts.append(f"{kind} '{name}': {got}expected: {expected}")
+    return "; ".join(parts)
+
+
+def add_exception_handlers(
+    app: FastAPI,
+    table: Mapping[type[Exception], int] = DEFAULT_STATUS_CODES,
+    *,
+    render_page=None,
+) -> None:
+    """Install the handlers: library errors by ``table``, validation, HTTP and the catch-all.
+
+    Parameters
+    ----------
+    app
+        The application.
+    table
+        Error class → HTTP status.
+    render_page
+        ``render_page(request, status, message) -> Response`` for page requests (HTML);
+        JSON for every request when not given.
+    """
+
+    def respond(request: Request, status: int, message: str, **extra: object) -> Response:
+        if render_page is not None and not wants_json(request):
+            try:
+                return render_page(request, status, message)
+            except Exception:
+                log.exception("the error page could not be rendered")
+        return JSONResponse({"detail": message, **extra}, status_code=status)
+
+    async def geo_error(request: Request, exc: Exception) -> Response:
+        status = status_of(exc, table)
+        if status >= 500 and status not in (502, 503):
+            log.exception("library error on %s", request.url.path, exc_info=exc)
+            return respond(request, status, GENERIC_MESSAGE)
+        extra = {}
+        if isinstance(exc, LayerValidationError):
+            extra["problems"] = [str(p) for p in exc.problems[:100]]
+        return respond(request, status, str(exc), **extra)
+
+    async def invalid_request(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RequestValidationError)
+        errors = [
+            {k: v for k, v in e.items() if k in ("loc", "msg", "type", "input")}
+            for e in exc.errors()
+        ]
+        return respond(request, 422, validation_message(errors), errors=_jsonable(errors))
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        message = str(exc.detail) if exc.status_code != 404 else "page or resource not found"
+        response = respond(request, exc.status_code, message)
+        for name, value in (exc.headers or {}).items():
+            response.headers[name] = value
+        return response
+
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("unexpected error on %s", request.url.path, exc_info=exc)
+        return respond(request, 500, GENERIC_MESSAGE)
+
+    for cls in table:
+        app.add_exception_handler(cls, geo_error)
+    app.add_exception_handler(RequestValidationError, invalid_request)
+    app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(Exception, unexpected)
+
+
+def _jsonable(errors: list[dict]) -> list[dict]:
+    return [
+        {
+            k: (v if isinstance(v, (str, int, float, list, tuple, type(None))) else str(v))
+            for k, v in e.items()
+        }
+        for e in errors
+    ]

