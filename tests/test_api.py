@@ -327,13 +327,14 @@ def test_layers_by_area_and_dates(client: TestClient):
     events = client.get("/api/layers/events", params={"department": "24"}).json()
     assert "eve-residence-mialet-2022" in {e["id"] for e in events}
     window = {"department": "24", "start": "2022-05-01", "end": "2022-05-02"}
-    assert [e["id"] for e in client.get("/api/layers/events", params=window).json()] == [
-        "eve-residence-mialet-2022"
-    ]
+    found = client.get("/api/layers/events", params=window).json()
+    # the only dated event of those days; festivals known by their season come along
+    assert [e["id"] for e in found if e.get("start")] == ["eve-residence-mialet-2022"]
+    assert all(e.get("season") for e in found if not e.get("start"))
     after = client.get(
         "/api/layers/events", params={**window, "start": "2023-01-01", "end": "2023-01-02"}
     ).json()
-    assert after == []
+    assert [e["id"] for e in after if e.get("start")] == []
     wrong = client.get("/api/layers/places", params={"start": "2022-01-01"})
     assert wrong.status_code == 422 and "events only" in wrong.json()["detail"]
     assert client.get("/api/layers/nothing").status_code == 422
@@ -391,18 +392,10 @@ def test_scores_follow_the_store_when_it_changes(tmp_path: Path, base_dir: Path)
 
     store = Store(tmp_path / "store.gpkg")
     client = TestClient(create_app(Settings(data_dir=base_dir, store=store.path)))
-    params = {
-        "epci": "241900133",
-        "top": 19,
-        "w_cooperation": 1,
-        "w_neo_rural": 0,
-        "w_stability": 0,
-        "w_hub_distance": 0,
-    }
-    before = {
-        r["code"]: r["cooperation_index"] for r in client.get("/api/scores", params=params).json()
-    }
-    weakest = min(before, key=before.get)
+    params = {"epci": "241900133", "top": 19, "w_programme_history": 1}
+    column = "programme_history_index"
+    before = {r["code"]: r[column] for r in client.get("/api/scores", params=params).json()}
+    weakest = min(before, key=lambda code: before[code] or 0.0)
     record = {
         "area_type": ["commune"],
         "area_code": [weakest],
@@ -411,7 +404,5 @@ def test_scores_follow_the_store_when_it_changes(tmp_path: Path, base_dir: Path)
         "source": ["test"],
     }
     store.add("cooperation", pd.DataFrame(record))
-    after = {
-        r["code"]: r["cooperation_index"] for r in client.get("/api/scores", params=params).json()
-    }
-    assert after[weakest] > before[weakest]
+    after = {r["code"]: r[column] for r in client.get("/api/scores", params=params).json()}
+    assert after[weakest] > (before[weakest] or 0.0)
