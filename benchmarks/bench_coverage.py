@@ -28,6 +28,7 @@ from _report import line, peak_rss_mb, timed
 
 from geo import coverage
 from geo.communes import load_communes
+from geo.coverage._gaps import _COMMUNE_COLUMNS
 from geo.store import read_curated
 
 CURATED = Path(__file__).resolve().parents[1] / "data" / "layers" / "providers.csv"
@@ -74,7 +75,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5, help="runs per measure (best kept)")
     parser.add_argument("--providers", type=int, default=1000, help="synthetic providers")
     args = parser.parse_args()
-    france = load_communes(columns=coverage._COMMUNE_COLUMNS)
+    france = load_communes(columns=_COMMUNE_COLUMNS)
     curated = read_curated(CURATED)
     print(f"{len(france):,} communes, {len(curated)} curated providers")
     run(france, curated, f"{len(curated)} curated providers", args.repeat)
