@@ -261,3 +261,44 @@ def test_outreach_underserved_demand_for_an_expertise(cli):
         ).stdout
     )["demand_total"]
     assert 0 < plan["demand_total"] <= population and plan["optimal"]
+
+
+def test_outreach_weights_all_one_make_demand_the_population(cli):
+    args = ["--venues", 1, "--radius-km", 15, "--candidates", "townhalls", "--format", "json"]
+    population = json.loads(cli(*CORREZE, *args).stdout)["demand_total"]
+    flat = cli(
+        "outreach",
+        "-d",
+        "19",
+        *SPRING,
+        *args,
+        "--weights",
+        "uncovered=1,paper_only=1,missing_expertise=1,covered=1",
+    )
+    assert flat.exit_code == 0, flat.output
+    assert json.loads(flat.stdout)["demand_total"] == pytest.approx(population)
+    none = cli("outreach", "-d", "19", *SPRING, *args, "--weights", "uncovered=0,paper_only=0")
+    assert none.exit_code == 0, none.output
+    assert json.loads(none.stdout)["demand_total"] == 0  # covered weighs 0 by default
+
+
+@pytest.mark.parametrize(
+    ("given", "named"),
+    [
+        ("uncovered=-1", "uncovered=-1.0"),
+        ("paper_only=lots", "paper_only='lots'"),
+        ("nearby=1", "'nearby'"),
+        ("uncovered", "'uncovered'"),
+        ("covered=inf", "covered=inf"),
+        ("covered=1,covered=0", "covered twice"),
+    ],
+)
+def test_outreach_bad_weights_are_usage_errors(cli, given, named):
+    result = cli("outreach", "-d", "19", *SPRING, "-k", 1, "--radius-km", 15, "--weights", given)
+    assert result.exit_code == 2
+    assert named in " ".join(result.output.split()) and "Traceback" not in result.output
+
+
+def test_outreach_weights_need_underserved_demand(cli):
+    result = cli(*CORREZE, "-k", 1, "--radius-km", 15, "--weights", "uncovered=1")
+    assert result.exit_code == 2 and "--demand underserved" in result.output

@@ -129,6 +129,22 @@ def test_a_perimeter_naming_a_former_commune_code() -> None:
     assert states.index[states["state"] == "covered"].tolist() == ["19002"]
 
 
+def test_providers_for_area_counts_a_perimeter_naming_a_former_code() -> None:
+    pros = providers(
+        [
+            ("old", "housing", "commune:19999", None, None, 45.0),  # former code of 19002
+            ("dep", "housing", "department:24", None, None, 45.0),
+            ("far", "housing", "epci:e4", None, None, 45.0),
+        ]
+    ).set_index("id", drop=False)
+    area = towns().loc[["19002", "24001"]]
+    assert coverage.providers_for_area(pros, area, former=FORMER).tolist() == [True, True, False]
+    only_bravo = coverage.providers_for_area(pros, towns().loc[["19002"]], former=FORMER)
+    assert only_bravo.tolist() == [True, False, False]
+    without_former = coverage.providers_for_area(pros, area, former=FORMER.iloc[:0])
+    assert without_former.tolist() == [False, True, False]
+
+
 def test_a_former_code_of_the_real_base(base_dir: Path) -> None:
     former = former_codes(data_dir=base_dir)
     old, current = former.index[0], former["code"].iloc[0]

@@ -79,21 +79,27 @@ def _area(department: str | None, epci: str | None, region: str | None) -> Any:
     return communes.load_communes(department=department, epci=epci, region=region)
 
 
-def _demand(kind: DemandKind, area: Any, store: Any, expertise: str | None, graph: Any) -> Any:
+def _demand(
+    kind: DemandKind,
+    area: Any,
+    store: Any,
+    expertise: str | None,
+    graph: Any,
+    weights: dict[str, float] | None,
+) -> Any:
     if kind is DemandKind.population:
+        if weights is not None:
+            msg = "'--weights' applies to --demand underserved, not to --demand population"
+            raise InvalidParameterError(msg)
         return outreach.population_demand(area["population"])
-    try:
-        from geo import coverage  # noqa: PLC0415 - written in parallel; optional until merged
-    except ImportError as err:
-        msg = (
-            "--demand underserved needs the coverage module (geo/coverage.py), absent from "
-            "this installation; use --demand population"
-        )
-        raise InvalidParameterError(msg) from err
-    providers = store.read_area(area)["providers"]
+    from geo import coverage  # noqa: PLC0415
+
+    providers = store.read("providers")
+    # perimeters naming a former commune code count for the current commune
+    providers = providers[coverage.providers_for_area(providers, area)]
     states = coverage.commune_states(area, providers, expertise=expertise, graph=graph)
     return outreach.underserved_demand(
-        area["population"], states, expertise_asked=expertise is not None
+        area["population"], states, expertise_asked=expertise is not None, weights=weights
     )
 
 
@@ -174,6 +180,14 @@ def outreach_command(  # noqa: PLR0913 - one parameter per command-line option
     demand: Annotated[
         DemandKind, typer.Option("--demand", help="underserved (coverage) or population.")
     ] = DemandKind.underserved,
+    demand_weights: Annotated[
+        str | None,
+        typer.Option(
+            "--weights",
+            help="Under-served weights, e.g. uncovered=1,paper_only=0.75,"
+            "missing_expertise=0.5,covered=0 (keys not given keep these defaults).",
+        ),
+    ] = None,
     candidates: Annotated[
         str, typer.Option("--candidates", help="Some of events,places,townhalls.")
     ] = "events,places",
@@ -247,7 +261,8 @@ def outreach_command(  # noqa: PLR0913 - one parameter per command-line option
             road = load_road_graph(graph)
         layer_store = Store(store)
         layers = {k: layer_store.read(k, codes=list(area.index)) for k in ("events", "places")}
-        weights = _demand(demand, area, layer_store, expertise, road)
+        parsed_weights = outreach.parse_weights(demand_weights) if demand_weights else None
+        weights = _demand(demand, area, layer_store, expertise, road, parsed_weights)
         if times_score:
             from geo import scoring  # noqa: PLC0415
 

@@ -18,6 +18,24 @@ from geo.outreach._solve import OutreachPlan, _date_order, plan_outreach
 
 __all__ = ["AreaPlan", "PlanRequest", "assign_days", "plan_area", "venue_table"]
 
+_TABLE_COLUMNS = [
+    "order",
+    "venue_id",
+    "name",
+    "category",
+    "kind",
+    "date",
+    "day_class",
+    "commune_code",
+    "demand_added",
+    "communes_reached",
+    "communes",
+    "commune_names",
+    "round_trip_km",
+    "lon",
+    "lat",
+]
+
 
 def assign_days(
     venues: pd.DataFrame, *, start: pd.Timestamp, end: pd.Timestamp, advisers: int | None
@@ -90,7 +108,7 @@ def venue_table(
                 "lat": venues.at[label, "lat"],
             }
         )
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=_TABLE_COLUMNS)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -198,9 +216,8 @@ def plan_area(
         venues.index[j] for j in _date_order(dated, venues.index.get_indexer(plan.chosen))
     ]
     table = venue_table(plan, dated, reach, demand, names=area["name"], km=km)
-    if not table.empty:
-        table["date_note"] = table["day_class"].map(day_note)
-        table["commune_name"] = area["name"].reindex(table["commune_code"]).to_numpy()
+    table["date_note"] = table["day_class"].map(day_note)
+    table["commune_name"] = area["name"].reindex(table["commune_code"]).to_numpy()
     summary = {
         "demand_reached": plan.demand_reached,
         "demand_total": plan.demand_total,
