@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
+from collections.abc import Iterator
 
 import geopandas as gpd
 import icalendar
 import pandas as pd
 import pytest
+from branca.element import Element, Figure
+from hostile_text import PAYLOADS
 from shapely.geometry import box
 
-from geo import outreachmap
+from geo import maps
+from geo.maps import _outreach as maps_outreach
 
 SPRING = ["--from", "2026-04-01", "--to", "2026-06-15"]
 CORREZE = ["outreach", "--department", "19", *SPRING, "--demand", "population"]
@@ -158,42 +163,82 @@ def test_meet_lists_five_places_sorted_by_longest_trip(cli):
 # ---------------------------------------------------------------- the map itself
 
 
-def test_outreach_map_escapes_names_and_numbers_venues():
-    hostile = "{{7*7}} <script>alert(1)</script>"
+def outreach_page(name: str) -> tuple[str, list[str]]:
+    """The page of a small outreach map, and every template source in it."""
     area = gpd.GeoDataFrame(
-        {"name": [hostile, "B"], "code": ["00001", "00002"]},
-        geometry=[box(1.0, 45.0, 1.1, 45.1), box(1.1, 45.0, 1.2, 45.1)],
-        index=["00001", "00002"],
+        {"name": [name, "B", "C"]},
+        geometry=[box(1.0 + d, 45.0, 1.1 + d, 45.1) for d in (0.0, 0.1, 0.2)],
+        index=["00001", "00002", "00003"],
         crs=4326,
     )
     venues = pd.DataFrame(
         {
-            "order": [1],
-            "name": [hostile],
-            "kind": ["fair"],
-            "category": ["event"],
-            "date": pd.to_datetime(["2026-04-02"]),
-            "date_note": ["date de l'événement"],
-            "demand_added": [120.0],
-            "communes_reached": [1],
-            "round_trip_km": [42.0],
-            "lon": [1.05],
-            "lat": [45.05],
+            "order": [1, 2],
+            "name": [name, "Foire"],
+            "kind": ["fair", "townhall"],
+            "category": ["event", "townhall"],
+            "date": pd.to_datetime(["2026-04-02", "2026-04-09"]),
+            "date_note": ["date de l'événement", "jour suggéré (lieu ouvert)"],
+            "demand_added": [1200.0, 30.0],
+            "communes_reached": [1, 1],
+            "round_trip_km": [42.0, float("nan")],
+            "lon": [1.05, 1.15],
+            "lat": [45.05, 45.05],
         }
     )
-    fmap = outreachmap.outreach_map(
+    fmap = maps.outreach_map(
         area,
         venues,
-        reached=pd.Series([True, False], index=area.index),
-        demand=pd.Series([120.0, 30.0], index=area.index),
+        reached=pd.Series([True, True, False], index=area.index),
+        demand=pd.Series([1200.0, 30.0, 0.0], index=area.index),
         radius_km=10,
     )
-    page = fmap.get_root().render()
-    assert "<script>alert(1)" not in page
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page  # escaped popup/tooltip values
-    assert "49 &lt;script" not in page  # never evaluated as a template
-    assert "&#123;&#123;7*7&#125;&#125;" in page
-    assert re.search(r"(>|\\u003e)1(<|\\u003c)/div", page)  # numbered marker (JSON-encoded)
+    return maps.render_map(fmap), list(template_sources(fmap.get_root()))
+
+
+def template_sources(element: Element) -> Iterator[str]:
+    if element._template_str is not None:
+        yield element._template_str
+    parts = [element.header, element.html, element.script] if isinstance(element, Figure) else []
+    for child in [*parts, *element._children.values()]:
+        yield from template_sources(child)
+
+
+def layer_payloads(page: str) -> dict[str, dict]:
+    found = re.findall(r"ancrage\.addLayer\(\w+, (.*)\);$", page, re.M)
+    return {html.unescape(layer["name"]): layer for layer in map(json.loads, found)}
+
+
+@pytest.mark.parametrize("text", list(PAYLOADS), ids=list(PAYLOADS.values()))
+def test_outreach_map_shows_hostile_names_literally(text):
+    page, sources = outreach_page(text)
+    escaped = maps.escape(text)
+    layers = layer_payloads(page)
+    first = layers["Communes atteintes / laissées de côté"]["features"]["features"][0]
+    assert first["properties"]["_tooltip"] == f"{escaped} — atteinte"
+    venues = layers["Lieux choisis (ordre des dates)"]
+    assert venues["points"][0][2] == f"1. {escaped}"
+    assert f"<td>{escaped}</td>" in venues["points"][0][3]
+    assert [label[2] for label in venues["labels"]] == ["1", "2"]  # numbered in date order
+    for source in sources:
+        assert text not in source and escaped not in source
+
+
+def test_outreach_map_colours_reach_and_legend():
+    page, _ = outreach_page("A")
+    layers = layer_payloads(page)
+    colours = [
+        f["properties"]["_colour"]
+        for f in layers["Communes atteintes / laissées de côté"]["features"]["features"]
+    ]
+    assert colours == [maps_outreach.REACHED, maps_outreach.REACHED, maps_outreach.NO_DEMAND]
+    circles = layers["Portée des lieux (10\u00a0km)"]["circles"]
+    assert [c[2] for c in circles] == [10000.0, 10000.0]
+    popup = layers["Lieux choisis (ordre des dates)"]["points"][0][3]
+    assert "1\u00a0200" in popup and "42\u00a0km" in popup and "foire" in popup.lower()
+    legend = re.search(r'<div class="ancrage-legend".*?</div></div>', page).group(0)
+    for label in ("commune atteinte", "commune laissée de côté", "demande nulle"):
+        assert label in legend
 
 
 def test_outreach_demand_times_score_is_smaller_than_population(cli):
@@ -228,7 +273,6 @@ def test_outreach_demand_times_score_is_smaller_than_population(cli):
 
 
 def test_outreach_underserved_demand_for_an_expertise(cli):
-    pytest.importorskip("geo.coverage", reason="geo/coverage.py not merged in this branch")
     result = cli(
         "outreach",
         "-d",

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import html
 import json
+import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+from branca.element import Element, Figure
+from hostile_text import PAYLOADS
 from shapely.geometry import box
 
-from geo import coverage, distances, gapmap
+from geo import coverage, distances, maps
 from geo._errors import InvalidParameterError
 from geo.communes import former_codes, load_communes
 from geo.store import Store
@@ -258,7 +263,8 @@ def test_cli_gaps_csv_and_map(cli, tmp_path: Path) -> None:
     wanted = "code,name,epci_code,population,state,providers,missing_expertise"
     assert {*wanted.split(","), "nearest_provider", "nearest_provider_km"} <= set(header)
     page = (tmp_path / "m.html").read_text(encoding="utf-8")
-    for text in ("couvert sur le papier seulement", "non couvert", "gletons", "Airelle"):
+    texts = ("couvert sur le papier seulement", "non couvert", "gletons", "Airelle")
+    for text in (*texts, "Limites des intercommunalités"):
         assert text in page
     as_json = cli("gaps", "--epci", "241900133", "--by", "epci", "--format", "json")
     assert json.loads(as_json.stdout)[0]["code"] == "241900133"
@@ -287,29 +293,80 @@ def test_cli_list_providers_by_perimeter_or_seat(cli) -> None:
     assert "pro-chartreuse" in {r["id"] for r in json.loads(by_epci.stdout)}
 
 
-def test_gap_map_escapes_names_and_draws_reach(base_dir: Path, tmp_path: Path) -> None:
+def layer_payloads(page: str) -> dict[str, dict]:
+    found = re.findall(r"ancrage\.addLayer\(\w+, (.*)\);$", page, re.M)
+    return {html.unescape(layer["name"]): layer for layer in map(json.loads, found)}
+
+
+def template_sources(element: Element) -> Iterator[str]:
+    if element._template_str is not None:
+        yield element._template_str
+    parts = [element.header, element.html, element.script] if isinstance(element, Figure) else []
+    for child in [*parts, *element._children.values()]:
+        yield from template_sources(child)
+
+
+def gap_result(name: str) -> coverage.GapResult:
     area = towns()
     area = gpd.GeoDataFrame(
-        area.assign(in_area=True),
+        area.assign(in_area=area["department_code"] != "23"),
         geometry=[box(0.9, lat - 0.1, 1.1, lat + 0.1) for lat in area["townhall_lat"]],
         crs=4326,
     )
+    area.loc["19001", "name"] = name
     pros = providers([("p1", "housing", "epci:e1", 40.0, None, 45.0)])
-    pros["name"] = "<b>Evil</b> {{7*7}}"
+    pros["name"] = name
     states = coverage.commune_states(area, pros, former=FORMER)
-    result = coverage.GapResult(
+    return coverage.GapResult(
         communes=area.join(states),
         providers=pros,
         summary=coverage.area_summary(area, states),
         expertise=None,
     )
-    path = gapmap.save_map(gapmap.gap_map(result), tmp_path / "gaps.html")
+
+
+@pytest.mark.parametrize("text", list(PAYLOADS), ids=list(PAYLOADS.values()))
+def test_gap_map_shows_hostile_names_literally(text: str, base_dir: Path) -> None:
+    fmap = maps.gap_map(gap_result(text))
+    page = maps.render_map(fmap)
+    escaped = maps.escape(text)
+    layers = layer_payloads(page)
+    states = layers["Couverture"]["features"]["features"]
+    alpha = next(f["properties"] for f in states if "<td>19001</td>" in f["properties"]["_popup"])
+    assert alpha["_tooltip"] == f"{escaped} — couvert"
+    assert f"<td>{escaped}</td>" in alpha["_popup"]  # commune name and covering provider
+    [(_, _, tip, popup)] = layers["Structures d'accompagnement"]["points"]
+    assert tip == escaped and f"<td>{escaped}</td>" in popup
+    [circle] = layers["Rayon d'intervention des structures"]["circles"]
+    assert circle[2] == pytest.approx(40000.0) and circle[3].startswith(escaped + " : 40")
+    for source in template_sources(fmap.get_root()):
+        assert text not in source and escaped not in source
+
+
+def test_gap_map_states_legend_and_missing_expertise(base_dir: Path, tmp_path: Path) -> None:
+    path = maps.save_map(maps.gap_map(gap_result("Alpha")), tmp_path / "gaps.html")
     page = path.read_text(encoding="utf-8")
-    assert "<b>Evil</b>" not in page and "Evil&lt;/b&gt; 49" not in page  # no HTML, no Jinja
-    assert "&lt;b&gt;Evil&lt;/b&gt; &#123;&#123;7*7&#125;&#125;" in page  # popup, tooltip
-    assert "\\u0026lt;b\\u0026gt;Evil\\u0026lt;/b\\u0026gt; \\u0026#123;" in page  # GeoJSON
-    assert "L.circle(" in page and '"radius": 40000.0' in page
-    assert "couvert sur le papier seulement" in page and "Expertises manquantes" in page
+    layers = layer_payloads(page)
+    colours = {
+        f["properties"]["_popup"].split("<td>")[2].split("<")[0]: f["properties"]["_colour"]
+        for f in layers["Couverture"]["features"]["features"]
+    }
+    assert colours == {
+        "19001": maps.STATE_COLOURS["covered"],
+        "19002": maps.STATE_COLOURS["covered"],
+        "19003": maps.STATE_COLOURS["uncovered"],
+        "24001": maps.STATE_COLOURS["uncovered"],
+        "01001": maps.STATE_COLOURS["uncovered"],
+    }
+    [outside] = layers["Communes de l'EPCI hors de la zone"]["features"]["features"]
+    assert "<td>23001</td>" in outside["properties"]["_popup"]  # paper only: out of reach
+    assert outside["properties"]["_colour"] == maps.STATE_COLOURS["paper_only"]
+    assert "couvert sur le papier seulement" in outside["properties"]["_popup"]
+    assert "Expertises manquantes" in outside["properties"]["_popup"]
+    legend = re.search(r'<div class="ancrage-legend".*?</div></div>', page).group(0)
+    for label in ("couvert", "couvert sur le papier seulement", "non couvert"):
+        assert f"</span>{label}</div>" in legend
+    assert "Limites des intercommunalités" not in layers  # made-up EPCIs: no border known
 
 
 def test_isochrone_outline_of_a_reach_in_minutes(base_dir: Path, tmp_path: Path) -> None:
@@ -338,6 +395,9 @@ def test_isochrone_outline_of_a_reach_in_minutes(base_dir: Path, tmp_path: Path)
         expertise=None,
         isochrones=outlines,
     )
-    page = gapmap.gap_map(result).get_root().render()
-    assert page.count("L.circle(") == 1  # the km reach; the minutes reach is an outline
-    assert "Name road : 3.5 min" in page
+    layers = layer_payloads(maps.render_map(maps.gap_map(result)))
+    [circle] = layers["Rayon d'intervention des structures"]["circles"]  # the km reach
+    assert circle[3] == "Name km : 30\u00a0km"
+    [outline] = layers["Isochrones des structures"]["features"]["features"]  # the minutes
+    assert outline["geometry"]["type"] in ("LineString", "Polygon")
+    assert outline["properties"]["_tooltip"] == "Name road : 3,5\u00a0min"

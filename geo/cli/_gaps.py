@@ -12,7 +12,7 @@ import pandas as pd
 import typer
 
 from geo import communes as base
-from geo import coverage, distances, gapmap, scoring
+from geo import coverage, distances, maps, scoring
 from geo._errors import InvalidParameterError
 from geo.cli._common import TableFormat, err_console, friendly_errors, print_frame
 
@@ -177,7 +177,7 @@ def gaps_command(  # noqa: PLR0913 - one parameter per command-line option
         table = epci_table(result) if by is GapLevel.epci else commune_table(result)
         _emit(table, fmt, output, title=_title(result, by))
         if map_path is not None:
-            written = gapmap.save_map(gapmap.gap_map(result), map_path)
+            written = maps.save_map(maps.gap_map(result), map_path)
             err_console.print(f"gap map written to {written}")
     outside = len(result.outside)
     if outside:

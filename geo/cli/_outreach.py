@@ -279,16 +279,16 @@ def outreach_command(  # noqa: PLR0913 - one parameter per command-line option
         )
         _emit(result, fmt, output)
         if map_file is not None:
-            from geo import outreachmap  # noqa: PLC0415
+            from geo import maps  # noqa: PLC0415
 
-            fmap = outreachmap.outreach_map(
+            fmap = maps.outreach_map(
                 area,
                 result.table,
                 reached=result.plan.reached,
                 demand=weights,
                 radius_km=radius_km if minutes is None else None,
             )
-            outreachmap.save_outreach_map(fmap, map_file)
+            maps.save_map(fmap, map_file)
             err_console.print(f"map written to {map_file}")
     err_console.print(_summary_line(result))
 

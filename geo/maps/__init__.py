@@ -20,6 +20,14 @@ Maps
     clustered with a legend entry each, an EPCI's cooperation records drawn once.
 :func:`department_map`
     Communes coloured by one column with the programme layers.
+:func:`gap_map`
+    Coverage gaps (:func:`geo.coverage.gaps`): communes coloured by state (couvert /
+    couvert sur le papier seulement / non couvert) with popups listing the providers
+    and the missing expertise, providers' home bases and reach (circles or isochrone
+    outlines), EPCI borders.
+:func:`outreach_map`
+    An outreach plan (:func:`geo.outreach.plan_area`): venues numbered in date order,
+    their reach, communes reached or left out.
 
 Building your own map (gap map, outreach map...)
 ------------------------------------------------
@@ -68,6 +76,7 @@ from geo.maps._elements import (
     script_json,
 )
 from geo.maps._format import number_fr, percent_fr
+from geo.maps._gaps import STATE_COLOURS, gap_map
 from geo.maps._layers import (
     DENSITY_LABEL,
     LAYER_COLOURS,
@@ -83,6 +92,7 @@ from geo.maps._layers import (
     popup_html,
 )
 from geo.maps._legends import add_legend, add_legend_items, gradient_legend
+from geo.maps._outreach import outreach_map
 from geo.maps._programme import cooperation_points, department_map, grouped_popups
 from geo.maps._targeting import Criterion, criteria_of, targeting_map
 
@@ -95,6 +105,7 @@ __all__ = [
     "LAYER_COLOURS",
     "LAYER_POPUPS",
     "MARKERCLUSTER_VERSION",
+    "STATE_COLOURS",
     "Criterion",
     "DataLayer",
     "Legend",
@@ -114,10 +125,12 @@ __all__ = [
     "escape",
     "escaped_properties",
     "french_records",
+    "gap_map",
     "gradient_legend",
     "grouped_popups",
     "markercluster_assets",
     "number_fr",
+    "outreach_map",
     "percent_fr",
     "point_layer",
     "popup_html",

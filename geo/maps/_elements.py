@@ -109,7 +109,8 @@ class DataLayer(Element):
         "colour": <fill property>, "fields": [[property, label]...] | "tooltip":
         <property>, "popup": <property>, "choices": [{"colour", "legend"}...],
         "labels": [[lat, lon, text]...]}``, ``{"type": "points", "points": [[lat, lon,
-        tooltip, popup, {style}?]...], "style": {...}, "cluster": bool}`` or
+        tooltip, popup, {style}?]...], "style": {...}, "cluster": bool, "labels": [[lat, lon,
+        text]...] (not clustered)}`` or
         ``{"type": "circles", "circles": [[lat, lon, metres, tooltip, popup]...]}``.
         Labels are set as text (``textContent``), tooltips and popups as HTML.
     control

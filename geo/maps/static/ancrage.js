@@ -95,7 +95,7 @@ var ancrage = (function () {
       group.addLayers(markers);
       return group;
     }
-    return L.featureGroup(markers);
+    return L.featureGroup(markers.concat(labels(layer)));
   }
   function circles(layer) {
     return L.featureGroup(layer.circles.map(function (item) {
