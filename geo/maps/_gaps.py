@@ -96,6 +96,9 @@ def add_state_layer(fmap: folium.Map, result: GapResult) -> folium.Map:
         f" — {LABELS_FR['expertise'].get(expertise, expertise)}" if expertise else ""
     )
     inside = rows["in_area"].astype(bool).to_numpy()
+    popup = _POPUP
+    if expertise:  # the covering providers listed are those of any expertise
+        popup = _POPUP | {"provider_names": "Structures présentes (toutes expertises)"}
     for shown, name, opacity in (
         (rows[inside], title, 0.65),
         (rows[~inside], "Communes de l'EPCI hors de la zone", 0.3),
@@ -106,7 +109,7 @@ def add_state_layer(fmap: folium.Map, result: GapResult) -> folium.Map:
                 shown,
                 name=name,
                 style={"color": "#555555", "weight": 0.5, "fillOpacity": opacity},
-                popup_fields=_POPUP,
+                popup_fields=popup,
                 tooltip_field="tooltip",
                 colour_field="colour",
             )

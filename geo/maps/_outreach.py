@@ -110,8 +110,9 @@ def add_venue_reach(fmap: folium.Map, venues: pd.DataFrame, *, radius_km: float)
         _venue_points(venues),
         radius_km=radius_km,
         name=f"Portée des lieux ({number_fr(radius_km, 1 if radius_km % 1 else 0, 'km')})",
-        style={"color": VENUE_COLOUR, "weight": 1, "fillOpacity": 0.05},
-        tooltip_field="tooltip",
+        # not interactive: a click or hover goes to the commune underneath
+        style={"color": VENUE_COLOUR, "weight": 1, "fillOpacity": 0.05, "interactive": False},
+        tooltip_field=None,
     )
 
 
