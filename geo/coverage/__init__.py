@@ -18,6 +18,10 @@ All providers × communes are handled at once: perimeters become a sparse
 provider × commune matrix, reaches are checked on its non-zero entries only, and
 expertise states come from two sparse products.
 
+Modules: ``_perimeter`` (perimeter membership, former codes), ``_reach`` (km/minutes
+reach, isochrones), ``_states`` (commune states), ``_summary`` (per-area figures),
+``_gaps`` (the :func:`gaps` entry point).
+
 Examples
 --------
 >>> import geopandas as gpd, pandas as pd
@@ -32,10 +36,6 @@ Examples
 ...     geometry=gpd.points_from_xy([0.0], [45.0]), crs=4326)
 >>> commune_states(towns, pros, expertise="housing")["state"].tolist()
 ['covered', 'paper_only', 'uncovered']
-
-Modules: ``_perimeter`` (perimeter membership, former codes), ``_reach`` (km/minutes
-reach, isochrones), ``_states`` (commune states), ``_summary`` (per-area figures),
-``_gaps`` (the :func:`gaps` entry point).
 """
 
 from geo.coverage._gaps import GapResult, gaps, load_area
