@@ -80,6 +80,18 @@ def _report_missing(table: pd.DataFrame) -> None:
             )
 
 
+def _report_outside(table: pd.DataFrame) -> None:
+    if "communes_outside" not in table.columns:
+        return
+    cut = table[table["communes_outside"] > 0]
+    for row in cut.itertuples(index=False):
+        err_console.print(
+            f"note: EPCI {row.epci_name} ({row.epci_code}) is scored whole; "
+            f"{row.communes_outside} of its communes lie outside the area: {row.outside}",
+            highlight=False,
+        )
+
+
 def score(  # noqa: PLR0913 - one parameter per command-line option
     *,
     department: DepartmentOption = None,
@@ -136,7 +148,11 @@ def score(  # noqa: PLR0913 - one parameter per command-line option
     ] = None,
     level: Annotated[
         Level,
-        typer.Option("--level", help="commune, or epci for population-weighted means per EPCI."),
+        typer.Option(
+            "--level",
+            help="commune, or epci for population-weighted means per EPCI (whole EPCIs, "
+            "even those the area cuts; column 'outside' names their communes beyond it).",
+        ),
     ] = Level.commune,
     hub_population: Annotated[
         int | None,
@@ -185,10 +201,11 @@ def score(  # noqa: PLR0913 - one parameter per command-line option
             exclude=tuple(c.strip() for c in (exclude or "").split(",") if c.strip()),
         )
         area = communes.load_communes(department=department, region=region, epci=epci, codes=codes)
+        scored_area = scoring.whole_epcis(area) if level is Level.epci else area
         hub_choice = _hub_choice(hubs) if hubs is not None else hub_population
         options = {k: v for k, v in (("hubs", hub_choice), ("graph", graph)) if v is not None}
         table = scoring.score(
-            area,
+            scored_area,
             weights=parsed,
             filters=filters,
             indicator_options=options,
@@ -198,11 +215,13 @@ def score(  # noqa: PLR0913 - one parameter per command-line option
             _write_map(table, area, map_file, top=top or 10)
         if level is Level.epci:
             table = scoring.aggregate_epci(table, outlines=communes.load_layer("epci"))
+            _report_outside(table)
     _report_missing(table)
     if top > 0:
         table = table.head(top)
     if level is Level.epci:
         shown = ["rank", "epci_code", "epci_name", "population", "communes", "score"]
+        shown += ["communes_outside"]
         emit(
             table,
             fmt,

@@ -25,9 +25,16 @@ The package is split along its jobs: :mod:`._weights` (defaults, parsing, checks
 :mod:`._export` (files); every public name is importable from ``geo.scoring``.
 """
 
-from geo.scoring._epci import aggregate_epci
+from geo.scoring._epci import aggregate_epci, whole_epcis
 from geo.scoring._export import OUTPUT_FORMATS, to_text, write_table
-from geo.scoring._reasons import display_unit, format_values, reasons
+from geo.scoring._reasons import (
+    SUMMARY_PHRASES,
+    display_unit,
+    explain,
+    format_values,
+    human_values,
+    reasons,
+)
 from geo.scoring._score import (
     candidate_mask,
     combine,
@@ -57,6 +64,7 @@ __all__ = [
     "DIRECTIONS",
     "MAX_WEIGHT",
     "OUTPUT_FORMATS",
+    "SUMMARY_PHRASES",
     "IndicatorLike",
     "ScoreFilters",
     "aggregate_epci",
@@ -65,7 +73,9 @@ __all__ = [
     "combine",
     "describe_weights",
     "display_unit",
+    "explain",
     "format_values",
+    "human_values",
     "missing_counts",
     "parse_classes",
     "parse_weights",
@@ -76,5 +86,6 @@ __all__ = [
     "score",
     "score_values",
     "to_text",
+    "whole_epcis",
     "write_table",
 ]

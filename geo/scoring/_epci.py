@@ -13,7 +13,7 @@ from geo._errors import InvalidParameterError
 if TYPE_CHECKING:
     import geopandas as gpd
 
-__all__ = ["aggregate_epci"]
+__all__ = ["aggregate_epci", "whole_epcis"]
 
 # ---------------------------------------------------------------------------------------------
 # EPCI level
@@ -30,7 +30,9 @@ def aggregate_epci(
 
     Each mean ignores communes lacking the value and renormalises the population weights over
     the others; communes with no EPCI (a handful of islands) are left out. Only the communes
-    given are aggregated, so an EPCI straddling the area is summarised by its part inside.
+    given are aggregated: score the area widened by :func:`whole_epcis` so that an EPCI
+    straddling the area is summarised whole; with an ``in_area`` column, the communes of
+    each EPCI outside the area are named.
 
     Parameters
     ----------
@@ -49,7 +51,8 @@ def aggregate_epci(
     pandas.DataFrame
         One row per EPCI: ``epci_code``, ``epci_name``, ``population`` (sum), ``communes``
         (count), the weighted means and, when ``score`` is averaged, ``rank`` (1 = best);
-        sorted by rank, else by code.
+        sorted by rank, else by code. With ``in_area`` in ``scored``: ``communes_outside``
+        (count) and ``outside`` (« Nom (code) » of those communes, ``;``-separated).
 
     Examples
     --------
@@ -87,6 +90,13 @@ def aggregate_epci(
             "communes": groups.size(),
         }
     ).join(means)
+    if "in_area" in rows.columns:
+        away = rows[~rows["in_area"].fillna(True).astype(bool)]
+        named = away["name"].astype(str) + " (" + away.index.astype(str) + ")"
+        listed = named.groupby(away["epci_code"].to_numpy()).agg(" ; ".join)
+        out["communes_outside"] = away.groupby("epci_code").size().reindex(out.index)
+        out["communes_outside"] = out["communes_outside"].fillna(0).astype("Int64")
+        out["outside"] = listed.reindex(out.index).fillna("")
     out.index.name = "epci_code"
     out = out.reset_index()
     if "score" in out.columns:
@@ -105,3 +115,39 @@ def aggregate_epci(
         out = gpd.GeoDataFrame(out, geometry=shapes, crs=outlines.crs)
     out.attrs = attrs
     return out
+
+
+def whole_epcis(area: gpd.GeoDataFrame, **options: object) -> gpd.GeoDataFrame:
+    """The area plus every commune of the EPCIs it touches, so EPCI results are whole.
+
+    A department cuts some EPCIs (e.g. one spanning Haute-Vienne and Dordogne); scoring
+    their EPCI on the department's part alone misstates it. The communes added are marked
+    ``in_area`` False (the area's own communes True).
+
+    Parameters
+    ----------
+    area
+        Communes of the area (``epci_code`` column), as from
+        :func:`geo.communes.load_communes`.
+    **options
+        Passed to :func:`geo.communes.load_communes` (e.g. ``data_dir``).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The area's communes, then the others of its EPCIs, with an ``in_area`` column.
+    """
+    from geo.communes import load_communes  # noqa: PLC0415 - reads the base on use
+
+    epcis = sorted(area["epci_code"].dropna().unique().tolist())
+    out = area.assign(in_area=True)
+    if not epcis:
+        return out
+    full = load_communes(epci=epcis, **options)  # type: ignore[arg-type]
+    extra = full[~full.index.isin(area.index)]
+    if extra.empty:
+        return out
+    extra = extra.reindex(columns=area.columns).assign(in_area=False)
+    joined = pd.concat([out, extra])
+    joined.attrs = area.attrs
+    return joined

@@ -9,7 +9,7 @@ import pandas as pd
 
 from geo.scoring._weights import IndicatorLike
 
-__all__ = ["display_unit", "format_values", "reasons"]
+__all__ = ["SUMMARY_PHRASES", "display_unit", "explain", "format_values", "human_values", "reasons"]
 
 # ---------------------------------------------------------------------------------------------
 # Reasons text
@@ -39,15 +39,19 @@ def _decimals(numbers: np.ndarray) -> int:
     return 0 if typical >= 10 else 1 if typical >= 1 else 2
 
 
+def _french(number: float, decimals: int, *, signed: bool = False) -> str:
+    """One number as written in French: space between thousands, decimal comma."""
+    text = f"{number:{'+' if signed else ''},.{decimals}f}"
+    return text.replace(",", " ").replace(".", ",")
+
+
 def _number_text(numbers: np.ndarray, decimals: int) -> np.ndarray:
     """Numbers as French text (decimal comma); only the distinct rounded values are formatted."""
     factor = 10**decimals
     finite = np.isfinite(numbers)
     scaled = np.round(np.where(finite, numbers, 0.0) * factor).astype(np.int64)
     distinct, inverse = np.unique(scaled, return_inverse=True)
-    table = np.array(
-        [f"{v / factor:.{decimals}f}".replace(".", ",") for v in distinct.tolist()], dtype=object
-    )
+    table = np.array([_french(v / factor, decimals) for v in distinct.tolist()], dtype=object)
     return np.where(finite, table[inverse], "n.d.")
 
 
@@ -153,3 +157,168 @@ def reasons(
 
 
 _NO_REASON = "Aucun atout : aucun indicateur au-dessus de la médiane de la zone"
+
+
+# ---------------------------------------------------------------------------------------------
+# Strengths, weaknesses and a one-line summary
+# ---------------------------------------------------------------------------------------------
+
+STRONG, WEAK = 2 / 3, 1 / 3
+"""Percentile bounds: a criterion is a strength in the top third of the area, a weakness in
+the bottom third."""
+
+SUMMARY_PHRASES: dict[str, tuple[str, str]] = {
+    "hub_distance": ("éloignée des pôles ({v})", "proche d'un pôle urbain ({v})"),
+    "hub_distance_10k": ("loin des villes de 10 000 hab. ({v})", "près d'une ville ({v})"),
+    "travel_time": ("à {v} de route d'un pôle", "à {v} seulement d'un pôle"),
+    "rurality": ("très rurale ({v})", "plutôt dense ({v})"),
+    "neo_rural": ("arrivées néorurales marquées", "peu d'arrivées néorurales"),
+    "stability": ("conseil stable", "conseil très renouvelé"),
+    "cooperation": (
+        "culture de coopération (festivals, communes nouvelles)",
+        "peu de festivals alentour",
+    ),
+    "programme_history": ("déjà liée au programme", "sans lien connu avec le programme"),
+}
+"""Indicator key → (phrase when a strength, phrase when a weakness); ``{v}`` is the value as
+written by :func:`human_values`. Other indicators fall back to their label."""
+
+
+def human_values(values: pd.Series, unit: str = "") -> pd.Series:
+    """Values written as a person writes them in French, by unit.
+
+    Distances and times are whole from 10 up (``87 km``, ``4,5 km``), thousands are
+    spaced (``1 234 hab.``), indices keep two decimals (``0,82``), signed indices a sign
+    (``+0,35``), classes read ``classe 6``, shares ``62 %``; missing values ``n.d.``.
+
+    Examples
+    --------
+    >>> human_values(pd.Series([86.7, 4.52, float("nan")]), "km").tolist()
+    ['87 km', '4,5 km', 'n.d.']
+    >>> human_values(pd.Series([1234.0]), "inhabitants").tolist()
+    ['1 234 hab.']
+    >>> human_values(pd.Series([0.35, -0.1]), "index -1..1").tolist()
+    ['+0,35', '-0,10']
+    >>> human_values(pd.Series([6.0]), "class 1-7").tolist()
+    ['classe 6']
+    >>> human_values(pd.Series([0.62]), "share").tolist()
+    ['62 %']
+    """
+    numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    kind = unit.strip().lower()
+    prefix, suffix, signed, decimals = "", "", False, 2
+    if kind.startswith("class"):
+        prefix, decimals = "classe ", 0
+    elif kind.startswith(("share", "part")):
+        numbers, suffix, decimals = numbers * 100, " %", 0
+    elif kind.startswith(("index -", "indice -")):
+        signed = True
+    elif kind.startswith(("index", "indice", "score", "ratio")):
+        pass
+    else:
+        decimals = 0
+        suffix = {"inhabitants": " hab.", "habitants": " hab.", "%/year": " %/an"}.get(kind, "")
+        suffix = suffix or (f" {unit.strip()}" if unit.strip() else "")
+        if suffix == " %/an":
+            signed, decimals = True, 1
+    finite = np.isfinite(numbers)
+    out = np.full(len(numbers), "n.d.", dtype=object)
+    if not signed and decimals == 0 and not prefix and not suffix.endswith("%"):
+        typical = np.abs(numbers[finite])
+        whole = np.where(typical >= 10, 0, 1)
+    else:
+        whole = np.full(int(finite.sum()), decimals)
+    shown = [
+        f"{prefix}{_french(v, int(d), signed=signed)}{suffix}"
+        for v, d in zip(numbers[finite].tolist(), whole.tolist(), strict=True)
+    ]
+    out[finite] = shown
+    return pd.Series(out, index=values.index, dtype=object)
+
+
+def _join(parts: np.ndarray, separator: str) -> np.ndarray:
+    """Join the non-empty texts of each row of a 2-D text array."""
+    text = np.full(parts.shape[0], "", dtype=_TEXT)
+    for j in range(parts.shape[1]):
+        piece = parts[:, j]
+        glue = np.where((text != "") & (piece != ""), separator, "")
+        text = text + glue + piece
+    return text
+
+
+def explain(
+    values: pd.DataFrame,
+    pct: pd.DataFrame,
+    contributions: pd.DataFrame,
+    specs: Mapping[str, IndicatorLike],
+) -> pd.DataFrame:
+    """Strengths, weaknesses and a one-line French summary of each commune.
+
+    A criterion is a strength when the commune is in the top third of the area on it
+    (percentile ≥ 2/3), a weakness in the bottom third (≤ 1/3); strengths are listed by
+    contribution, weaknesses by what they cost (weight share × (1 − percentile)).
+
+    Parameters
+    ----------
+    values, pct, contributions, specs
+        As for :func:`reasons`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``strengths`` (« Atouts : … »), ``weaknesses`` (« Points faibles : … ») and
+        ``summary`` (e.g. « Éloignée des pôles (87 km), conseil stable ; peu de festivals
+        alentour. »), indexed as ``contributions``.
+    """
+    keys = [k for k in specs if f"contrib_{k}" in contributions.columns and k in pct.columns]
+    n = len(contributions)
+    if not keys:
+        empty = pd.Series("", index=contributions.index, dtype=object)
+        return pd.DataFrame({"strengths": empty, "weaknesses": empty, "summary": empty})
+    p = pct[keys].to_numpy(dtype=float)
+    share = contributions[[f"contrib_{k}" for k in keys]].to_numpy(dtype=float)
+    share = np.nan_to_num(share)
+    weight = np.nan_to_num(np.where(p > 0, share / np.where(p > 0, p, 1), 0.0))
+    strong = np.nan_to_num(p, nan=0.5) >= STRONG
+    weak = (np.nan_to_num(p, nan=0.5) <= WEAK) & (weight > 0)
+    strong &= share > 0
+    labelled = np.empty((n, len(keys)), dtype=_TEXT)
+    high = np.empty((n, len(keys)), dtype=_TEXT)
+    low = np.empty((n, len(keys)), dtype=_TEXT)
+    for j, key in enumerate(keys):
+        spec = specs[key]
+        shown = human_values(values[spec.column], spec.unit).to_numpy(dtype=_TEXT)
+        labelled[:, j] = spec.label + " " + shown
+        up, down = SUMMARY_PHRASES.get(
+            key, (f"{spec.label} : point fort", f"{spec.label} : point faible")
+        )
+        high[:, j] = np.array([up.replace("{v}", v) for v in shown.tolist()], dtype=_TEXT)
+        low[:, j] = np.array([down.replace("{v}", v) for v in shown.tolist()], dtype=_TEXT)
+    up_order = np.argsort(-np.where(strong, share, -1.0), axis=1, kind="stable")
+    down_order = np.argsort(-np.where(weak, weight * (1 - p), -1.0), axis=1, kind="stable")
+
+    def pick(table: np.ndarray, mask: np.ndarray, order: np.ndarray) -> np.ndarray:
+        chosen = np.take_along_axis(table, order, axis=1)
+        return np.where(np.take_along_axis(mask, order, axis=1), chosen, "")
+
+    strengths = _join(pick(labelled, strong, up_order), " ; ")
+    weaknesses = _join(pick(labelled, weak, down_order), " ; ")
+    good = _join(pick(high, strong, up_order), ", ")
+    bad = _join(pick(low, weak, down_order), ", ")
+    line = _join(np.stack([good, bad], axis=1), " ; ")
+    line = np.where(line == "", "dans la moyenne de la zone sur chaque critère", line)
+    summary = np.array([t[:1].upper() + t[1:] + "." for t in line.tolist()], dtype=object)
+    return pd.DataFrame(
+        {
+            "strengths": np.where(
+                strengths == "",
+                "Atouts : aucun (aucun critère dans le tiers haut)",
+                "Atouts : " + strengths,
+            ).astype(object),
+            "weaknesses": np.where(
+                weaknesses == "", "Points faibles : aucun", "Points faibles : " + weaknesses
+            ).astype(object),
+            "summary": summary.astype(object),
+        },
+        index=contributions.index,
+    )

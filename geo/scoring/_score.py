@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from geo._errors import InvalidParameterError
-from geo.scoring._reasons import reasons
+from geo.scoring._reasons import explain, reasons
 from geo.scoring._weights import (
     CONTEXT_COLUMNS,
     DIRECTIONS,
@@ -250,7 +250,8 @@ def score_values(
     -------
     pandas.DataFrame
         Candidates sorted by rank, with ``score``, ``rank``, ``rank_stability``, ``coverage``,
-        each indicator's value column, ``pct_<key>``, ``contrib_<key>`` and ``reasons``.
+        each indicator's value column, ``pct_<key>``, ``contrib_<key>``, ``reasons`` and
+        ``strengths``, ``weaknesses``, ``summary`` (see :func:`~geo.scoring.explain`).
         ``attrs`` holds ``weights``, ``missing`` (communes of the area lacking each indicator)
         and ``stability_top``.
 
@@ -287,6 +288,7 @@ def score_values(
         axis=1,
     )
     table["reasons"] = reasons(values[keep], pct, combined, used)
+    table = table.join(explain(values[keep], pct, combined, used))
     table = table.sort_values(["rank", "score"], kind="stable", na_position="last")
     table.attrs = {
         "weights": weights,

@@ -42,7 +42,15 @@ the score until a user gives it a weight.
 MAX_WEIGHT = 100.0
 """Largest weight accepted: weights are relative, so 0–100 says everything a ratio can."""
 
-CONTEXT_COLUMNS = ("code", "name", "department_code", "epci_code", "epci_name", "population")
+CONTEXT_COLUMNS = (
+    "code",
+    "name",
+    "department_code",
+    "epci_code",
+    "epci_name",
+    "population",
+    "in_area",
+)
 
 
 class IndicatorLike(Protocol):
