@@ -22,11 +22,19 @@ checked on small made-up frames; :func:`score` loads the indicators of an area f
 
 The package is split along its jobs: :mod:`._weights` (defaults, parsing, checks),
 :mod:`._score` (the score), :mod:`._reasons` (French texts), :mod:`._epci` (EPCI level) and
-:mod:`._export` (files); every public name is importable from ``geo.scoring``.
+:mod:`._export` (files, xlsx, French CSV) and :mod:`._scenario` (saved
+settings and data provenance); every public name is importable from ``geo.scoring``.
 """
 
 from geo.scoring._epci import aggregate_epci, whole_epcis
-from geo.scoring._export import OUTPUT_FORMATS, to_text, write_table
+from geo.scoring._export import (
+    OUTPUT_FORMATS,
+    french_headers,
+    to_bytes,
+    to_text,
+    to_xlsx,
+    write_table,
+)
 from geo.scoring._reasons import (
     SUMMARY_PHRASES,
     display_unit,
@@ -34,6 +42,14 @@ from geo.scoring._reasons import (
     format_values,
     human_values,
     reasons,
+)
+from geo.scoring._scenario import (
+    SCENARIO_VERSION,
+    data_changes,
+    data_provenance,
+    load_scenario,
+    save_scenario,
+    store_fingerprint,
 )
 from geo.scoring._score import (
     candidate_mask,
@@ -64,6 +80,7 @@ __all__ = [
     "DIRECTIONS",
     "MAX_WEIGHT",
     "OUTPUT_FORMATS",
+    "SCENARIO_VERSION",
     "SUMMARY_PHRASES",
     "IndicatorLike",
     "ScoreFilters",
@@ -71,11 +88,15 @@ __all__ = [
     "candidate_mask",
     "check_weights",
     "combine",
+    "data_changes",
+    "data_provenance",
     "describe_weights",
     "display_unit",
     "explain",
     "format_values",
+    "french_headers",
     "human_values",
+    "load_scenario",
     "missing_counts",
     "parse_classes",
     "parse_weights",
@@ -83,9 +104,13 @@ __all__ = [
     "rank_stability",
     "reasons",
     "resolve_weights",
+    "save_scenario",
     "score",
     "score_values",
+    "store_fingerprint",
+    "to_bytes",
     "to_text",
+    "to_xlsx",
     "whole_epcis",
     "write_table",
 ]
