@@ -251,6 +251,8 @@ def explain(
     pct: pd.DataFrame,
     contributions: pd.DataFrame,
     specs: Mapping[str, IndicatorLike],
+    *,
+    weights: Mapping[str, float] | None = None,
 ) -> pd.DataFrame:
     """Strengths, weaknesses and a one-line French summary of each commune.
 
@@ -262,6 +264,9 @@ def explain(
     ----------
     values, pct, contributions, specs
         As for :func:`reasons`.
+    weights
+        Weight of each key (default: 1 for each key with a ``contrib_<key>`` column); a
+        criterion of weight 0 is neither a strength nor a weakness.
 
     Returns
     -------
@@ -278,10 +283,11 @@ def explain(
     p = pct[keys].to_numpy(dtype=float)
     share = contributions[[f"contrib_{k}" for k in keys]].to_numpy(dtype=float)
     share = np.nan_to_num(share)
-    weight = np.nan_to_num(np.where(p > 0, share / np.where(p > 0, p, 1), 0.0))
-    strong = np.nan_to_num(p, nan=0.5) >= STRONG
+    given = {k: 1.0 for k in keys} if weights is None else weights
+    weight = np.array([float(given.get(k, 0.0)) for k in keys])
+    weight = np.broadcast_to(weight / (weight.sum() or 1.0), p.shape)
+    strong = (np.nan_to_num(p, nan=0.5) >= STRONG) & (weight > 0)
     weak = (np.nan_to_num(p, nan=0.5) <= WEAK) & (weight > 0)
-    strong &= share > 0
     labelled = np.empty((n, len(keys)), dtype=_TEXT)
     high = np.empty((n, len(keys)), dtype=_TEXT)
     low = np.empty((n, len(keys)), dtype=_TEXT)

@@ -288,7 +288,7 @@ def score_values(
         axis=1,
     )
     table["reasons"] = reasons(values[keep], pct, combined, used)
-    table = table.join(explain(values[keep], pct, combined, used))
+    table = table.join(explain(values[keep], pct, combined, used, weights=weights))
     table = table.sort_values(["rank", "score"], kind="stable", na_position="last")
     table.attrs = {
         "weights": weights,
