@@ -205,6 +205,11 @@ def human_values(values: pd.Series, unit: str = "") -> pd.Series:
     ['62 %']
     """
     numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    return pd.Series(_human(numbers, unit), index=values.index, dtype=object)
+
+
+def _human(numbers: np.ndarray, unit: str) -> np.ndarray:
+    """Object array of the texts of :func:`human_values`."""
     kind = unit.strip().lower()
     prefix, suffix, signed, decimals = "", "", False, 2
     if kind.startswith("class"):
@@ -223,27 +228,65 @@ def human_values(values: pd.Series, unit: str = "") -> pd.Series:
             signed, decimals = True, 1
     finite = np.isfinite(numbers)
     out = np.full(len(numbers), "n.d.", dtype=object)
+    present = numbers[finite]
     if not signed and decimals == 0 and not prefix and not suffix.endswith("%"):
-        typical = np.abs(numbers[finite])
-        whole = np.where(typical >= 10, 0, 1)
+        present = np.where(np.abs(present) >= 10, np.round(present), np.round(present, 1))
     else:
-        whole = np.full(int(finite.sum()), decimals)
-    shown = [
-        f"{prefix}{_french(v, int(d), signed=signed)}{suffix}"
-        for v, d in zip(numbers[finite].tolist(), whole.tolist(), strict=True)
-    ]
-    out[finite] = shown
-    return pd.Series(out, index=values.index, dtype=object)
+        present = np.round(present, decimals)
+    # only the distinct rounded values are formatted (a few thousand for all of France)
+    distinct, inverse = np.unique(present, return_inverse=True)
+    whole = decimals == 0 and not prefix and not suffix.endswith("%") and not signed
+    digits = np.where(np.abs(distinct) >= 10, 0, 1) if whole else np.full(len(distinct), decimals)
+    table = np.array(
+        [
+            f"{prefix}{_french(v, d, signed=signed)}{suffix}"
+            for v, d in zip(distinct.tolist(), digits.tolist(), strict=True)
+        ],
+        dtype=object,
+    )
+    out[finite] = table[inverse]
+    return out
 
 
-def _join(parts: np.ndarray, separator: str) -> np.ndarray:
-    """Join the non-empty texts of each row of a 2-D text array."""
-    text = np.full(parts.shape[0], "", dtype=_TEXT)
-    for j in range(parts.shape[1]):
-        piece = parts[:, j]
-        glue = np.where((text != "") & (piece != ""), separator, "")
-        text = text + glue + piece
-    return text
+def _fill(phrase: str, shown: np.ndarray) -> np.ndarray:
+    """``phrase`` with ``{v}`` replaced by each value of ``shown`` (object array)."""
+    before, mark, after = phrase.partition("{v}")
+    if not mark:
+        return np.full(len(shown), phrase, dtype=object)
+    return before + shown + after
+
+
+def _sequences(mask: np.ndarray, order: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per row, the columns kept by ``mask`` in ``order`` (1-based, 0 = none) and a code."""
+    width = mask.shape[1]
+    kept = np.take_along_axis(mask, order, axis=1)
+    sequence = np.where(kept, order + 1, 0)
+    codes = sequence @ ((width + 1) ** np.arange(width, dtype=np.int64))
+    return sequence, codes
+
+
+def _texts(
+    sequence: np.ndarray, codes: np.ndarray, table: np.ndarray, separator: str
+) -> np.ndarray:
+    """Join ``table``'s texts of each row's sequence of columns.
+
+    Rows sharing a sequence are joined together with array operations, so the work in
+    Python is per distinct sequence (a few dozen), not per row.
+    """
+    out = np.full(len(codes), "", dtype=object)
+    _, first, inverse = np.unique(codes, return_index=True, return_inverse=True)
+    by_group = np.argsort(inverse, kind="stable")
+    ends = np.cumsum(np.bincount(inverse)).tolist()
+    for group, row in enumerate(first.tolist()):
+        columns = [j - 1 for j in sequence[row].tolist() if j > 0]
+        if not columns:
+            continue
+        rows = by_group[(ends[group - 1] if group else 0) : ends[group]]
+        text = table[rows, columns[0]]
+        for column in columns[1:]:
+            text = text + separator + table[rows, column]
+        out[rows] = text
+    return out
 
 
 def explain(
@@ -288,32 +331,33 @@ def explain(
     weight = np.broadcast_to(weight / (weight.sum() or 1.0), p.shape)
     strong = (np.nan_to_num(p, nan=0.5) >= STRONG) & (weight > 0)
     weak = (np.nan_to_num(p, nan=0.5) <= WEAK) & (weight > 0)
-    labelled = np.empty((n, len(keys)), dtype=_TEXT)
-    high = np.empty((n, len(keys)), dtype=_TEXT)
-    low = np.empty((n, len(keys)), dtype=_TEXT)
+    labelled = np.empty((n, len(keys)), dtype=object)
+    high = np.empty((n, len(keys)), dtype=object)
+    low = np.empty((n, len(keys)), dtype=object)
     for j, key in enumerate(keys):
         spec = specs[key]
-        shown = human_values(values[spec.column], spec.unit).to_numpy(dtype=_TEXT)
+        numbers = pd.to_numeric(values[spec.column], errors="coerce")
+        shown = _human(numbers.to_numpy(dtype=float, na_value=np.nan), spec.unit)
         labelled[:, j] = spec.label + " " + shown
         up, down = SUMMARY_PHRASES.get(
             key, (f"{spec.label} : point fort", f"{spec.label} : point faible")
         )
-        high[:, j] = np.array([up.replace("{v}", v) for v in shown.tolist()], dtype=_TEXT)
-        low[:, j] = np.array([down.replace("{v}", v) for v in shown.tolist()], dtype=_TEXT)
+        high[:, j] = _fill(up, shown)
+        low[:, j] = _fill(down, shown)
     up_order = np.argsort(-np.where(strong, share, -1.0), axis=1, kind="stable")
     down_order = np.argsort(-np.where(weak, weight * (1 - p), -1.0), axis=1, kind="stable")
-
-    def pick(table: np.ndarray, mask: np.ndarray, order: np.ndarray) -> np.ndarray:
-        chosen = np.take_along_axis(table, order, axis=1)
-        return np.where(np.take_along_axis(mask, order, axis=1), chosen, "")
-
-    strengths = _join(pick(labelled, strong, up_order), " ; ")
-    weaknesses = _join(pick(labelled, weak, down_order), " ; ")
-    good = _join(pick(high, strong, up_order), ", ")
-    bad = _join(pick(low, weak, down_order), ", ")
-    line = _join(np.stack([good, bad], axis=1), " ; ")
+    up_seq, up_codes = _sequences(strong, up_order)
+    down_seq, down_codes = _sequences(weak, down_order)
+    strengths = _texts(up_seq, up_codes, labelled, " ; ")
+    weaknesses = _texts(down_seq, down_codes, labelled, " ; ")
+    good = _texts(up_seq, up_codes, high, ", ")
+    bad = _texts(down_seq, down_codes, low, ", ")
+    both = (good != "") & (bad != "")
+    line = np.where(both, good + " ; " + bad, good + bad)
     line = np.where(line == "", "dans la moyenne de la zone sur chaque critère", line)
-    summary = np.array([t[:1].upper() + t[1:] + "." for t in line.tolist()], dtype=object)
+    codes, distinct = pd.factorize(line.astype(object))
+    capitalised = np.array([t[:1].upper() + t[1:] + "." for t in distinct.tolist()], dtype=object)
+    summary = capitalised[codes]
     return pd.DataFrame(
         {
             "strengths": np.where(
