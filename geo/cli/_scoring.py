@@ -264,7 +264,7 @@ def score(  # noqa: PLR0913 - one parameter per command-line option
             path = scoring.save_scenario(save_scenario, settings, provenance=_provenance())
             err_console.print(f"scenario saved to {path}", highlight=False)
         if map_file is not None:
-            _write_map(table, area, map_file, top=top or 10)
+            _write_map(table, scored_area, map_file, top=top or 10)
         if level is Level.epci:
             table = scoring.aggregate_epci(table, outlines=communes.load_layer("epci"))
             _report_outside(table)

@@ -205,11 +205,12 @@ def human_values(values: pd.Series, unit: str = "") -> pd.Series:
     ['62 %']
     """
     numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-    return pd.Series(_human(numbers, unit), index=values.index, dtype=object)
+    table, codes = _human(numbers, unit)
+    return pd.Series(table[codes], index=values.index, dtype=object)
 
 
-def _human(numbers: np.ndarray, unit: str) -> np.ndarray:
-    """Object array of the texts of :func:`human_values`."""
+def _human(numbers: np.ndarray, unit: str) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct texts of :func:`human_values` (object array, "n.d." last) and each row's."""
     kind = unit.strip().lower()
     prefix, suffix, signed, decimals = "", "", False, 2
     if kind.startswith("class"):
@@ -227,7 +228,6 @@ def _human(numbers: np.ndarray, unit: str) -> np.ndarray:
         if suffix == " %/an":
             signed, decimals = True, 1
     finite = np.isfinite(numbers)
-    out = np.full(len(numbers), "n.d.", dtype=object)
     present = numbers[finite]
     if not signed and decimals == 0 and not prefix and not suffix.endswith("%"):
         present = np.where(np.abs(present) >= 10, np.round(present), np.round(present, 1))
@@ -244,8 +244,9 @@ def _human(numbers: np.ndarray, unit: str) -> np.ndarray:
         ],
         dtype=object,
     )
-    out[finite] = table[inverse]
-    return out
+    codes = np.full(len(numbers), len(table), dtype=np.int64)  # last text: "n.d."
+    codes[finite] = inverse
+    return np.append(table, "n.d."), codes
 
 
 def _fill(phrase: str, shown: np.ndarray) -> np.ndarray:
@@ -337,13 +338,13 @@ def explain(
     for j, key in enumerate(keys):
         spec = specs[key]
         numbers = pd.to_numeric(values[spec.column], errors="coerce")
-        shown = _human(numbers.to_numpy(dtype=float, na_value=np.nan), spec.unit)
-        labelled[:, j] = spec.label + " " + shown
+        shown, ids = _human(numbers.to_numpy(dtype=float, na_value=np.nan), spec.unit)
+        labelled[:, j] = (spec.label + " " + shown)[ids]  # texts built once per distinct value
         up, down = SUMMARY_PHRASES.get(
             key, (f"{spec.label} : point fort", f"{spec.label} : point faible")
         )
-        high[:, j] = _fill(up, shown)
-        low[:, j] = _fill(down, shown)
+        high[:, j] = _fill(up, shown)[ids]
+        low[:, j] = _fill(down, shown)[ids]
     up_order = np.argsort(-np.where(strong, share, -1.0), axis=1, kind="stable")
     down_order = np.argsort(-np.where(weak, weight * (1 - p), -1.0), axis=1, kind="stable")
     up_seq, up_codes = _sequences(strong, up_order)
