@@ -6,6 +6,7 @@ given indicator values; checked in the rendered page and its JSON payloads.
 
 from __future__ import annotations
 
+import html
 import json
 import re
 
@@ -197,6 +198,7 @@ def test_popups_give_score_rank_stability_and_each_criterion_rounded() -> None:
     every = "".join(f["properties"]["_popup"] + f["properties"]["_tooltip"] for f in features)
     assert not re.search(r"\d[.,]\d{3,}", every), "a value is not rounded"
     assert "Atouts : " in every
+    assert html.escape(row["summary"]) in first and html.escape(row["weaknesses"]) in first
 
 
 def test_legends_name_the_weights_and_every_point_layer() -> None:

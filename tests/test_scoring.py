@@ -138,7 +138,7 @@ def test_reasons_name_top_contributions_with_units(values):
 
 def test_format_values_french():
     assert scoring.format_values(pd.Series([1.25, 3.0]), "min").tolist() == ["1,2 min", "3,0 min"]
-    assert scoring.format_values(pd.Series([1234.4]), "hab.").tolist() == ["1234 hab."]
+    assert scoring.format_values(pd.Series([1234.4]), "hab.").tolist() == ["1 234 hab."]
 
 
 # --- rank stability ---------------------------------------------------------------------------

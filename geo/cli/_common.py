@@ -30,6 +30,8 @@ class OutputFormat(enum.StrEnum):
     json = "json"
     geojson = "geojson"
     gpkg = "gpkg"
+    csv_fr = "csv-fr"
+    xlsx = "xlsx"
 
 
 #: Former name of :class:`OutputFormat`.
@@ -162,7 +164,7 @@ def emit(
         return
     kind = "csv" if fmt is OutputFormat.table else fmt.value
     with friendly_errors():
-        path = write_output(scoring.to_text(frame, kind), output or STDOUT)
+        path = write_output(scoring.to_bytes(frame, kind), output or STDOUT)
     if path is not None:
         err_console.print(f"{len(frame)} row(s) written to {path} ({kind})", highlight=False)
 

@@ -52,6 +52,16 @@ FormatOption = format_option(
     OutputFormat.geojson,
     what="Output format (geojson: with commune outlines)",
 )
+ScoreFormatOption = format_option(
+    OutputFormat.table,
+    OutputFormat.csv,
+    OutputFormat.csv_fr,
+    OutputFormat.json,
+    OutputFormat.geojson,
+    OutputFormat.xlsx,
+    what="Output format (csv-fr: ';', decimal comma, BOM, French headers, for French "
+    "spreadsheets; xlsx: results, weights and sources, data vintages; geojson: with outlines)",
+)
 OutputOption = Annotated[
     Path | None,
     typer.Option(
@@ -80,6 +90,18 @@ def _report_missing(table: pd.DataFrame) -> None:
             )
 
 
+def _report_outside(table: pd.DataFrame) -> None:
+    if "communes_outside" not in table.columns:
+        return
+    cut = table[table["communes_outside"] > 0]
+    for row in cut.itertuples(index=False):
+        err_console.print(
+            f"note: EPCI {row.epci_name} ({row.epci_code}) is scored whole; "
+            f"{row.communes_outside} of its communes lie outside the area: {row.outside}",
+            highlight=False,
+        )
+
+
 def score(  # noqa: PLR0913 - one parameter per command-line option
     *,
     department: DepartmentOption = None,
@@ -87,9 +109,11 @@ def score(  # noqa: PLR0913 - one parameter per command-line option
     epci: EpciOption = None,
     codes: CodesOption = None,
     top: Annotated[
-        int,
-        typer.Option("--top", "-n", min=0, help="Rows shown or written (0 = every candidate)."),
-    ] = 20,
+        int | None,
+        typer.Option(
+            "--top", "-n", min=0, help="Rows shown or written (0 = every candidate; default 20)."
+        ),
+    ] = None,
     weights: Annotated[
         str | None,
         typer.Option(
@@ -105,7 +129,7 @@ def score(  # noqa: PLR0913 - one parameter per command-line option
             "--only", help="Keep just these criteria, e.g. cooperation,stability (see --weights)."
         ),
     ] = None,
-    fmt: FormatOption = OutputFormat.table,
+    fmt: ScoreFormatOption = OutputFormat.table,
     output: OutputOption = None,
     min_population: Annotated[
         int | None,
@@ -135,9 +159,13 @@ def score(  # noqa: PLR0913 - one parameter per command-line option
         ),
     ] = None,
     level: Annotated[
-        Level,
-        typer.Option("--level", help="commune, or epci for population-weighted means per EPCI."),
-    ] = Level.commune,
+        Level | None,
+        typer.Option(
+            "--level",
+            help="commune, or epci for population-weighted means per EPCI (whole EPCIs, "
+            "even those the area cuts; column 'outside' names their communes beyond it).",
+        ),
+    ] = None,
     hub_population: Annotated[
         int | None,
         typer.Option(
@@ -165,6 +193,22 @@ def score(  # noqa: PLR0913 - one parameter per command-line option
             "outlined with their rank, EPCI borders, the programme's layers.",
         ),
     ] = None,
+    save_scenario: Annotated[
+        Path | None,
+        typer.Option(
+            "--save-scenario",
+            help="Save the area, weights, filters, top, hubs and the data's vintages and "
+            "store fingerprint to this JSON file, to replay with --scenario.",
+        ),
+    ] = None,
+    scenario: Annotated[
+        Path | None,
+        typer.Option(
+            "--scenario",
+            help="Replay a saved scenario; options given alongside override its values. "
+            "Warns on standard error when the data changed since it was saved.",
+        ),
+    ] = None,
 ) -> None:
     """Rank the communes of an area for hosting a programme, with explanations.
 
@@ -175,34 +219,61 @@ def score(  # noqa: PLR0913 - one parameter per command-line option
     are printed on standard error and stored in every export (weight_<key>
     columns; a "weights" member in GeoJSON).
     """
-    parsed = _weights(weights, only)
+    given = {
+        "area": {"department": department, "region": region, "epci": epci, "codes": codes},
+        "level": None if level is None else level.value,
+        "top": top,
+        "weights": weights,
+        "only": only,
+        "hubs": hubs,
+        "hub_population": hub_population,
+        "filters": {
+            "min_population": min_population,
+            "max_population": max_population,
+            "rurality": rurality,
+            "exclude": exclude,
+        },
+    }
+    settings = _replay(scenario, given) if scenario is not None else given
+    area_codes, chosen = settings["area"], settings["filters"]
+    level = Level(settings["level"] or Level.commune.value)
+    top = 20 if settings["top"] is None else int(settings["top"])
+    hubs, hub_population = settings["hubs"], settings["hub_population"]
+    parsed = _scenario_weights(settings)
     err_console.print(f"weights: {scoring.describe_weights(parsed)}", highlight=False)
     with friendly_errors():
         filters = scoring.ScoreFilters(
-            min_population=min_population,
-            max_population=max_population,
-            rurality=scoring.parse_classes(rurality),
-            exclude=tuple(c.strip() for c in (exclude or "").split(",") if c.strip()),
+            min_population=chosen["min_population"],
+            max_population=chosen["max_population"],
+            rurality=scoring.parse_classes(chosen["rurality"]),
+            exclude=tuple(c.strip() for c in (chosen["exclude"] or "").split(",") if c.strip()),
         )
-        area = communes.load_communes(department=department, region=region, epci=epci, codes=codes)
+        area = communes.load_communes(**area_codes)
+        scored_area = scoring.whole_epcis(area) if level is Level.epci else area
         hub_choice = _hub_choice(hubs) if hubs is not None else hub_population
         options = {k: v for k, v in (("hubs", hub_choice), ("graph", graph)) if v is not None}
         table = scoring.score(
-            area,
+            scored_area,
             weights=parsed,
             filters=filters,
             indicator_options=options,
             stability_top=stability_top or top or 20,
         )
+        if save_scenario is not None:
+            settings = {**settings, "weights": parsed, "level": level.value, "top": top}
+            path = scoring.save_scenario(save_scenario, settings, provenance=_provenance())
+            err_console.print(f"scenario saved to {path}", highlight=False)
         if map_file is not None:
-            _write_map(table, area, map_file, top=top or 10)
+            _write_map(table, scored_area, map_file, top=top or 10)
         if level is Level.epci:
             table = scoring.aggregate_epci(table, outlines=communes.load_layer("epci"))
+            _report_outside(table)
     _report_missing(table)
     if top > 0:
         table = table.head(top)
     if level is Level.epci:
         shown = ["rank", "epci_code", "epci_name", "population", "communes", "score"]
+        shown += ["communes_outside"]
         emit(
             table,
             fmt,
@@ -301,6 +372,49 @@ def typology_command(  # noqa: PLR0913 - one parameter per command-line option
         console.print("Each commune's type: --format csv, json or geojson.")
         return
     emit(result.assignments, fmt, output)
+
+
+def _provenance() -> dict[str, object]:
+    return scoring.data_provenance()
+
+
+def _replay(path: Path, given: dict) -> dict:
+    """A saved scenario's settings with the options given on the command line on top."""
+    with friendly_errors():
+        document = scoring.load_scenario(path)
+        changes = scoring.data_changes(document.get("data") or {}, _provenance())
+    saved = document["settings"]
+    out = {**saved}
+    if any(given["area"].values()):
+        out["area"] = given["area"]
+    out["filters"] = {
+        k: v if v is not None else (saved.get("filters") or {}).get(k)
+        for k, v in given["filters"].items()
+    }
+    for key in ("level", "top", "hubs", "hub_population"):
+        if given[key] is not None:
+            out[key] = given[key]
+    if given["weights"] is not None or given["only"] is not None:
+        out["weights"], out["only"] = given["weights"], given["only"]
+    err_console.print(f"scenario {path} (saved {document.get('saved_at')})", highlight=False)
+    if changes:
+        err_console.print(
+            "warning: the data changed since the scenario was saved, results may differ: "
+            + "; ".join(changes),
+            highlight=False,
+        )
+    return out
+
+
+def _scenario_weights(settings: dict) -> dict[str, float]:
+    """Weights of the run: a saved scenario's resolved weights, else --weights/--only."""
+    saved = settings["weights"]
+    if isinstance(saved, dict):
+        try:
+            return scoring.check_weights({k: float(v) for k, v in saved.items()})
+        except (InvalidParameterError, UnknownIndicatorError, TypeError, ValueError) as err:
+            raise typer.BadParameter(str(err), param_hint="--scenario") from err
+    return _weights(saved, settings["only"])
 
 
 def _weights(text: str | None, only: str | None) -> dict[str, float]:

@@ -151,6 +151,9 @@ def _popup(row: dict, criteria: list[Criterion], decimals: dict[str, int], conte
         f"{escape(percent_fr(row.get('rank_stability')))}</p>"
     )
     reasons = "" if pd.isna(row.get("reasons")) else f"<p>{escape(row['reasons'])}</p>"
+    if isinstance(row.get("summary"), str) and row["summary"]:  # from geo.scoring.explain
+        said = [row["summary"], row.get("weaknesses")]
+        reasons += "".join(f"<p>{escape(t)}</p>" for t in said if isinstance(t, str) and t)
     table = _criterion_rows(row, criteria, decimals)
     return f"<div class='ancrage-popup'>{title}{summary}{table}{reasons}{facts}</div>"
 
