@@ -7,7 +7,7 @@ weight 1 like the others. Prints a Markdown table (used in README.md).
 
 Run with a fresh layer store so it holds exactly the shipped records::
 
-    ANCRAGE_STORE=/tmp/host_ranks.gpkg python scripts/host_ranks.py
+    ANCRAGE_STORE=/tmp/host_ranks.gpkg python benchmarks/report_host_ranks.py
 """
 
 from __future__ import annotations
