@@ -28,6 +28,7 @@ from geo._errors import (
     InvalidParameterError,
     LayerStoreError,
     LayerValidationError,
+    RecordConflictError,
     RecordNotFoundError,
     UnknownAreaError,
     UnknownIndicatorError,
@@ -44,6 +45,7 @@ DEFAULT_STATUS_CODES: dict[type[Exception], int] = {
     UnknownAreaError: 404,
     RecordNotFoundError: 404,
     UnknownLayerError: 404,
+    RecordConflictError: 409,
     UnknownIndicatorError: 422,
     InvalidParameterError: 422,
     LayerValidationError: 422,
@@ -142,7 +144,7 @@ def add_exception_handlers(
             return respond(request, status, GENERIC_MESSAGE)
         extra = {}
         if isinstance(exc, LayerValidationError):
-            extra["problems"] = [str(p) for p in exc.problems[:100]]
+            extra["problems"] = [_problem(p) for p in exc.problems[:100]]
         return respond(request, status, str(exc), **extra)
 
     async def invalid_request(request: Request, exc: Exception) -> Response:
@@ -180,3 +182,15 @@ def _jsonable(errors: list[dict]) -> list[dict]:
         }
         for e in errors
     ]
+
+
+def _problem(problem: object) -> dict[str, object]:
+    """One validation problem as JSON: row (line of a file, index of a JSON record from 1;
+    null for the whole file), field, value received, what was expected, and the sentence."""
+    return {
+        "row": getattr(problem, "line", None),
+        "field": getattr(problem, "field", None),
+        "value": getattr(problem, "value", None),
+        "expected": getattr(problem, "expected", None),
+        "message": str(problem),
+    }
