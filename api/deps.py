@@ -292,36 +292,45 @@ async def read_upload(request: Request, settings: SettingsDep) -> AsyncIterator[
         return message
 
     form = await Request(request.scope, counting_receive).form(max_files=1, max_fields=10)
-    upload = form.get("file")
-    if not isinstance(upload, UploadFile):
-        msg = "form field 'file': missing, expected a file sent as multipart/form-data"
-        raise InvalidParameterError(msg)
-    name = re.sub(r"[^\w.-]+", "_", Path(upload.filename or "upload").name).strip("._") or "upload"
+    try:
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile):
+            msg = "form field 'file': missing, expected a file sent as multipart/form-data"
+            raise InvalidParameterError(msg)
+        name = _safe_name(upload.filename)
+        skip = str(form.get("skip_invalid") or "false").strip().lower()
+        if skip not in {"true", "false", "1", "0", "yes", "no", "on", "off"}:
+            msg = f"form field 'skip_invalid': got {skip!r}, expected true or false"
+            raise InvalidParameterError(msg)
+        layer = form.get("layer")
+        with tempfile.TemporaryDirectory(prefix="ancrage-upload-") as folder:
+            path = Path(folder) / name
+            size = 0
+            with path.open("wb") as out:
+                while chunk := await upload.read(1 << 20):
+                    size += len(chunk)
+                    if size > limit:
+                        raise FileTooLargeError(too_large)
+                    out.write(chunk)
+            await form.close()
+            yield Upload(
+                path=path,
+                skip_invalid=skip in {"true", "1", "yes", "on"},
+                layer=layer if isinstance(layer, str) and layer.strip() else None,
+                max_bytes=limit,
+            )
+    finally:
+        await form.close()
+
+
+def _safe_name(filename: str | None) -> str:
+    """The uploaded file's name reduced to letters, digits, ``.-_``; 415 for other types."""
+    name = re.sub(r"[^\w.-]+", "_", Path(filename or "upload").name).strip("._") or "upload"
     if FORMATS.get(Path(name).suffix.lower()) in (None, "osm"):
         accepted = ", ".join(sorted(k for k, v in FORMATS.items() if v != "osm"))
         msg = f"form field 'file': {name!r} is not an importable file; expected one of {accepted}"
         raise HTTPException(415, msg)
-    skip = str(form.get("skip_invalid") or "false").strip().lower()
-    if skip not in {"true", "false", "1", "0", "yes", "no", "on", "off"}:
-        msg = f"form field 'skip_invalid': got {skip!r}, expected true or false"
-        raise InvalidParameterError(msg)
-    layer = form.get("layer")
-    with tempfile.TemporaryDirectory(prefix="ancrage-upload-") as folder:
-        path = Path(folder) / name
-        size = 0
-        with path.open("wb") as out:
-            while chunk := await upload.read(1 << 20):
-                size += len(chunk)
-                if size > limit:
-                    raise FileTooLargeError(too_large)
-                out.write(chunk)
-        await form.close()
-        yield Upload(
-            path=path,
-            skip_invalid=skip in {"true", "1", "yes", "on"},
-            layer=layer if isinstance(layer, str) and layer.strip() else None,
-            max_bytes=limit,
-        )
+    return name
 
 
 UploadDep = Annotated[Upload, Depends(read_upload)]

@@ -35,7 +35,7 @@ from geo._errors import (
     UnknownLayerError,
 )
 
-__all__ = ["DEFAULT_STATUS_CODES", "add_exception_handlers", "status_of"]
+__all__ = ["DEFAULT_STATUS_CODES", "add_exception_handlers", "document_errors", "status_of"]
 
 log = logging.getLogger("ancrage.api")
 
@@ -194,3 +194,45 @@ def _problem(problem: object) -> dict[str, object]:
         "expected": getattr(problem, "expected", None),
         "message": str(problem),
     }
+
+
+#: The body of every error answer, as OpenAPI describes it (422 included).
+ERROR_SCHEMA = {
+    "title": "Error",
+    "type": "object",
+    "required": ["detail"],
+    "properties": {
+        "detail": {"type": "string", "description": "What is wrong and what was expected."},
+        "errors": {
+            "type": "array",
+            "items": {"type": "object"},
+            "description": "Invalid parameters: loc, msg, type, input.",
+        },
+        "problems": {
+            "type": "array",
+            "items": {"type": "object"},
+            "description": "Invalid records: row, field, value, expected, message.",
+        },
+    },
+}
+
+
+def document_errors(app: FastAPI) -> None:
+    """Make OpenAPI describe the 422 bodies the handlers send (``detail`` is a sentence).
+
+    FastAPI documents its own ``HTTPValidationError`` (``detail`` as a list); the
+    handlers of :func:`add_exception_handlers` answer :data:`ERROR_SCHEMA` instead.
+    """
+    generate = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            schema = generate()
+            schemas = schema.get("components", {}).get("schemas", {})
+            if "HTTPValidationError" in schemas:
+                schemas["HTTPValidationError"] = ERROR_SCHEMA
+                schemas.pop("ValidationError", None)
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
