@@ -6,15 +6,23 @@ build an app on temporary folders without touching the environment.
 
 from __future__ import annotations
 
+import dataclasses
+import hmac
 import inspect
-from collections.abc import Callable
+import re
+import tempfile
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from typing import Annotated, Literal
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, HTTPException, Query, Request
+from fastapi.security import APIKeyHeader
+from starlette.datastructures import UploadFile
 
 from geo import scoring
 from geo._config import Settings
-from geo._errors import InvalidParameterError
+from geo._errors import FileTooLargeError, InvalidParameterError
+from geo.imports._common import FORMATS
 from geo.store import Store
 
 __all__ = [
@@ -22,10 +30,12 @@ __all__ = [
     "Department",
     "Epci",
     "FormatDep",
+    "KeyDep",
     "Region",
     "SettingsDep",
     "StoreDep",
     "TopDep",
+    "UploadDep",
     "make_filters_dependency",
     "make_weights_dependency",
 ]
@@ -208,3 +218,119 @@ def make_filters_dependency() -> Callable[..., scoring.ScoreFilters]:
         )
 
     return filters
+
+
+API_KEY = APIKeyHeader(
+    name="X-API-Key",
+    scheme_name="APIKeyHeader",
+    description="A key of the ANCRAGE_API_KEYS setting (comma-separated keys); writes only.",
+    auto_error=False,
+)
+
+
+def require_key(settings: SettingsDep, key: Annotated[str | None, Depends(API_KEY)]) -> None:
+    """Let a write through only with one of the configured keys (constant-time compare).
+
+    403 when no key is configured (every write is refused), 401 when the ``X-API-Key``
+    header is missing or matches none.
+    """
+    if not settings.api_keys:
+        msg = (
+            "writes are disabled: no API key is configured; set ANCRAGE_API_KEYS "
+            "(comma-separated keys) for the service and send one in the X-API-Key header"
+        )
+        raise HTTPException(403, msg)
+    given = (key or "").encode()
+    matches = [hmac.compare_digest(given, k.encode()) for k in settings.api_keys]
+    if not key or not any(matches):
+        msg = f"header 'X-API-Key': {'missing' if not key else 'not a valid key'}; " + (
+            "expected one of the keys of ANCRAGE_API_KEYS"
+        )
+        raise HTTPException(401, msg, headers={"WWW-Authenticate": 'APIKey header="X-API-Key"'})
+
+
+KeyDep = Depends(require_key)
+
+
+@dataclasses.dataclass(frozen=True)
+class Upload:
+    """An uploaded file saved in a temporary folder, with the form's options."""
+
+    path: Path
+    skip_invalid: bool
+    layer: str | None
+    max_bytes: int
+
+
+_MULTIPART_MARGIN = 1_000_000  # form fields and boundaries around the file
+
+
+async def read_upload(request: Request, settings: SettingsDep) -> AsyncIterator[Upload]:
+    """The multipart ``file`` (with ``skip_invalid`` and ``layer``), counted while it streams.
+
+    The body is refused with 413 as soon as it passes the ``upload_max_mb`` limit (never
+    read whole into memory), 415 when the file's extension is not an importable format.
+    The temporary copy is removed after the response.
+    """
+    limit = int(settings.upload_max_mb * 1_000_000)
+    too_large = (
+        f"form field 'file': larger than the upload limit of {settings.upload_max_mb:g} MB "
+        "(ANCRAGE_UPLOAD_MAX_MB); import it with 'ancrage layers import' instead"
+    )
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit + _MULTIPART_MARGIN:
+        raise FileTooLargeError(too_large)
+    received = 0
+    receive = request.receive
+
+    async def counting_receive() -> dict:
+        nonlocal received
+        message = await receive()
+        received += len(message.get("body", b""))
+        if received > limit + _MULTIPART_MARGIN:
+            raise FileTooLargeError(too_large)
+        return message
+
+    form = await Request(request.scope, counting_receive).form(max_files=1, max_fields=10)
+    try:
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile):
+            msg = "form field 'file': missing, expected a file sent as multipart/form-data"
+            raise InvalidParameterError(msg)
+        name = _safe_name(upload.filename)
+        skip = str(form.get("skip_invalid") or "false").strip().lower()
+        if skip not in {"true", "false", "1", "0", "yes", "no", "on", "off"}:
+            msg = f"form field 'skip_invalid': got {skip!r}, expected true or false"
+            raise InvalidParameterError(msg)
+        layer = form.get("layer")
+        with tempfile.TemporaryDirectory(prefix="ancrage-upload-") as folder:
+            path = Path(folder) / name
+            size = 0
+            with path.open("wb") as out:
+                while chunk := await upload.read(1 << 20):
+                    size += len(chunk)
+                    if size > limit:
+                        raise FileTooLargeError(too_large)
+                    out.write(chunk)
+            await form.close()
+            yield Upload(
+                path=path,
+                skip_invalid=skip in {"true", "1", "yes", "on"},
+                layer=layer if isinstance(layer, str) and layer.strip() else None,
+                max_bytes=limit,
+            )
+    finally:
+        await form.close()
+
+
+def _safe_name(filename: str | None) -> str:
+    """The uploaded file's name reduced to letters, digits, ``.-_``; 415 for other types."""
+    name = re.sub(r"[^\w.-]+", "_", Path(filename or "upload").name).strip("._") or "upload"
+    if FORMATS.get(Path(name).suffix.lower()) in (None, "osm"):
+        accepted = ", ".join(sorted(k for k, v in FORMATS.items() if v != "osm"))
+        msg = f"form field 'file': {name!r} is not an importable file; expected one of {accepted}"
+        raise HTTPException(415, msg)
+    return name
+
+
+UploadDep = Annotated[Upload, Depends(read_upload)]

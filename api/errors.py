@@ -28,13 +28,14 @@ from geo._errors import (
     InvalidParameterError,
     LayerStoreError,
     LayerValidationError,
+    RecordConflictError,
     RecordNotFoundError,
     UnknownAreaError,
     UnknownIndicatorError,
     UnknownLayerError,
 )
 
-__all__ = ["DEFAULT_STATUS_CODES", "add_exception_handlers", "status_of"]
+__all__ = ["DEFAULT_STATUS_CODES", "add_exception_handlers", "document_errors", "status_of"]
 
 log = logging.getLogger("ancrage.api")
 
@@ -44,6 +45,7 @@ DEFAULT_STATUS_CODES: dict[type[Exception], int] = {
     UnknownAreaError: 404,
     RecordNotFoundError: 404,
     UnknownLayerError: 404,
+    RecordConflictError: 409,
     UnknownIndicatorError: 422,
     InvalidParameterError: 422,
     LayerValidationError: 422,
@@ -142,7 +144,7 @@ def add_exception_handlers(
             return respond(request, status, GENERIC_MESSAGE)
         extra = {}
         if isinstance(exc, LayerValidationError):
-            extra["problems"] = [str(p) for p in exc.problems[:100]]
+            extra["problems"] = [_problem(p) for p in exc.problems[:100]]
         return respond(request, status, str(exc), **extra)
 
     async def invalid_request(request: Request, exc: Exception) -> Response:
@@ -180,3 +182,57 @@ def _jsonable(errors: list[dict]) -> list[dict]:
         }
         for e in errors
     ]
+
+
+def _problem(problem: object) -> dict[str, object]:
+    """One validation problem as JSON: row (line of a file, index of a JSON record from 1;
+    null for the whole file), field, value received, what was expected, and the sentence."""
+    return {
+        "row": getattr(problem, "line", None),
+        "field": getattr(problem, "field", None),
+        "value": getattr(problem, "value", None),
+        "expected": getattr(problem, "expected", None),
+        "message": str(problem),
+    }
+
+
+#: The body of every error answer, as OpenAPI describes it (422 included).
+ERROR_SCHEMA = {
+    "title": "Error",
+    "type": "object",
+    "required": ["detail"],
+    "properties": {
+        "detail": {"type": "string", "description": "What is wrong and what was expected."},
+        "errors": {
+            "type": "array",
+            "items": {"type": "object"},
+            "description": "Invalid parameters: loc, msg, type, input.",
+        },
+        "problems": {
+            "type": "array",
+            "items": {"type": "object"},
+            "description": "Invalid records: row, field, value, expected, message.",
+        },
+    },
+}
+
+
+def document_errors(app: FastAPI) -> None:
+    """Make OpenAPI describe the 422 bodies the handlers send (``detail`` is a sentence).
+
+    FastAPI documents its own ``HTTPValidationError`` (``detail`` as a list); the
+    handlers of :func:`add_exception_handlers` answer :data:`ERROR_SCHEMA` instead.
+    """
+    generate = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            schema = generate()
+            schemas = schema.get("components", {}).get("schemas", {})
+            if "HTTPValidationError" in schemas:
+                schemas["HTTPValidationError"] = ERROR_SCHEMA
+                schemas.pop("ValidationError", None)
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -11,7 +11,7 @@ from api.deps import MEDIA_TYPES
 from geo import scoring
 from geo._errors import InvalidParameterError
 
-__all__ = ["TABLE_RESPONSES", "json_response", "table_response"]
+__all__ = ["RECORD_RESPONSES", "TABLE_RESPONSES", "json_response", "table_response"]
 
 #: OpenAPI description of a route answering a table in any of the three formats.
 TABLE_RESPONSES: dict[int | str, dict] = {
@@ -19,6 +19,18 @@ TABLE_RESPONSES: dict[int | str, dict] = {
         "description": "JSON records, GeoJSON features or CSV rows",
         "content": {
             "application/json": {"schema": {"type": "array", "items": {"type": "object"}}},
+            "application/geo+json": {"schema": {"type": "object"}},
+            "text/csv": {"schema": {"type": "string"}},
+        },
+    }
+}
+
+#: The same for a route answering one record: a JSON object (GeoJSON and CSV as tables).
+RECORD_RESPONSES: dict[int | str, dict] = {
+    200: {
+        "description": "One JSON object, or a GeoJSON feature collection or CSV row",
+        "content": {
+            "application/json": {"schema": {"type": "object"}},
             "application/geo+json": {"schema": {"type": "object"}},
             "text/csv": {"schema": {"type": "string"}},
         },

@@ -13,7 +13,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 import geo
 from api import pages
 from api.assets import asset_url, mount_assets
-from api.errors import DEFAULT_STATUS_CODES, add_exception_handlers
+from api.errors import DEFAULT_STATUS_CODES, add_exception_handlers, document_errors
 from api.routes import communes, health, indicators, layers, scores
 from geo._config import Settings, get_settings
 from geo.indicators import catalogue
@@ -96,6 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return RedirectResponse(asset_url("swagger", "favicon.png"), status_code=301)
 
     add_exception_handlers(app, DEFAULT_STATUS_CODES, render_page=pages.render_error)
+    document_errors(app)
     app.add_middleware(DropEmptyQueryValues)
     app.add_middleware(GZipMiddleware, minimum_size=1000)
     return app

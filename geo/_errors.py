@@ -82,6 +82,11 @@ class LayerValidationError(GeoError, ValueError):
         super().__init__(msg)
 
 
+class RecordConflictError(LayerValidationError):
+    """A new record repeats a stored one (same source id, or same name within 100 m) or
+    reuses the id of another record; nothing was stored."""
+
+
 class ImportFileError(GeoError, ValueError):
     """A file cannot be imported as a whole: wrong format, too large, missing columns."""
 

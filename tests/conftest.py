@@ -123,3 +123,53 @@ def live_server(api_settings):
         process.terminate()
         process.wait(timeout=30)
         process.stdout.close()
+
+
+#: The API key of :func:`keyed_server` (and of the write tests' settings).
+TEST_API_KEY = "test-key-0123456789abcdef"
+
+
+@pytest.fixture(scope="session")
+def keyed_server(base_dir: Path, tmp_path_factory: pytest.TempPathFactory):
+    """``ancrage serve`` on 127.0.0.1 with :data:`TEST_API_KEY` configured and a store of
+    its own (the curated records). Yields ``(address, store_path)``."""
+    import os  # noqa: PLC0415
+    import socket  # noqa: PLC0415
+    import subprocess  # noqa: PLC0415
+    import sys  # noqa: PLC0415
+    import time  # noqa: PLC0415
+    import urllib.request  # noqa: PLC0415
+
+    from geo.store import Store  # noqa: PLC0415
+
+    folder = tmp_path_factory.mktemp("keyed")
+    store = Store(folder / "store.gpkg")
+    store.ensure()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = dict(
+        os.environ,
+        PYTHONPATH=str(Path(__file__).resolve().parents[1]),
+        ANCRAGE_DATA=str(base_dir),
+        ANCRAGE_STORE=str(store.path),
+        ANCRAGE_INDICATORS=str(folder / "indicators"),
+        ANCRAGE_API_KEYS=TEST_API_KEY,
+    )
+    command = [sys.executable, "-c", "from geo.cli import main; main()", "serve"]
+    process = subprocess.Popen([*command, "--port", str(port)], env=env, stdout=subprocess.DEVNULL)
+    address = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    try:
+        while True:
+            try:
+                with urllib.request.urlopen(f"{address}/health", timeout=5):
+                    break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"'ancrage serve' did not answer on {address}")
+                time.sleep(0.5)
+        yield address, store.path
+    finally:
+        process.terminate()
+        process.wait(timeout=30)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
 from api.deps import Department, Epci, FormatDep, Region, SettingsDep
-from api.formats import TABLE_RESPONSES, json_response, table_response
+from api.formats import RECORD_RESPONSES, TABLE_RESPONSES, json_response, table_response
 from geo import areas, communes
 
 router = APIRouter(prefix="/api", tags=["communes"])
@@ -67,7 +67,7 @@ def list_communes(
     return table_response(area[[*_LISTED, "geometry"]], fmt, filename="communes")
 
 
-@router.get("/communes/{code}", summary="One commune", responses=TABLE_RESPONSES)
+@router.get("/communes/{code}", summary="One commune", responses=RECORD_RESPONSES)
 def get_commune(code: Code, settings: SettingsDep, fmt: FormatDep) -> Response:
     """Every column of the commune base for one commune; GeoJSON gives its outline."""
     frame = communes.load_communes(codes=code, data_dir=settings.data_dir)

@@ -20,7 +20,7 @@ from api.deps import (
     make_filters_dependency,
     make_weights_dependency,
 )
-from api.formats import TABLE_RESPONSES, json_response, table_response
+from api.formats import RECORD_RESPONSES, TABLE_RESPONSES, json_response, table_response
 from geo import areas, scoring, typology
 from geo.targeting import score_area
 
@@ -97,7 +97,7 @@ def make_router(keys: list[str], labels: dict[str, str]) -> APIRouter:
         )
         return table_response(found, "csv" if fmt == "csv" else "json", filename="similar")
 
-    @router.get("/typology", summary="Territory types of an area", responses=TABLE_RESPONSES)
+    @router.get("/typology", summary="Territory types of an area", responses=RECORD_RESPONSES)
     def area_typology(
         settings: SettingsDep,
         area: AreaDep,

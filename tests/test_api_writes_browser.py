@@ -1,0 +1,85 @@
+"""In a real browser: an event created through the API with an HTML name stays text."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from conftest import TEST_API_KEY
+
+NAME = '<img src=x onerror="window.__xss=1">'
+BROWSER_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+#: Put every layer group of the Folium map on the map, open every popup and tooltip, and
+#: return the text (not the HTML) they show.
+OPEN_EVERY_POPUP = """() => {
+  const map = Object.values(window).find((v) => v instanceof L.Map);
+  for (const value of Object.values(window)) {
+    if (value instanceof L.LayerGroup && !map.hasLayer(value)) map.addLayer(value);
+  }
+  const texts = [];
+  map.eachLayer((layer) => {
+    for (const [get, open] of [["getPopup", "openPopup"], ["getTooltip", "openTooltip"]]) {
+      if (typeof layer[get] === "function" && layer[get]() && layer.getLatLng) {
+        layer[open]();
+        const element = layer[get]().getElement();
+        if (element) texts.push(element.textContent);
+      }
+    }
+  });
+  return texts;
+}"""
+
+
+@pytest.fixture(scope="module")
+def browser():
+    playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright missing")
+    if not shutil.which("chromium"):
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+    with playwright_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=shutil.which("chromium"), args=BROWSER_FLAGS
+        )
+        yield launched
+        launched.close()
+
+
+def offline_page(browser, address: str):
+    """A page that may load only from the service; dialogs are recorded and dismissed."""
+    page = browser.new_page(viewport={"width": 1280, "height": 1400})
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.route(
+        "**/*",
+        lambda route: route.continue_() if route.request.url.startswith(address) else route.abort(),
+    )
+    return page, dialogs
+
+
+@pytest.mark.browser
+def test_an_event_created_through_the_api_shows_its_html_name_as_text(browser, keyed_server):
+    httpx = pytest.importorskip("httpx2", reason="httpx2 missing")
+    address, _ = keyed_server
+    event = {"name": NAME, "kind": "market", "start": "2026-06-01", "lon": 2.2728, "lat": 45.3828}
+    created = httpx.post(
+        f"{address}/api/layers/events", json=event, headers={"X-API-Key": TEST_API_KEY}
+    )
+    assert created.status_code == 201, created.text
+    assert created.json()["name"] == NAME
+    page, dialogs = offline_page(browser, address)
+    page.goto(f"{address}/cibler?department=19")
+    frame = page.locator("iframe.map").element_handle().content_frame()
+    frame.wait_for_function("typeof L !== 'undefined'")
+    texts = frame.evaluate(OPEN_EVERY_POPUP)
+    assert any(NAME in text for text in texts)  # the HTML is the text shown
+    assert frame.locator("img[src='x']").count() == 0
+    assert page.evaluate("window.__xss") is None
+    assert frame.evaluate("window.__xss") is None
+    page.goto(f"{address}/communes/19148")  # the dossier's tables of nearby records
+    assert page.get_by_text(NAME, exact=False).count() >= 1
+    assert page.locator("img[src='x']").count() == 0
+    assert page.evaluate("window.__xss") is None
+    for frame in page.frames:
+        assert frame.evaluate("window.__xss") is None
+    assert dialogs == []
+    page.close()
