@@ -27,7 +27,7 @@ from geo._config import Settings, get_options  # noqa: E402
 #: Examples per operation: enough to reach the error paths, few enough for about a minute;
 #: the operations that score a whole area get fewer.
 MAX_EXAMPLES = 10
-HEAVY_EXAMPLES = 2
+HEAVY_EXAMPLES = 1
 HEAVY = r"^/api/(scores|similar|typology)"
 CHECKS = [not_a_server_error, response_schema_conformance]
 HEADERS = {"X-API-Key": TEST_API_KEY}
