@@ -36,11 +36,11 @@ import pandas as pd
 
 from geo._errors import InvalidParameterError, UnknownIndicatorError
 from geo._io import atomic_write_text, spreadsheet_safe
+from geo.indicators._registry import DIRECTIONS
 
 if TYPE_CHECKING:
     import geopandas as gpd
 
-DIRECTIONS = ("higher_better", "lower_better")
 DEFAULT_WEIGHTS: dict[str, float] = {
     "cooperation": 1.0,
     "neo_rural": 1.0,
