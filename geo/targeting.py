@@ -114,7 +114,7 @@ def score_area(
 
 
 def _compute_score(key: tuple) -> gpd.GeoDataFrame:
-    from geo.indicators import load_layers  # noqa: PLC0415 - heavy module, load on use
+    from geo.store import load_layers  # noqa: PLC0415 - heavy module, load on use
 
     department, region, epci, weights, filters, stability_top, data_dir, _, store, _ = key
     area = select_area(department=department, region=region, epci=epci, data_dir=Path(data_dir))
