@@ -10,12 +10,16 @@ import dataclasses
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from geo._errors import ImportFileError, LayerValidationError
 from geo._io import atomic_write_text
 from geo.imports._common import DEFAULT_MAX_BYTES
 from geo.imports._read import ParsedRecords, read_records
 from geo.layers import RowProblem
+
+if TYPE_CHECKING:
+    from geo.store import Store
 
 __all__ = ["ImportResult", "check_rejected_path", "import_file", "write_rejected"]
 
@@ -63,7 +67,7 @@ def import_file(  # noqa: PLR0913 - keyword-only options of read_records, plus s
     defaults: Mapping[str, str] | None = None,
     skip_invalid: bool = False,
     rejected_path: str | os.PathLike[str] | None = None,
-    store: object | None = None,
+    store: Store | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
     layer: str | None = None,
 ) -> ImportResult:
@@ -139,7 +143,7 @@ def import_file(  # noqa: PLR0913 - keyword-only options of read_records, plus s
     )
 
 
-def _store(store: object | None) -> object:
+def _store(store: Store | None) -> Store:
     if store is not None:
         return store
     from geo.store import Store  # noqa: PLC0415  (the store is only needed to write)

@@ -16,6 +16,8 @@ from __future__ import annotations
 import dataclasses
 import functools
 from collections.abc import Callable, Collection, Sequence
+from pathlib import Path
+from typing import TypeAlias
 
 import geopandas as gpd
 import numpy as np
@@ -68,6 +70,9 @@ class RowProblem:
         return f"{where}field '{self.field}': got '{self.value}', expected {self.expected}"
 
 
+_Values: TypeAlias = pd.Series | np.ndarray | Callable[[np.ndarray], Sequence[object]]
+
+
 @dataclasses.dataclass
 class _Context:
     """What the checks share: the text of each column and the line of each row."""
@@ -98,12 +103,9 @@ class _Context:
         shown = _pick(values, rows)
         wanted = [expected] * len(rows) if isinstance(expected, str) else _pick(expected, rows)
         return [
-            RowProblem(int(self.lines[i]), field, _shown(value), want)
+            RowProblem(int(self.lines[i]), field, _shown(value), str(want))
             for i, value, want in zip(rows, shown, wanted, strict=True)
         ]
-
-
-_Values = pd.Series | np.ndarray | Callable[[np.ndarray], Sequence[object]]
 
 
 def _pick(values: _Values, rows: np.ndarray) -> list[object]:
@@ -132,7 +134,7 @@ def validate_records(
     kind: str,
     frame: pd.DataFrame,
     *,
-    line_numbers: Sequence[int] | None = None,
+    line_numbers: Sequence[int] | np.ndarray | None = None,
     known_codes: Collection[str] | None = None,
 ) -> list[RowProblem]:
     """Check records against the schema of a layer and list every problem found.
@@ -195,7 +197,7 @@ fablab, marketplace, community_hall, other
 def raise_for_problems(problems: Sequence[RowProblem], *, what: str = "records") -> None:
     """Raise :class:`LayerValidationError` listing ``problems`` (if there are any)."""
     if problems:
-        raise LayerValidationError(problems, what=what)
+        raise LayerValidationError(list(problems), what=what)
 
 
 def _missing_columns(kind: str, frame: pd.DataFrame) -> list[RowProblem]:
@@ -289,7 +291,7 @@ def _base_codes_cached(level: str, data_dir: str, mtime: float) -> pa.Array:
         "former_commune": "former_codes",
     }[level]
     column = "former_code" if level == "former_commune" else "code"
-    table = pq.read_table(communes.base_file(name, data_dir), columns=[column])
+    table = pq.read_table(communes.base_file(name, Path(data_dir)), columns=[column])
     codes = table.column(column).to_pandas().dropna().astype(str)
     return pa.array(sorted(set(codes)), pa.string())
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -19,7 +20,11 @@ from geo import communes
 from geo._errors import InvalidParameterError
 from geo.layers import SPATIAL_KINDS
 
+#: Area filters of a read: department, epci, region, codes → one code, a list or None.
+Areas = dict[str, Any]
+
 __all__ = [
+    "Areas",
     "ReadPlan",
     "area_codes",
     "area_mask",
@@ -40,7 +45,7 @@ class ReadPlan:
     """
 
     kind: str
-    areas: dict[str, object]
+    areas: Areas
     box: tuple[float, float, float, float] | None
     area: tuple[set[str], set[str]] | None
     by_perimeter: bool
@@ -62,9 +67,7 @@ class ReadPlan:
         return keep
 
 
-def plan(
-    kind: str, *, areas: dict[str, object], bbox: Sequence[float] | None, seat: bool
-) -> ReadPlan:
+def plan(kind: str, *, areas: Areas, bbox: Sequence[float] | None, seat: bool) -> ReadPlan:
     """Check the filters of a read and find the codes of the area they name."""
     box = check_bbox(bbox)
     by_perimeter = kind == "providers" and not seat and given(areas)
@@ -97,7 +100,7 @@ def check_bbox(bbox: Sequence[float] | None) -> tuple[float, float, float, float
 
 
 def area_codes(
-    kind: str, *, areas: dict[str, object], bbox: tuple[float, float, float, float] | None
+    kind: str, *, areas: Areas, bbox: tuple[float, float, float, float] | None
 ) -> tuple[set[str], set[str]] | None:
     """Commune and EPCI codes of the requested area, or ``None`` when no area filter applies.
 
@@ -117,11 +120,11 @@ def area_codes(
     return set(area["code"]), set(area["epci_code"].dropna())
 
 
-def given(areas: dict[str, object]) -> bool:
+def given(areas: Areas) -> bool:
     return any(value is not None for value in areas.values())
 
 
-def perimeter_touches(providers: gpd.GeoDataFrame, areas: dict[str, object]) -> np.ndarray:
+def perimeter_touches(providers: gpd.GeoDataFrame, areas: Areas) -> np.ndarray:
     """Providers whose declared perimeter holds at least one commune of the area."""
     from geo.coverage import perimeter_membership  # noqa: PLC0415
 

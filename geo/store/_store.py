@@ -14,6 +14,7 @@ import sqlite3
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -425,7 +426,7 @@ class Store:
         return _seed.seed_store(self, folder, festivals=festivals)
 
     def export(
-        self, kind: str, path: str | os.PathLike[str], *, fmt: str = "csv", **filters: object
+        self, kind: str, path: str | os.PathLike[str], *, fmt: str = "csv", **filters: Any
     ) -> Path:
         """Write a layer (optionally filtered as in :meth:`read`) to a file, atomically.
 
