@@ -13,13 +13,14 @@ import pandas as pd
 
 from geo import indicators, scoring
 from geo.communes import load_communes
+from geo.store import load_layers
 
 CRITERIA = ("cooperation", "neo_rural", "stability", "hub_distance", "programme_history")
 
 
 def main() -> None:
     france = load_communes()
-    layers = indicators.load_layers()
+    layers = load_layers()
     frame = indicators.compute_indicators(france, keys=list(CRITERIA), layers=layers)
     columns = {k: indicators.REGISTRY[k].column for k in CRITERIA}
     values = frame[list(columns.values())].set_axis(list(columns), axis=1).astype(float)

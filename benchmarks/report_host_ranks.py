@@ -17,7 +17,8 @@ from pathlib import Path
 import pandas as pd
 
 from geo import communes, scoring
-from geo.indicators import compute_indicators, load_layers
+from geo.indicators import compute_indicators
+from geo.store import load_layers
 
 LAYERS = Path(__file__).resolve().parent.parent / "data" / "layers" / "cooperation.csv"
 

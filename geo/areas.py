@@ -40,7 +40,7 @@ def _names(folder: str, mtime: float) -> pd.DataFrame:
     del mtime  # part of the cache key only: a rebuilt base is read again
     frames = []
     for level, (layer, _) in AREA_LEVELS.items():
-        table = communes.load_layer(layer, data_dir=Path(folder))
+        table = communes.load_boundaries(layer, data_dir=Path(folder))
         names = table[f"{level}_name"].to_numpy(dtype=object)
         frames.append(pd.DataFrame({"level": level, "code": table["code"], "name": names}))
     names = pd.concat(frames, ignore_index=True)
@@ -131,7 +131,7 @@ def area_label(
     for level, value in (("department", department), ("region", region), ("epci", epci)):
         if not value:
             continue
-        layer = communes.load_layer(AREA_LEVELS[level][0], data_dir=data_dir)
+        layer = communes.load_boundaries(AREA_LEVELS[level][0], data_dir=data_dir)
         for code in (c.strip() for c in value.split(",") if c.strip()):
             name = layer[f"{level}_name"].get(code)
             parts.append(f"{name} ({code})" if name is not None else code)
@@ -146,7 +146,7 @@ def epci_summary(code: str, *, data_dir: Path | None = None) -> dict[str, object
     UnknownAreaError
         ``code`` is not the SIREN code of an EPCI of the base.
     """
-    layer = communes.load_layer("epci", data_dir=data_dir)
+    layer = communes.load_boundaries("epci", data_dir=data_dir)
     code = str(code).strip()
     if code not in layer.index:
         msg = f"'code': {code!r} is not the SIREN code of an EPCI of the base (COG 2026)"

@@ -155,8 +155,11 @@ def _check_every_value_found(
             raise UnknownAreaError(msg)
 
 
-def load_layer(name: str, *, data_dir: Path | None = None) -> gpd.GeoDataFrame:
-    """Load a dissolved layer: ``epci``, ``departments`` or ``regions``.
+def load_boundaries(name: str, *, data_dir: Path | None = None) -> gpd.GeoDataFrame:
+    """Load the boundaries of one administrative level: ``epci``, ``departments`` or ``regions``.
+
+    The member communes dissolved into one outline per area (not the programme
+    layers of :mod:`geo.layers`).
 
     Returns
     -------

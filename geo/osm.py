@@ -104,7 +104,7 @@ def area_polygon(level: str, code: str, *, data_dir: Path | None = None) -> Base
     InvalidParameterError
         ``code`` is not a code of that level in the base.
     """
-    layer = communes.load_layer(_AREA_LAYERS[level], data_dir=data_dir)
+    layer = communes.load_boundaries(_AREA_LAYERS[level], data_dir=data_dir)
     key = str(code).strip().upper()
     if key not in layer.index:
         msg = (

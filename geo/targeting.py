@@ -114,7 +114,7 @@ def score_area(
 
 
 def _compute_score(key: tuple) -> gpd.GeoDataFrame:
-    from geo.indicators import load_layers  # noqa: PLC0415 - heavy module, load on use
+    from geo.store import load_layers  # noqa: PLC0415 - heavy module, load on use
 
     department, region, epci, weights, filters, stability_top, data_dir, _, store, _ = key
     area = select_area(department=department, region=region, epci=epci, data_dir=Path(data_dir))
@@ -298,7 +298,7 @@ def score_map(
     layers
         Programme layers by kind (:meth:`geo.store.Store.read_area`).
     epci
-        EPCI outlines to draw (``geo.communes.load_layer("epci")`` rows).
+        EPCI outlines to draw (``geo.communes.load_boundaries("epci")`` rows).
     top
         Number of communes marked with their rank.
 
@@ -356,7 +356,7 @@ def area_score_map(
         store=store,
     )
     every = select_area(department=department, region=region, epci=epci, data_dir=data_dir)
-    outlines = communes.load_layer("epci", data_dir=data_dir)
+    outlines = communes.load_boundaries("epci", data_dir=data_dir)
     outlines = outlines[outlines.index.isin(every["epci_code"].dropna().unique())]
     specs = {key: get_indicator(key) for key in table.attrs["weights"]}
     layers = Store(store).read_area(every)

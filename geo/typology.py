@@ -457,7 +457,8 @@ def _specs_and_values(
     indicators: pd.DataFrame | None,
     store: str | os.PathLike[str] | None = None,
 ) -> tuple[dict, pd.DataFrame]:
-    from geo.indicators import compute_indicators, get_indicator, load_layers  # noqa: PLC0415
+    from geo.indicators import compute_indicators, get_indicator  # noqa: PLC0415
+    from geo.store import load_layers  # noqa: PLC0415
 
     keys = list(TYPOLOGY_KEYS if keys is None else keys)
     if not keys:

@@ -107,14 +107,14 @@ def test_by_postcode(small_base):
         communes.by_postcode("00000", data_dir=small_base)
 
 
-def test_load_layers(small_base):
-    departments = communes.load_layer("departments", data_dir=small_base)
+def test_load_boundaries(small_base):
+    departments = communes.load_boundaries("departments", data_dir=small_base)
     assert sorted(departments.index) == ["19", "24", "30"]
     assert departments.loc["24", "communes"] == len(
         communes.load_communes(department="24", data_dir=small_base)
     )
     with pytest.raises(InvalidParameterError, match="'name'"):
-        communes.load_layer("cantons", data_dir=small_base)
+        communes.load_boundaries("cantons", data_dir=small_base)
 
 
 def test_the_front_door_exports_every_entry_point_it_lists():

@@ -603,9 +603,9 @@ def test_cooperation_records_need_no_location(tmp_path: Path, store: Store) -> N
 
 
 def _an_epci_code() -> str:
-    from geo.communes import load_layer  # noqa: PLC0415
+    from geo.communes import load_boundaries  # noqa: PLC0415
 
-    return str(load_layer("epci").index[0])
+    return str(load_boundaries("epci").index[0])
 
 
 def test_docs_list_every_header_alias() -> None:

@@ -437,7 +437,7 @@ CHUNKED = (
 def test_problems_across_chunks_are_all_reported(
     tmp_path: Path, store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import geo.imports  # noqa: PLC0415
+    import geo.imports._read  # noqa: PLC0415
 
     path = write(tmp_path, "lieux.csv", CHUNKED)
     expected = None
@@ -459,15 +459,15 @@ def test_problems_across_chunks_are_all_reported(
 def test_chunked_import_and_sliced_store_match_one_pass(
     tmp_path: Path, store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import geo.imports  # noqa: PLC0415
-    import geo.store  # noqa: PLC0415
+    import geo.imports._read  # noqa: PLC0415
+    import geo.store._records  # noqa: PLC0415
 
     good = "\n".join(
         line for line in CHUNKED.splitlines() if "mauvais" not in line and "99999" not in line
     )
     path = write(tmp_path, "lieux.csv", good.replace("a;Lieu 4", "f;Lieu 4") + "\n")
-    monkeypatch.setattr(geo.imports, "CHUNK_ROWS", 2)
-    monkeypatch.setattr(geo.store, "ADD_SLICE_ROWS", 2)
+    monkeypatch.setattr(geo.imports._read, "CHUNK_ROWS", 2)
+    monkeypatch.setattr(geo.store._records, "ADD_SLICE_ROWS", 2)
     result = import_file("places", path, store=store)
     # "Lieu 1" twice at the same town hall: the second is a duplicate across slices
     assert (result.rows, result.added, result.duplicates) == (4, 3, 1)

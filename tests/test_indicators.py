@@ -537,12 +537,6 @@ def test_bad_communes_argument(two_communes):
         )
 
 
-def test_load_layers_from_a_store(tmp_path):
-    layers = indicators.load_layers(tmp_path / "store.gpkg")
-    assert set(layers) == set(indicators.LAYER_KEYS)
-    assert all(isinstance(frame, pd.DataFrame) for frame in layers.values())
-
-
 # ---------------------------------------------------------------- user indicators
 
 

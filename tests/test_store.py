@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import math
 import os
 import shutil
 import signal
@@ -32,10 +33,20 @@ from geo._errors import (
     RecordNotFoundError,
     StoreCorruptError,
 )
+from geo._geodesy import EARTH_RADIUS_KM, haversine_km
 from geo._reference import festival_events
+from geo._text import normalise_place
 from geo.cli import app as cli_app
 from geo.communes import load_communes
-from geo.store import CURATED_DIR, AddResult, Store, name_keys, read_curated
+from geo.store import (
+    CURATED_DIR,
+    DUPLICATE_DISTANCE_M,
+    AddResult,
+    Store,
+    load_layers,
+    name_keys,
+    read_curated,
+)
 
 # Town halls of a few communes: Mialet (24, CC Périgord-Limousin), Neuvic and Égletons (19).
 MIALET = (0.904732, 45.550315)
@@ -59,8 +70,10 @@ def places(
 
 
 def metres_east(point: tuple[float, float], metres: float) -> tuple[float, float]:
-    """A point ``metres`` east of ``point`` (at 45° N one degree of longitude is ~78.8 km)."""
-    return point[0] + metres / 78_800, point[1]
+    """A point ``metres`` east (west if negative) of ``point`` along its parallel."""
+    lon, lat = point
+    radius_m = EARTH_RADIUS_KM * 1000 * math.cos(math.radians(lat))
+    return lon + math.degrees(metres / radius_m), lat
 
 
 # --- CRUD ---------------------------------------------------------------------------------
@@ -116,6 +129,15 @@ def test_update_validates_and_rejects_unknown_fields(store: Store) -> None:
     assert store.get("places", "atili")["kind"] == "tiers_lieu"
 
 
+def test_load_layers_reads_every_layer_whole(tmp_path: Path) -> None:
+    store = Store(tmp_path / "store.gpkg", seed_on_create=False)
+    store.add("places", places(["ATILI", "Grange"], [NEUVIC, MIALET]))
+    layers_read = load_layers(store.path)
+    assert list(layers_read) == list(layers.LAYER_KINDS)
+    assert layers_read["places"]["name"].tolist() == ["ATILI", "Grange"]
+    assert [len(frame) for frame in layers_read.values()] == [0, 2, 0, 0]
+
+
 # --- duplicates ---------------------------------------------------------------------------
 
 
@@ -127,11 +149,14 @@ def test_re_adding_the_same_records_adds_nothing(store: Store) -> None:
 
 
 def test_same_name_within_100_m_is_a_duplicate_but_not_farther(store: Store) -> None:
+    assert DUPLICATE_DISTANCE_M == 100  # the 90 m / 110 m points bracket it
     store.add("places", places(["Tiers-lieu ATILI"], [NEUVIC]))
-    near = places(
+    near = places(  # 90 m east and 110 m west: 200 m apart, so only NEUVIC is near each
         ["tiers lieu atili", "Tiers-lieu ATILI", "Autre lieu"],
-        [metres_east(NEUVIC, 80), metres_east(NEUVIC, 300), NEUVIC],
+        [metres_east(NEUVIC, 90), metres_east(NEUVIC, -110), NEUVIC],
     )
+    distances_m = haversine_km(*NEUVIC, near.geometry.x, near.geometry.y) * 1000
+    assert distances_m[:2] == pytest.approx([90, 110], abs=0.01)
     result = store.add("places", near)
     assert (result.added, result.duplicates) == (2, 1)
     assert store.read("places")["name"].tolist() == [
@@ -190,6 +215,11 @@ def test_name_keys_ignore_case_accents_and_saints() -> None:
         None,
         None,
     ]
+
+
+def test_name_keys_are_the_commune_search_normalisation() -> None:
+    names = ["L'Île-d'Yeu", "Cœur de Sainte-Foy", "ÉCOLE  n°3", "Straße St-Jean", "Ça"]
+    assert name_keys(pd.Series(names)).tolist() == [normalise_place(n) for n in names]
 
 
 # --- validation on add: all or nothing ------------------------------------------------------

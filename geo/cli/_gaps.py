@@ -81,7 +81,7 @@ def commune_table(result: coverage.GapResult) -> gpd.GeoDataFrame:
 def epci_table(result: coverage.GapResult) -> gpd.GeoDataFrame:
     """The per-EPCI output, ranked by uncovered population, with the EPCI outlines."""
     summary = result.summary
-    outlines = base.load_layer("epci").geometry
+    outlines = base.load_boundaries("epci").geometry
     return gpd.GeoDataFrame(
         summary, geometry=outlines.reindex(summary["code"]).to_numpy(), crs=4326
     )

@@ -26,6 +26,7 @@ from geo.cli._common import (
     write_output,
 )
 from geo.cli._layers_import import max_bytes_option
+from geo.store import load_layers
 
 app = typer.Typer(
     help="Territory indicators: catalogue, imports and values per commune.", no_args_is_help=True
@@ -190,7 +191,7 @@ def compute_command(  # noqa: PLR0913, PLR0917 - one parameter per option
         base = load_communes(department=department, region=region, epci=epci, codes=codes)
         hubs = _hubs(hub_population, hub_codes, hub_rule)
         frame = indicators.compute_indicators(
-            base, keys=keys, layers=indicators.load_layers(), hubs=hubs, graph=graph
+            base, keys=keys, layers=load_layers(), hubs=hubs, graph=graph
         )
     table = pd.concat([base[["code", "name"]], frame], axis=1)
     for note in frame.attrs.get("notes", []):

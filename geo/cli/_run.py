@@ -91,7 +91,7 @@ def run(
     path = out / f"communes_{department}.html"
     with friendly_errors():
         fmap = maps.targeting_map(
-            shortlist, communes=area, top=10, layers=layers, epci=communes.load_layer("epci")
+            shortlist, communes=area, top=10, layers=layers, epci=communes.load_boundaries("epci")
         )
     # Rendered in memory, then written atomically: a failure leaves the previous map.
     maps.save_map(fmap, path)

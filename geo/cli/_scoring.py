@@ -266,7 +266,7 @@ def score(  # noqa: PLR0913 - one parameter per command-line option
         if map_file is not None:
             _write_map(table, scored_area, map_file, top=top or 10)
         if level is Level.epci:
-            table = scoring.aggregate_epci(table, outlines=communes.load_layer("epci"))
+            table = scoring.aggregate_epci(table, outlines=communes.load_boundaries("epci"))
             _report_outside(table)
     _report_missing(table)
     if top > 0:
@@ -451,7 +451,7 @@ def _write_map(table: pd.DataFrame, area: pd.DataFrame, path: Path, *, top: int)
         msg = f"'--map': folder {str(path.parent)!r} does not exist"
         raise InvalidParameterError(msg)
     layers = Store().read_area(area)
-    epci = communes.load_layer("epci")
+    epci = communes.load_boundaries("epci")
     fmap = maps.targeting_map(table, communes=area, top=top, layers=layers, epci=epci)
     err_console.print(f"map written to {maps.save_map(fmap, path)}")
 

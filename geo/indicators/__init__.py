@@ -87,7 +87,6 @@ from geo.indicators._user import (
     parse_user_file,
     remove_user_indicator,
 )
-from geo.store import Store
 
 
 def known_keys() -> list[str]:
@@ -193,7 +192,7 @@ def compute_indicators(
         Indicator keys (list or comma-separated); default: every indicator that
         can be computed (``travel_time`` only when a graph is given).
     layers
-        Layers by kind (see :func:`load_layers`); absent kinds count as empty.
+        Layers by kind (see :func:`geo.store.load_layers`); absent kinds count as empty.
     hubs
         Hub rule: ``"aav:50000"`` (default: centre communes of INSEE attraction areas
         of 50,000 inhabitants or more), ``"commune:N"`` or an int (communes of N
@@ -332,32 +331,6 @@ def _sources(keys: list[str], graph: Any) -> dict[str, list[str]]:
     return sources
 
 
-def load_layers(store_path: str | os.PathLike[str] | None = None) -> dict[str, gpd.GeoDataFrame]:
-    """Read the four programme layers from the layer store (created and seeded if missing).
-
-    Layers are read whole: places and events near a commune may lie in the next
-    department, and providers cover communes far from their base.
-
-    Parameters
-    ----------
-    store_path
-        GeoPackage of the layers (default: the ``ANCRAGE_STORE`` setting).
-
-    Returns
-    -------
-    dict
-        Kind → GeoDataFrame for each of providers, places, events, cooperation.
-
-    Raises
-    ------
-    LayerStoreError
-        The store cannot be read: better a clear error than indicators silently
-        computed without the programme's records.
-    """
-    store = Store(store_path)
-    return {kind: store.read(kind) for kind in LAYER_KEYS}
-
-
 __all__ = [
     "BASE_LICENCE",
     "BASE_SOURCE",
@@ -398,7 +371,6 @@ __all__ = [
     "decayed_records",
     "get_indicator",
     "known_keys",
-    "load_layers",
     "load_user_indicators",
     "map_to_current",
     "newcomer_profile",

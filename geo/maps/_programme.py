@@ -65,7 +65,7 @@ def cooperation_points(
     A commune record is drawn at the town hall of its commune (a point inside the
     commune when the town hall is unknown), ``name`` being the commune's name. A record
     on an EPCI is drawn once, at a point inside the EPCI's outline (``epci``, as from
-    ``geo.communes.load_layer("epci")``, else the union of its member communes given),
+    ``geo.communes.load_boundaries("epci")``, else the union of its member communes given),
     ``name`` being the EPCI's name. Records of areas outside ``communes`` are left out.
 
     Parameters

@@ -293,7 +293,7 @@ def targeting_map(
         Programme layers by kind, drawn as clustered points with a legend entry each;
         EPCI cooperation records are drawn once at the EPCI.
     epci
-        EPCI outlines indexed by SIREN code (``geo.communes.load_layer("epci")``):
+        EPCI outlines indexed by SIREN code (``geo.communes.load_boundaries("epci")``):
         borders drawn, simplified, for the EPCIs of the area.
 
     Raises

@@ -43,7 +43,7 @@ def aggregate_epci(
         Columns to average (default: ``score``, the indicator value columns named in
         ``scored.attrs["value_columns"]`` and the ``contrib_*`` columns that exist).
     outlines
-        EPCI outlines indexed by SIREN code (``geo.communes.load_layer("epci")``); when given
+        EPCI outlines indexed by SIREN code (``geo.communes.load_boundaries("epci")``); when given
         the result is a GeoDataFrame with their geometry.
 
     Returns

@@ -407,7 +407,8 @@ def score(
         keys.append("rurality")
     specs = _indicator_specs(keys)
     if indicators is None:
-        from geo.indicators import compute_indicators, load_layers  # noqa: PLC0415
+        from geo.indicators import compute_indicators  # noqa: PLC0415
+        from geo.store import load_layers  # noqa: PLC0415
 
         options = dict(indicator_options or {})
         options.setdefault("layers", load_layers())

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from geo._errors import InvalidParameterError, UnknownIndicatorError
+from geo.indicators._registry import DIRECTIONS
 
 __all__ = [
     "CONTEXT_COLUMNS",
@@ -23,7 +24,6 @@ __all__ = [
     "resolve_weights",
 ]
 
-DIRECTIONS = ("higher_better", "lower_better")
 DEFAULT_WEIGHTS: dict[str, float] = {
     "cooperation": 1.0,
     "neo_rural": 1.0,

@@ -1,0 +1,170 @@
+"""Records on their way into the store: conformed, completed, validated, given ids.
+
+:meth:`geo.store.Store.add` and :meth:`~geo.store.Store.update` call these: missing
+``source``, ``location_precision`` and commune codes are filled, every problem is
+reported before anything is written, and missing ids are numbered after the stored
+ones (``pro-1``, ``pla-2``...).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from geo import communes
+from geo._errors import CommuneBaseMissingError, InvalidParameterError
+from geo.layers import (
+    CRS,
+    SPATIAL_KINDS,
+    RowProblem,
+    check_kind,
+    conform,
+    raise_for_problems,
+    validate_records,
+)
+from geo.store._dedupe import IDENTITY_COLUMNS
+
+__all__ = [
+    "ADD_SLICE_ROWS",
+    "check_id_conflicts",
+    "fill_ids",
+    "identity_records",
+    "line_numbers_of",
+    "not_found",
+    "prepare",
+    "slices",
+]
+
+
+def not_found(kind: str, record_id: str) -> str:
+    return (
+        f"no record with id {record_id!r} in layer {kind!r}; list ids with "
+        f"'ancrage layers list {kind}'"
+    )
+
+
+#: Rows written at a time by :meth:`Store.add` (inside its single transaction).
+ADD_SLICE_ROWS = 100_000
+
+
+def slices(count: int) -> list[slice]:
+    return [slice(start, start + ADD_SLICE_ROWS) for start in range(0, count, ADD_SLICE_ROWS)]
+
+
+def identity_records(kind: str, frame: pd.DataFrame) -> gpd.GeoDataFrame:
+    """The columns that tell duplicates apart (and the points), conformed."""
+    columns = [c for c in IDENTITY_COLUMNS[kind] if c in frame]
+    geometry = [frame.geometry.name] if isinstance(frame, gpd.GeoDataFrame) else []
+    geometry = geometry or (["geometry"] if "geometry" in frame else [])
+    subset = frame[columns + geometry]
+    conformed = conform(kind, subset)
+    return conformed[[*IDENTITY_COLUMNS[kind], "geometry"]]
+
+
+def line_numbers_of(records: pd.DataFrame, line_numbers: Sequence[int] | None) -> np.ndarray:
+    if line_numbers is None:
+        return np.arange(len(records)) + 2
+    return np.asarray(list(line_numbers), dtype=int)
+
+
+def prepare(
+    kind: str,
+    frame: pd.DataFrame,
+    *,
+    source_label: str | None = None,
+    line_numbers: Sequence[int] | None = None,
+    validate: bool = True,
+    fill_communes: bool = True,
+) -> gpd.GeoDataFrame:
+    """Conform, complete and validate records; raise listing every problem."""
+    check_kind(kind)
+    if not isinstance(frame, pd.DataFrame):
+        msg = f"'frame' should be a DataFrame or GeoDataFrame, got {type(frame)}"
+        raise InvalidParameterError(msg)
+    records = conform(kind, frame)
+    if source_label is not None:
+        records["source"] = records["source"].fillna(source_label)
+    has_point = records.geometry.notna().to_numpy() & ~records.geometry.is_empty.to_numpy()
+    records["location_precision"] = records["location_precision"].where(
+        records["location_precision"].notna() | ~has_point, "exact"
+    )
+    if kind in SPATIAL_KINDS and fill_communes:
+        records["commune_code"] = _fill_communes(records)
+    if not validate:
+        return records
+    checked = (
+        pd.DataFrame(frame)
+        .reset_index(drop=True)
+        .assign(
+            source=records["source"],
+            location_precision=records["location_precision"],
+            commune_code=records["commune_code"],
+            geometry=records.geometry.to_numpy(),
+        )
+    )
+    problems = validate_records(kind, checked, line_numbers=line_numbers)
+    raise_for_problems(problems, what=f"the {kind} records")
+    return records
+
+
+def _fill_communes(records: gpd.GeoDataFrame) -> pd.Series:
+    """Commune codes of the records, found from the points where missing."""
+    codes = records["commune_code"].copy()
+    missing = codes.isna().to_numpy() & records.geometry.notna().to_numpy()
+    missing &= ~records.geometry.is_empty.to_numpy()
+    if not missing.any():
+        return codes
+    if not _base_exists():
+        return codes
+    path = communes.base_file("communes")
+    area = _commune_polygons(str(path), path.stat().st_mtime)
+    points = gpd.GeoDataFrame(geometry=records.geometry[missing], crs=CRS)
+    joined = gpd.sjoin(points, area, predicate="within", how="left")
+    found = joined.loc[~joined.index.duplicated(), "code"]
+    codes.loc[found.index] = found.where(found.notna(), None).to_numpy()
+    return codes
+
+
+@functools.lru_cache(maxsize=1)
+def _commune_polygons(path: str, mtime: float) -> gpd.GeoDataFrame:
+    """Commune polygons (code, geometry), kept while the base file is unchanged."""
+    return gpd.read_parquet(path, columns=["code", "geometry"])
+
+
+def _base_exists() -> bool:
+    try:
+        communes.base_file("communes")
+    except CommuneBaseMissingError:
+        return False
+    return True
+
+
+def check_id_conflicts(fresh: pd.DataFrame, stored: pd.DataFrame, lines: np.ndarray) -> None:
+    taken = fresh["id"].notna() & fresh["id"].isin(stored["id"])
+    problems = [
+        RowProblem(
+            int(line), "id", str(value), "an id not already used by another record of the store"
+        )
+        for line, value in zip(lines[taken.to_numpy()], fresh.loc[taken, "id"], strict=True)
+    ]
+    raise_for_problems(problems, what="the records")
+
+
+def fill_ids(kind: str, ids: pd.Series, stored_ids: pd.Series) -> pd.Series:
+    missing = ids.isna()
+    if not missing.any():
+        return ids
+    prefix = f"{kind[:3]}-"
+    used = pd.concat([stored_ids, ids]).dropna()
+    numbers = pd.to_numeric(
+        used[used.str.startswith(prefix)].str.removeprefix(prefix), errors="coerce"
+    )
+    first = int(numbers.max()) + 1 if numbers.notna().any() else 1
+    generated = [f"{prefix}{n}" for n in range(first, first + int(missing.sum()))]
+    filled = ids.copy()
+    filled[missing] = generated
+    return filled

@@ -1,0 +1,471 @@
+"""The :class:`Store` class: connections, transactions, reads and writes of the layers.
+
+Filters, record preparation, duplicates, exports, seeding and the SQLite error
+messages live in the sibling modules; this one holds the class that ties them to
+one GeoPackage file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import os
+import sqlite3
+import tempfile
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from geo import _gpkg
+from geo._config import get_options
+from geo._errors import (
+    InvalidParameterError,
+    LayerStoreError,
+    LayerValidationError,
+    RecordNotFoundError,
+)
+from geo.layers import CRS, LAYER_KINDS, check_kind, events_in_window, layer_columns
+from geo.store import _export, _filters, _records, _seed, _sqlite
+from geo.store._dedupe import IDENTITY_COLUMNS, duplicate_mask
+
+__all__ = ["AddResult", "Store", "load_layers"]
+
+
+@dataclasses.dataclass(frozen=True)
+class AddResult:
+    """Outcome of :meth:`Store.add`: records written, records skipped as duplicates."""
+
+    added: int
+    duplicates: int
+    ids: tuple[str, ...] = ()
+
+
+# --- the store --------------------------------------------------------------------------
+
+
+class Store:
+    """The GeoPackage of programme layers.
+
+    Parameters
+    ----------
+    path
+        GeoPackage file (default: the ``store`` option, ``data/ancrage.gpkg``).
+    seed_on_create
+        Fill a newly created store with the curated data of ``data/layers/``.
+    timeout
+        Seconds a write waits for another process's write to finish.
+
+    Examples
+    --------
+    >>> store = Store("/tmp/example.gpkg")  # doctest: +SKIP
+    >>> store.read("providers", department="24")[["id", "name"]]  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        seed_on_create: bool = True,
+        timeout: float = 60.0,
+    ) -> None:
+        self.path = Path(path) if path is not None else get_options().store
+        self.seed_on_create = seed_on_create
+        self.timeout = timeout
+
+    def __repr__(self) -> str:
+        return f"Store({str(self.path)!r})"
+
+    # connections ------------------------------------------------------------------------
+
+    def _connect(self) -> sqlite3.Connection:
+        self.ensure()
+        with self._explained():
+            connection = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
+        _gpkg.register_sql_functions(connection)
+        try:
+            _sqlite.check_store(self.path, connection, timeout=self.timeout)
+        except BaseException:
+            connection.close()
+            raise
+        return connection
+
+    @contextlib.contextmanager
+    def _reading(self) -> Iterator[sqlite3.Connection]:
+        connection = self._connect()
+        try:
+            with self._explained():
+                yield connection
+        finally:
+            connection.close()
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction (``BEGIN IMMEDIATE``): committed whole or not at all."""
+        connection = self._connect()
+        try:
+            try:
+                connection.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as err:
+                if _sqlite.sqlite_code(err) in _sqlite.EXPLAINED_CODES:
+                    raise _sqlite.explain(self.path, err) from err  # type: ignore[misc]
+                msg = (
+                    f"the layer store {self.path} stayed locked by another writer for "
+                    f"{self.timeout:g} s ({err}); try again when it has finished"
+                )
+                raise LayerStoreError(msg) from err
+            try:
+                with self._explained():
+                    _sqlite.check_integrity(self.path, connection)
+                    yield connection
+                    connection.execute("COMMIT")
+            except BaseException:
+                with contextlib.suppress(sqlite3.DatabaseError):
+                    connection.execute("ROLLBACK")
+                raise
+        finally:
+            connection.close()
+
+    @contextlib.contextmanager
+    def _explained(self) -> Iterator[None]:
+        """Turn SQLite's damaged, read-only and cannot-open errors into clear store errors."""
+        try:
+            yield
+        except sqlite3.DatabaseError as err:
+            explained = _sqlite.explain(self.path, err)
+            if explained is None:
+                raise
+            raise explained from err
+
+    # creation ---------------------------------------------------------------------------
+
+    def ensure(self) -> Path:
+        """Create the store (and seed it) if its file does not exist; return its path.
+
+        Raises
+        ------
+        LayerStoreError
+            The path is a folder, lies under a regular file, or its folder cannot be
+            written.
+        """
+        _sqlite.check_path(self.path)
+        if not self.path.exists():
+            try:
+                self._create()
+            except (PermissionError, IsADirectoryError, NotADirectoryError) as err:
+                msg = (
+                    f"cannot create the layer store {self.path}: {err.strerror} in folder "
+                    f"{self.path.parent}; choose a writable folder with ANCRAGE_STORE or --store"
+                )
+                raise LayerStoreError(msg) from err
+        return self.path
+
+    def _create(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        handle, name = tempfile.mkstemp(
+            prefix=f".{self.path.stem}-", suffix=".gpkg", dir=self.path.parent
+        )
+        os.close(handle)
+        temporary = Path(name)
+        try:
+            temporary.unlink()
+            _gpkg.create_tables(temporary)
+            if self.seed_on_create:
+                Store(temporary, seed_on_create=False, timeout=self.timeout).seed()
+            _sqlite.publish(temporary, self.path)
+        finally:
+            for leftover in (temporary, Path(f"{temporary}-journal")):
+                leftover.unlink(missing_ok=True)
+
+    # reading ----------------------------------------------------------------------------
+
+    def read(  # noqa: PLR0913 - one keyword per filter
+        self,
+        kind: str,
+        *,
+        department: str | Iterable[str] | None = None,
+        epci: str | Iterable[str] | None = None,
+        bbox: Sequence[float] | None = None,
+        start: str | None = None,
+        end: str | None = None,
+        region: str | Iterable[str] | None = None,
+        codes: str | Iterable[str] | None = None,
+        seat: bool = False,
+    ) -> gpd.GeoDataFrame:
+        """Records of one layer, optionally filtered by area and, for events, by dates.
+
+        Parameters
+        ----------
+        kind
+            One of ``providers``, ``places``, ``events``, ``cooperation``.
+        department, epci, region, codes
+            Keep records whose commune lies in these departments / EPCIs / regions
+            / communes (INSEE codes); each takes one code, a comma-separated string
+            or a list. Cooperation records on an EPCI match that EPCI and any area
+            holding one of its communes. Providers match when their declared
+            perimeter holds one of the area's communes (see :mod:`geo.coverage`).
+        seat
+            Providers only: match the area on their seat (``commune_code``) instead
+            of their perimeter.
+        bbox
+            ``(lon_min, lat_min, lon_max, lat_max)``; cooperation records match
+            through the town hall of their communes.
+        start, end
+            Events only: keep events taking place between these days (ISO dates),
+            including recurring and seasonal ones (see
+            :func:`geo.layers.events_in_window`).
+
+        Returns
+        -------
+        geopandas.GeoDataFrame
+            Columns of :func:`geo.layers.layer_columns`, EPSG:4326, in insertion order.
+        """
+        check_kind(kind)
+        if (start is not None or end is not None) and kind != "events":
+            msg = f"'start'/'end' filter events only, not {kind!r}; drop them or use 'events'"
+            raise InvalidParameterError(msg)
+        areas = {"department": department, "epci": epci, "region": region, "codes": codes}
+        plan = _filters.plan(kind, areas=areas, bbox=bbox, seat=seat)
+        with self._reading() as connection:
+            frame = _gpkg.select(connection, kind, within=plan.within)
+        frame = frame[plan.mask(frame)]
+        if start is not None or end is not None:
+            frame = frame[events_in_window(frame, start=start, end=end)]
+        return frame.reset_index(drop=True)
+
+    def read_area(self, communes: pd.DataFrame) -> dict[str, gpd.GeoDataFrame]:
+        """The records of every layer that concern an area, e.g. for its map.
+
+        Places, events and cooperation records are those located in the area's
+        communes (or, for cooperation, on its EPCIs); providers are those based there
+        or whose declared perimeter names one of its communes, EPCIs, departments
+        or regions.
+
+        Parameters
+        ----------
+        communes
+            Communes of the area (commune base rows with ``code``, ``epci_code``,
+            ``department_code`` and ``region_code``).
+
+        Returns
+        -------
+        dict
+            Kind → GeoDataFrame, for the four layers.
+        """
+        codes = communes["code"].tolist()
+        providers = self.read("providers")
+        keep = _filters.providers_of_area(providers, communes)
+        return {
+            "providers": providers[keep].reset_index(drop=True),
+            **{kind: self.read(kind, codes=codes) for kind in ("places", "events", "cooperation")},
+        }
+
+    def read_all(self) -> dict[str, gpd.GeoDataFrame]:
+        """Every record of the four layers, read whole: kind → GeoDataFrame."""
+        return {kind: self.read(kind) for kind in LAYER_KINDS}
+
+    def count(self, kind: str) -> int:
+        """Number of records in a layer."""
+        with self._reading() as connection:
+            return connection.execute(f'SELECT count(*) FROM "{check_kind(kind)}"').fetchone()[0]
+
+    def get(self, kind: str, record_id: str) -> pd.Series:
+        """One record by id; raises :class:`RecordNotFoundError` (a ``KeyError``)."""
+        with self._reading() as connection:
+            found = _gpkg.select(connection, check_kind(kind), where=("id", record_id))
+        if found.empty:
+            raise RecordNotFoundError(_records.not_found(kind, record_id))
+        return found.iloc[0]
+
+    # writing ----------------------------------------------------------------------------
+
+    def add(
+        self,
+        kind: str,
+        frame: pd.DataFrame,
+        *,
+        source_label: str | None = None,
+        line_numbers: Sequence[int] | None = None,
+        validated: bool = False,
+    ) -> AddResult:
+        """Validate and add records, all or nothing, skipping those already stored.
+
+        A record is a duplicate when a stored (or earlier added) record has the same
+        ``source_id``, or the same name (ignoring case and accents) within 100 m;
+        cooperation records without a source id are duplicates when area, year,
+        kind and provider match. Missing ids are generated (``pro-1``, ``pla-2``...),
+        missing commune codes are found from the point, missing
+        ``location_precision`` is ``exact``.
+
+        Parameters
+        ----------
+        kind
+            Layer to add to.
+        frame
+            Records (DataFrame or GeoDataFrame; points in EPSG:4326 or reprojected
+            from the GeoDataFrame's CRS).
+        source_label
+            ``source`` of the records that have none.
+        line_numbers
+            Line of each row in the user's file, for error messages.
+        validated
+            The records already passed :func:`geo.layers.validate_records` in this
+            very form (as :func:`geo.imports.read_records` returns them, commune
+            codes already found from the points): skip the second check and that
+            search. Ids are still checked against the stored records.
+
+        Returns
+        -------
+        AddResult
+            Counts of added and duplicate records, and the ids added.
+
+        Raises
+        ------
+        LayerValidationError
+            Some record is invalid, or reuses the id of a different stored record;
+            nothing was written. ``.problems`` lists every one.
+        """
+        if not validated:  # every problem is reported before anything is written
+            frame = _records.prepare(
+                kind, frame, source_label=source_label, line_numbers=line_numbers
+            )
+        lines = _records.line_numbers_of(frame, line_numbers)
+        identity = _records.identity_records(kind, frame)
+        with self.transaction() as connection:  # written in slices to keep memory low
+            stored = _gpkg.select(connection, kind, columns=IDENTITY_COLUMNS[kind])
+            duplicate = duplicate_mask(kind, identity, stored).to_numpy()
+            keep = np.flatnonzero(~duplicate)
+            fresh = pd.DataFrame({"id": identity["id"].to_numpy()[keep]})
+            del identity
+            _records.check_id_conflicts(fresh, stored, lines[keep])
+            ids = _records.fill_ids(kind, fresh["id"], stored["id"]).to_numpy()
+            del stored
+            for rows in _records.slices(len(keep)):
+                part = frame.iloc[keep[rows]]
+                records = _records.prepare(
+                    kind, part, source_label=source_label, validate=False, fill_communes=False
+                )
+                records["id"] = ids[rows]
+                _gpkg.insert(connection, kind, records)
+        return AddResult(len(ids), int(duplicate.sum()), tuple(ids))
+
+    def update(self, kind: str, record_id: str, /, **fields: object) -> pd.Series:
+        """Change fields of one record (validated as a whole) and return it.
+
+        ``kind`` and ``record_id`` are positional only, so ``kind=...`` among the
+        fields changes the record's own ``kind``. ``geometry`` takes a shapely Point;
+        when it changes without a new ``commune_code``, the commune is found again
+        from the point.
+
+        Raises
+        ------
+        RecordNotFoundError
+            No record has this id.
+        InvalidParameterError
+            A field is not a column of the layer (or is ``id``).
+        LayerValidationError
+            The changed record would not be valid; nothing was written.
+        """
+        check_kind(kind)
+        unknown = sorted(set(fields) - set(layer_columns(kind)) | ({"id"} & set(fields)))
+        if unknown:
+            msg = (
+                f"cannot update field(s) {unknown} of {kind!r}; updatable fields: "
+                f"{', '.join(c for c in layer_columns(kind) if c != 'id')}"
+            )
+            raise InvalidParameterError(msg)
+        with self.transaction() as connection:
+            found = _gpkg.select(connection, kind, where=("id", record_id))
+            if found.empty:
+                raise RecordNotFoundError(_records.not_found(kind, record_id))
+            record = found.copy()
+            for name, value in fields.items():
+                record[name] = [value]
+            if "geometry" in fields and "commune_code" not in fields:
+                record["commune_code"] = None
+            try:
+                record = _records.prepare(
+                    kind, gpd.GeoDataFrame(record, geometry="geometry", crs=CRS)
+                )
+            except LayerValidationError as err:
+                problems = [dataclasses.replace(p, line=None) for p in err.problems]
+                raise LayerValidationError(
+                    problems, what=f"record {record_id!r} of {kind}"
+                ) from None
+            _gpkg.update_row(connection, kind, record)
+        return record.iloc[0]
+
+    def delete(self, kind: str, record_id: str) -> None:
+        """Delete one record; raises :class:`RecordNotFoundError` when absent."""
+        with self.transaction() as connection:
+            if not _gpkg.delete_rows(connection, check_kind(kind), [record_id]):
+                raise RecordNotFoundError(_records.not_found(kind, record_id))
+
+    def seed(
+        self, folder: str | os.PathLike[str] | None = None, *, festivals: bool | None = None
+    ) -> dict[str, AddResult]:
+        """Load the curated programme data (``data/layers/KIND.csv``) without duplicating.
+
+        Parameters
+        ----------
+        folder
+            Folder of curated CSV files (default ``data/layers``).
+        festivals
+            Also add the national festival list shipped in ``data/reference`` as
+            events (``source_id`` ``culture_festivals_france.csv:*``); default: when ``folder``
+            is the default one.
+
+        Returns
+        -------
+        dict
+            :class:`AddResult` per layer found in the folder, and ``festivals``.
+        """
+        return _seed.seed_store(self, folder, festivals=festivals)
+
+    def export(
+        self, kind: str, path: str | os.PathLike[str], *, fmt: str = "csv", **filters: Any
+    ) -> Path:
+        """Write a layer (optionally filtered as in :meth:`read`) to a file, atomically.
+
+        Parameters
+        ----------
+        kind
+            Layer to export.
+        path
+            Output file; written to a temporary file beside it, then renamed.
+        fmt
+            ``csv`` (``lon``/``lat`` columns, UTF-8), ``geojson`` (RFC 7946) or
+            ``gpkg`` (one table named after the layer).
+        **filters
+            Passed to :meth:`read`.
+        """
+        _export.check_export(kind, path, fmt)
+        return _export.write_export(self.read(kind, **filters), path, kind=kind, fmt=fmt)
+
+
+def load_layers(store_path: str | os.PathLike[str] | None = None) -> dict[str, gpd.GeoDataFrame]:
+    """Read the four programme layers from the layer store (created and seeded if missing).
+
+    Layers are read whole: places and events near a commune may lie in the next
+    department, and providers cover communes far from their base.
+
+    Parameters
+    ----------
+    store_path
+        GeoPackage of the layers (default: the ``ANCRAGE_STORE`` setting).
+
+    Returns
+    -------
+    dict
+        Kind → GeoDataFrame for each of providers, places, events, cooperation.
+
+    Raises
+    ------
+    LayerStoreError
+        The store cannot be read: better a clear error than indicators silently
+        computed without the programme's records.
+    """
+    return Store(store_path).read_all()
