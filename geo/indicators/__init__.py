@@ -32,6 +32,7 @@ from typing import Any, Literal
 import geopandas as gpd
 import pandas as pd
 
+import geo.indicators._builtin  # noqa: F401 - importing it registers the built-in indicators
 from geo import distances, rurality
 from geo._errors import (
     CommuneBaseMissingError,
@@ -39,52 +40,17 @@ from geo._errors import (
     UnknownIndicatorError,
 )
 from geo.communes import base_file, load_communes
-from geo.indicators._builtin import (  # importing it registers the built-in indicators
-    COOPERATION_SCALES,
-    EPCI_RECORD_WEIGHT,
-    GROWTH_SCALE,
-    GROWTH_YEARS,
-    HALF_LIFE_YEARS,
-    HISTORY_WEIGHTS,
-    LOW_DENSITY_MIN_CLASS,
-    MIDTERM_SCALE,
-    NATIONAL_WEIGHTS,
-    NEARBY_KM,
-    PROFILE_PRIOR,
-    PROFILE_SCALE,
-    STALE_POPULATION_DEPARTMENTS,
-    annual_growth,
-    compute_cooperation,
-    compute_hub_distance,
-    compute_hub_distance_10k,
-    compute_neo_rural,
-    compute_programme_history,
-    compute_rurality,
-    compute_stability,
-    compute_travel_time,
-    decayed_records,
-    newcomer_profile,
-    providers_covering,
-)
 from geo.indicators._registry import (
-    BASE_LICENCE,
-    BASE_SOURCE,
     CRITERIA,
-    DIRECTIONS,
     LAYER_KEYS,
     REGISTRY,
-    Direction,
     Indicator,
     IndicatorContext,
     register,
 )
 from geo.indicators._user import (
-    MERGE_RULES,
-    USER_METADATA,
     add_user_indicator,
     load_user_indicators,
-    map_to_current,
-    parse_user_file,
     remove_user_indicator,
 )
 from geo.store import Store
@@ -359,52 +325,18 @@ def load_layers(store_path: str | os.PathLike[str] | None = None) -> dict[str, g
 
 
 __all__ = [
-    "BASE_LICENCE",
-    "BASE_SOURCE",
-    "COOPERATION_SCALES",
     "CRITERIA",
-    "DIRECTIONS",
-    "EPCI_RECORD_WEIGHT",
-    "GROWTH_SCALE",
-    "GROWTH_YEARS",
-    "HALF_LIFE_YEARS",
-    "HISTORY_WEIGHTS",
     "LAYER_KEYS",
-    "LOW_DENSITY_MIN_CLASS",
-    "MERGE_RULES",
-    "MIDTERM_SCALE",
-    "NATIONAL_WEIGHTS",
-    "NEARBY_KM",
-    "PROFILE_PRIOR",
-    "PROFILE_SCALE",
     "REGISTRY",
-    "STALE_POPULATION_DEPARTMENTS",
-    "USER_METADATA",
-    "Direction",
     "Indicator",
     "IndicatorContext",
     "add_user_indicator",
-    "annual_growth",
     "catalogue",
-    "compute_cooperation",
-    "compute_hub_distance",
-    "compute_hub_distance_10k",
     "compute_indicators",
-    "compute_neo_rural",
-    "compute_programme_history",
-    "compute_rurality",
-    "compute_stability",
-    "compute_travel_time",
-    "decayed_records",
     "get_indicator",
     "known_keys",
     "load_layers",
     "load_user_indicators",
-    "map_to_current",
-    "newcomer_profile",
-    "parse_user_file",
-    "providers_covering",
     "register",
     "remove_user_indicator",
-    "working_frame",
 ]
