@@ -60,7 +60,7 @@ def made_up(rows: list[dict]) -> gpd.GeoDataFrame:
         "region_code": "84",
         "epci_code": "E1",
         "population": 500,
-        "population_2018": 500,
+        "population_2019": 500,
         "area_km2": 20.0,
         "delegated_communes": 0,
         "councillors_2026": 10,
@@ -219,7 +219,7 @@ def test_neo_rural_by_hand():
                 "townhall_lon": 5.0,
                 "townhall_lat": 45.0,
                 "population": 1100,
-                "population_2018": 1000,
+                "population_2019": 1000,
                 "area_km2": 100.0,
             },
             # 5000 inh./km²: class 1, flat
@@ -228,7 +228,7 @@ def test_neo_rural_by_hand():
                 "townhall_lon": 5.1,
                 "townhall_lat": 45.0,
                 "population": 50_000,
-                "population_2018": 50_000,
+                "population_2019": 50_000,
                 "area_km2": 10.0,
             },
         ]
@@ -280,9 +280,9 @@ def test_neo_rural_by_hand():
 
 def test_neo_rural_missing_population_stays_missing():
     communes = made_up(
-        [{"code": "01001", "townhall_lon": 5.0, "townhall_lat": 45.0, "population_2018": None}]
+        [{"code": "01001", "townhall_lon": 5.0, "townhall_lat": 45.0, "population_2019": None}]
     )
-    communes["population_2018"] = communes["population_2018"].astype("Int64")
+    communes["population_2019"] = communes["population_2019"].astype("Int64")
     councillors = pd.DataFrame(
         {"code": ["01001"], "profession": ["37"], "in_2020_council": [False]}
     )
@@ -305,10 +305,10 @@ def test_neo_rural_on_real_communes(base_dir):
     dordogne = load_communes(department="24")
     frame = indicators.compute_indicators(dordogne, keys="neo_rural", official_grid=False)
     mialet = dordogne.loc["24269"]
-    growth = ((mialet["population"] / mialet["population_2018"]) ** 0.25 - 1) * 100
+    growth = ((mialet["population"] / mialet["population_2019"]) ** 0.25 - 1) * 100
     assert frame.loc["24269", "pop_growth_pct_year"] == pytest.approx(growth, abs=1e-3)
-    totals = dordogne[["population", "population_2018"]].dropna().astype(float).sum()
-    dept = ((totals["population"] / totals["population_2018"]) ** 0.25 - 1) * 100
+    totals = dordogne[["population", "population_2019"]].dropna().astype(float).sum()
+    dept = ((totals["population"] / totals["population_2019"]) ** 0.25 - 1) * 100
     assert frame.loc["24269", "dept_growth_pct_year"] == pytest.approx(dept, abs=1e-3)
     assert frame["neo_rural_index"].between(-1, 1).all()
 

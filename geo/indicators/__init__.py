@@ -23,10 +23,8 @@ Examples
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import os
 from collections.abc import Iterable, Mapping, Sequence
-from pathlib import Path
 from typing import Any, Literal
 
 import geopandas as gpd
@@ -39,7 +37,7 @@ from geo._errors import (
     InvalidParameterError,
     UnknownIndicatorError,
 )
-from geo.communes import base_file, load_communes
+from geo.communes import base_columns, read_table
 from geo.indicators._registry import (
     CRITERIA,
     LAYER_KEYS,
@@ -242,7 +240,7 @@ _WORK_COLUMNS = (
     "region_code",
     "epci_code",
     "population",
-    "population_2018",
+    "population_2019",
     "area_km2",
     "townhall_lon",
     "townhall_lat",
@@ -274,21 +272,17 @@ def working_frame(communes: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({k: v.set_axis(index) for k, v in data.items()}, index=index)
 
 
-def _whole_base(communes: gpd.GeoDataFrame) -> gpd.GeoDataFrame | None:
-    """Load the whole base when ``communes`` looks like a subset of it."""
+def _whole_base(communes: gpd.GeoDataFrame) -> pd.DataFrame | None:
+    """The columns indicators read of the whole base, when ``communes`` looks like a subset."""
     if len(communes) >= 30_000 or "department_code" not in communes:
         return None
     try:
-        path = base_file("communes")
+        present = set(base_columns("communes"))
     except CommuneBaseMissingError:  # made-up frames need no base behind them
         return None
-    return _read_whole_base(str(path), path.stat().st_mtime)
-
-
-@functools.lru_cache(maxsize=1)
-def _read_whole_base(path: str, _mtime: float) -> gpd.GeoDataFrame:
-    """The whole base, kept while its file is unchanged (read-only use)."""
-    return load_communes(data_dir=Path(path).parent)
+    columns = ["code", *(c for c in _WORK_COLUMNS if c in present)]
+    table = read_table("communes", columns=columns)  # shared: not modified
+    return table.set_axis(table["code"].to_numpy(dtype=object))
 
 
 def _sources(keys: list[str], graph: Any) -> dict[str, list[str]]:

@@ -4,13 +4,14 @@ the profile of councillors new in 2026."""
 from __future__ import annotations
 
 import functools
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from geo._errors import CommuneBaseMissingError
 from geo._shrinkage import normal_normal
-from geo.communes import base_file
+from geo.communes import base_file, read_table
 from geo.indicators._registry import ELUS_SOURCES, POP_SOURCES, IndicatorContext, builtin
 from geo.indicators._rurality import density_classes
 
@@ -18,9 +19,9 @@ GROWTH_YEARS = 4
 """Years between the base's two legal populations.
 
 ``population`` comes from decoupage-administratif 6.0.0: INSEE legal populations 2023
-(in force on 1 January 2026). ``population_2018`` comes from decoupage-administratif
+(in force on 1 January 2026). ``population_2019`` comes from decoupage-administratif
 1.1.1, published in February 2022 from INSEE's *populations légales 2019* (in force on
-1 January 2022), despite the column's name: e.g. Paris 2,165,423, the 2019 figure. The
+1 January 2022): e.g. Paris 2,165,423, the 2019 figure. The
 2021 populations of INSEE's density grid sit halfway between the two columns (median
 0.47 of the change for communes above 5,000 inhabitants), as for a 2019 → 2023 span."""
 STALE_POPULATION_DEPARTMENTS = ("976",)
@@ -51,10 +52,10 @@ def annual_growth(new: pd.Series, old: pd.Series, *, years: int = GROWTH_YEARS) 
 
 
 def _department_growth(france: pd.DataFrame) -> pd.Series:
-    both = france[["population", "population_2018"]].apply(pd.to_numeric).astype(float).dropna()
+    both = france[["population", "population_2019"]].apply(pd.to_numeric).astype(float).dropna()
     both = both[~france.loc[both.index, "department_code"].isin(STALE_POPULATION_DEPARTMENTS)]
     sums = both.groupby(france.loc[both.index, "department_code"]).sum()
-    return annual_growth(sums["population"], sums["population_2018"])
+    return annual_growth(sums["population"], sums["population_2019"])
 
 
 def _councillors() -> pd.DataFrame | None:
@@ -63,12 +64,14 @@ def _councillors() -> pd.DataFrame | None:
         path = base_file("councillors_2026")
     except CommuneBaseMissingError:
         return None
-    return _read_councillors(str(path), path.stat().st_mtime)
+    return _councillor_table(path, path.stat().st_mtime)
 
 
 @functools.lru_cache(maxsize=2)
-def _read_councillors(path: str, _mtime: float) -> pd.DataFrame:
-    table = pd.read_parquet(path, columns=["code", "profession", "in_2020_council"])
+def _councillor_table(path: Path, _mtime: float) -> pd.DataFrame:
+    """The profiles as plain Python objects, derived once per version of the base."""
+    columns = ["code", "profession", "in_2020_council"]
+    table = read_table("councillors_2026", columns=columns, data_dir=path.parent)
     return pd.DataFrame(
         {  # plain Python strings: faster grouping, converted once
             "code": table["code"].to_numpy(dtype=object, na_value=None),
@@ -128,9 +131,9 @@ def shrunk_growth(france: pd.DataFrame, classes: pd.Series) -> pd.DataFrame:
     ``growth_prior_inhabitants`` (n₀: a commune of n₀ inhabitants is pulled halfway)
     indexed like ``france``.
     """
-    growth = annual_growth(france["population"], france["population_2018"])
+    growth = annual_growth(france["population"], france["population_2019"])
     growth[france["department_code"].isin(STALE_POPULATION_DEPARTMENTS).to_numpy()] = np.nan
-    shrunk, n0 = normal_normal(growth, france["population_2018"], classes.reindex(france.index))
+    shrunk, n0 = normal_normal(growth, france["population_2019"], classes.reindex(france.index))
     return pd.DataFrame(
         {
             "pop_growth_pct_year": growth,
@@ -225,8 +228,7 @@ NEO_RURAL = builtin(
     licence="Licence Ouverte 2.0",
     method="0.5 * migration_part + 0.5 * council_part. migration_part = clip(relative growth / "
     "1 point per year, -1, 1), relative growth = annualised growth 2019->2023 "
-    "(((population/population_2018)^(1/4) - 1) * 100; the base's population_2018 "
-    "holds the 2019 legal populations), shrunk towards its density class's "
+    "(((population/population_2019)^(1/4) - 1) * 100), shrunk towards its density class's "
     "population-weighted growth (empirical Bayes, normal-normal with noise variance "
     "sigma2 / population: shrunk = (n0 * class + pop * raw) / (n0 + pop), n0 = sigma2 / tau2 "
     "from a least-squares fit of squared deviations on 1 / population, shown as "

