@@ -31,7 +31,7 @@ import geopandas as gpd
 import pandas as pd
 
 import geo.indicators._builtin  # noqa: F401 - importing it registers the built-in indicators
-from geo import distances, rurality
+from geo import roads, rurality
 from geo._errors import (
     CommuneBaseMissingError,
     InvalidParameterError,
@@ -130,7 +130,7 @@ def _resolve_keys(keys: str | Iterable[str] | None, *, has_graph: bool) -> list[
         if indicator.needs_graph and not has_graph:
             msg = (
                 f"indicator {key!r} needs a road graph: pass graph= (a GraphML or .osm file, "
-                "see geo.distances.load_road_graph) or leave it out of keys"
+                "see geo.roads.load_road_graph) or leave it out of keys"
             )
             raise InvalidParameterError(msg)
     return list(dict.fromkeys(wanted))
@@ -188,7 +188,7 @@ def compute_indicators(
         )
         raise InvalidParameterError(msg)
     if isinstance(graph, (str, os.PathLike)):
-        graph = distances.load_road_graph(graph)
+        graph = roads.load_road_graph(graph)
     wanted = _resolve_keys(keys, has_graph=graph is not None)
     if official_grid is None:
         official_grid = rurality.load_official()
@@ -288,7 +288,7 @@ def _whole_base(communes: gpd.GeoDataFrame) -> pd.DataFrame | None:
 def _sources(keys: list[str], graph: Any) -> dict[str, list[str]]:
     sources = {k: list(REGISTRY[k].sources) for k in keys}
     if graph is not None and "travel_time" in sources:
-        sources["travel_time"].append(distances.graph_source(graph))
+        sources["travel_time"].append(roads.graph_source(graph))
     return sources
 
 

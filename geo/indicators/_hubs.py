@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from geo import distances
+from geo import distances, roads
 from geo.indicators._registry import (
     BASE_LICENCE,
     POP_SOURCES,
@@ -55,14 +55,14 @@ def compute_hub_distance_10k(context: IndicatorContext) -> pd.DataFrame:
 
 def compute_travel_time(context: IndicatorContext) -> pd.DataFrame:
     """Road minutes from the town hall to the nearest hub, on the given graph."""
-    found = distances.travel_time_to_hubs(
+    found = roads.travel_time_to_hubs(
         context.communes, context.graph, hubs=context.hubs, hub_candidates=context.france
     )
     outside = int(found["travel_time_min"].isna().sum())
     if outside:
         context.note(
             f"travel_time: {outside} commune(s) outside the road graph (town hall more "
-            f"than {distances.DEFAULT_MAX_SNAP_KM} km from a node), unreachable, or no "
+            f"than {roads.DEFAULT_MAX_SNAP_KM} km from a node), unreachable, or no "
             "hub on the graph"
         )
     found["travel_time_min"] = found["travel_time_min"].round(1)

@@ -49,7 +49,7 @@ class IndicatorContext:
         Hub rule (``"aav:50000"``, the default, or ``"commune:N"``; an int is the
         commune rule) or explicit hub codes, see :func:`geo.distances.select_hubs`.
     graph : networkx.MultiDiGraph or None
-        Road graph for travel times (see :func:`geo.distances.load_road_graph`).
+        Road graph for travel times (see :func:`geo.roads.load_road_graph`).
     official_grid : pandas.DataFrame or None
         Official INSEE classes by current code (columns ``density_class`` and/or
         ``aav_category``), see :func:`geo.rurality.load_official`.
