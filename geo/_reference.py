@@ -33,7 +33,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from geo._config import PROJECT_ROOT
+from geo._config import PROJECT_ROOT, get_settings
 from geo._errors import CommuneBaseMissingError, IndicatorFileError
 from geo._io import atomic_path
 
@@ -57,9 +57,8 @@ _PARQUET = {"compression": "zstd", "compression_level": 19, "index": False}
 
 
 def reference_dir() -> Path:
-    """Folder of the shipped tables (env ``ANCRAGE_REFERENCE``, default ``data/reference``)."""
-    value = os.environ.get("ANCRAGE_REFERENCE")
-    return Path(value).expanduser() if value else REFERENCE_DIR
+    """Folder of the shipped tables (setting ``reference_dir``, env ``ANCRAGE_REFERENCE``)."""
+    return get_settings().reference_dir
 
 
 def load_reference(name: str, folder: Path | None = None) -> pd.DataFrame | None:

@@ -151,3 +151,16 @@ def test_a_tiny_commune_gaining_4_is_not_in_the_top_decile(base_dir):
     assert row["migration_part"] < top  # shrunk, they do not
     assert row["pop_growth_shrunk_pct_year"] < row["pop_growth_pct_year"]
     assert row["growth_prior_inhabitants"] > 100
+
+
+def test_reference_folder_is_a_setting(monkeypatch, tmp_path):
+    from geo._config import get_settings  # noqa: PLC0415
+    from geo._errors import InvalidParameterError  # noqa: PLC0415
+
+    monkeypatch.setenv("ANCRAGE_REFERENCE", str(tmp_path))
+    assert get_settings().reference_dir == tmp_path
+    assert _reference.reference_dir() == tmp_path
+    assert _reference.load_reference("festivals") is None  # nothing shipped there
+    monkeypatch.setenv("ANCRAGE_REFERENCE", " ")
+    with pytest.raises(InvalidParameterError, match=r"reference_dir \(ANCRAGE_REFERENCE\)"):
+        _reference.reference_dir()
