@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -139,6 +140,7 @@ def similar(
     top: int = 10,
     indicators: pd.DataFrame | None = None,
     store: str | os.PathLike[str] | None = None,
+    data_dir: Path | None = None,
 ) -> pd.DataFrame:
     """Communes like the reference communes, e.g. like past host Mialet (24269).
 
@@ -157,6 +159,9 @@ def similar(
         Indicator frame already computed for the area and the references.
     store
         Layer store read when the indicators are computed here (default: the setting).
+    data_dir
+        Folder of the commune base the references and default area are read from
+        (default: the ``data_dir`` setting).
 
     Returns
     -------
@@ -170,9 +175,9 @@ def similar(
     """
     from geo.communes import load_communes  # noqa: PLC0415
 
-    refs = load_communes(codes=list(references))
+    refs = load_communes(codes=list(references), data_dir=data_dir)
     area = (
-        load_communes(region=sorted(refs["region_code"].unique()))
+        load_communes(region=sorted(refs["region_code"].unique()), data_dir=data_dir)
         if communes is None
         else pd.concat([communes, refs[~refs.index.isin(communes.index)]])
     )
