@@ -121,7 +121,7 @@ def on_current_territory(
     existed then stays empty.
     """
     codes = pd.Series(previous.index, index=previous.index)
-    target = sf.to_current_codes(codes, code_map, set(current))
+    target = sf.map_package_codes(codes, code_map, set(current))
     summed = previous.groupby(target.to_numpy()).sum(min_count=1)
     return summed.reindex(current).astype("Int64")
 
