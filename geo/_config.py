@@ -21,6 +21,7 @@ setting                   environment variable        default
 ``data_dir``              ``ANCRAGE_DATA``            ``data/communes`` of the project
 ``store``                 ``ANCRAGE_STORE``           ``data/ancrage.gpkg`` of the project
 ``indicators_dir``        ``ANCRAGE_INDICATORS``      ``data/indicators`` of the project
+``reference_dir``         ``ANCRAGE_REFERENCE``       ``data/reference`` of the project
 ``geocoder_url``          ``ANCRAGE_GEOCODER_URL``    none (offline geocoding only)
 ``api_keys``              ``ANCRAGE_API_KEYS``        none (the service refuses writes)
 ``upload_max_mb``         ``ANCRAGE_UPLOAD_MAX_MB``   50
@@ -79,6 +80,10 @@ class Settings(BaseSettings):
         default_factory=lambda: PROJECT_ROOT / "data" / "indicators",
         validation_alias=_env("indicators_dir", "ANCRAGE_INDICATORS"),
     )
+    reference_dir: Path = Field(
+        default_factory=lambda: PROJECT_ROOT / "data" / "reference",
+        validation_alias=_env("reference_dir", "ANCRAGE_REFERENCE"),
+    )
     geocoder_url: str | None = Field(
         default=None, validation_alias=_env("geocoder_url", "ANCRAGE_GEOCODER_URL")
     )
@@ -96,7 +101,9 @@ class Settings(BaseSettings):
         except ValidationError as err:
             raise InvalidParameterError(_describe(err)) from None
 
-    @field_validator("cache_dir", "data_dir", "store", "indicators_dir", mode="before")
+    @field_validator(
+        "cache_dir", "data_dir", "store", "indicators_dir", "reference_dir", mode="before"
+    )
     @classmethod
     def _path(cls, value: object) -> Path:
         if isinstance(value, str) and not value.strip():

@@ -33,7 +33,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from geo._config import PROJECT_ROOT
+from geo._config import PROJECT_ROOT, get_settings
 from geo._errors import CommuneBaseMissingError, IndicatorFileError
 from geo._io import atomic_path
 
@@ -57,9 +57,8 @@ _PARQUET = {"compression": "zstd", "compression_level": 19, "index": False}
 
 
 def reference_dir() -> Path:
-    """Folder of the shipped tables (env ``ANCRAGE_REFERENCE``, default ``data/reference``)."""
-    value = os.environ.get("ANCRAGE_REFERENCE")
-    return Path(value).expanduser() if value else REFERENCE_DIR
+    """Folder of the shipped tables (setting ``reference_dir``, env ``ANCRAGE_REFERENCE``)."""
+    return get_settings().reference_dir
 
 
 def load_reference(name: str, folder: Path | None = None) -> pd.DataFrame | None:
@@ -95,11 +94,11 @@ def _require(frame: pd.DataFrame, columns: list[str], name: str) -> None:
         raise IndicatorFileError(msg)
 
 
-def _current(codes: pd.Series, current: pd.Index, former: pd.Series) -> pd.Series:
+def _current(codes: pd.Series, data_dir: Path | None) -> pd.Series:
     """Current COG code of each code (current stays, former → absorbing commune, else NA)."""
-    codes = codes.astype(str).str.strip()
-    known = codes.isin(current)
-    return codes.where(known, codes.map(former)).astype("string")
+    from geo.communes import to_current_codes  # noqa: PLC0415
+
+    return to_current_codes(codes, data_dir=data_dir).astype("string")
 
 
 def _most_populous(table: pd.DataFrame) -> pd.DataFrame:
@@ -110,13 +109,13 @@ def _most_populous(table: pd.DataFrame) -> pd.DataFrame:
     return table.drop_duplicates("code").sort_values("code").reset_index(drop=True)
 
 
-def _density(source: Path, current: pd.Index, former: pd.Series) -> tuple[pd.DataFrame, dict]:
+def _density(source: Path, data_dir: Path | None) -> tuple[pd.DataFrame, dict]:
     frame = _read_csv(source / SOURCE_FILES["density_grid"], ",")
     _require(frame, ["CODGEO", "DENS", "PMUN21"], SOURCE_FILES["density_grid"])
     table = pd.DataFrame(
         {
             "source_code": frame["CODGEO"],
-            "code": _current(frame["CODGEO"], current, former),
+            "code": _current(frame["CODGEO"], data_dir),
             "weight": pd.to_numeric(frame["PMUN21"], errors="coerce").fillna(0),
             "density_class": pd.to_numeric(frame["DENS"], errors="raise").astype("int8"),
         }
@@ -137,15 +136,13 @@ def _summary(table: pd.DataFrame, out: pd.DataFrame) -> dict:
     }
 
 
-def _aav(
-    source: Path, current: pd.Index, former: pd.Series, weights: pd.Series
-) -> tuple[pd.DataFrame, dict]:
+def _aav(source: Path, data_dir: Path | None, weights: pd.Series) -> tuple[pd.DataFrame, dict]:
     frame = _read_csv(source / SOURCE_FILES["aav2020"], ",")
     _require(frame, ["CODGEO", "AAV2020", "LIBAAV2020", "CATEAAV2020"], SOURCE_FILES["aav2020"])
     table = pd.DataFrame(
         {
             "source_code": frame["CODGEO"],
-            "code": _current(frame["CODGEO"], current, former),
+            "code": _current(frame["CODGEO"], data_dir),
             "weight": frame["CODGEO"].map(weights).fillna(0),
             "aav_code": frame["AAV2020"].str.strip(),
             "aav_name": frame["LIBAAV2020"].str.strip(),
@@ -164,7 +161,7 @@ def normalise_period(values: pd.Series) -> pd.Series:
     return text.str.slice(0, 1).str.upper() + text.str.slice(1)
 
 
-def _festivals(source: Path, current: pd.Index, former: pd.Series) -> tuple[pd.DataFrame, dict]:
+def _festivals(source: Path, data_dir: Path | None) -> tuple[pd.DataFrame, dict]:
     name = SOURCE_FILES["festivals"]
     frame = _read_csv(source / name, ";")
     frame.columns = [c.lstrip("\ufeff").strip() for c in frame.columns]
@@ -182,7 +179,7 @@ def _festivals(source: Path, current: pd.Index, former: pd.Series) -> tuple[pd.D
     raw = table["source_code"].astype("string").str.strip()
     padded = raw.where(raw.str.len() != 4, "0" + raw)  # spreadsheets dropped leading zeros
     table["source_code"] = padded
-    table["code"] = _current(padded.fillna(""), current, former)
+    table["code"] = _current(padded.fillna(""), data_dir)
     table["period"] = normalise_period(table["period"]).astype("category")
     table["discipline"] = table["discipline"].astype("category")
     table["scope"] = normalise_period(table["scope"].str.lower()).astype("category")
@@ -229,21 +226,15 @@ def derive_reference_tables(
     IndicatorFileError
         A file is missing or lacks a column.
     """
-    from geo.communes import former_codes  # noqa: PLC0415
-    from geo.rurality import current_codes  # noqa: PLC0415
-
     source = Path(source)
     out = Path(out_dir) if out_dir is not None else reference_dir()
-    current = current_codes(data_dir)
-    former = former_codes(data_dir=data_dir)["code"]
-    former = former[~former.index.isin(current)]  # a code still current keeps its commune
-    density, d_sum = _density(source, current, former)
+    density, d_sum = _density(source, data_dir)
     grid = _read_csv(source / SOURCE_FILES["density_grid"], ",")
     weights = pd.Series(
         pd.to_numeric(grid["PMUN21"], errors="coerce").to_numpy(), index=grid["CODGEO"]
     )
-    aav, a_sum = _aav(source, current, former, weights)
-    festivals, f_sum = _festivals(source, current, former)
+    aav, a_sum = _aav(source, data_dir, weights)
+    festivals, f_sum = _festivals(source, data_dir)
     out.mkdir(parents=True, exist_ok=True)
     for stem, frame in (("density_grid", density), ("aav2020", aav), ("festivals", festivals)):
         with atomic_path(out / f"{stem}.parquet") as temporary:

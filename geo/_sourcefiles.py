@@ -210,8 +210,11 @@ def _former_codes_of_current(npm26: Decoupage) -> pd.DataFrame:
     )
 
 
-def to_current_codes(codes: pd.Series, code_map: pd.DataFrame, current: set[str]) -> pd.Series:
-    """Translate codes to current codes; unknown codes become missing."""
+def map_package_codes(codes: pd.Series, code_map: pd.DataFrame, current: set[str]) -> pd.Series:
+    """Translate codes to current codes with the packages' map; unknown codes become missing.
+
+    Build-time twin of :func:`geo.communes.to_current_codes`, which reads the built base.
+    """
     mapped = codes.map(code_map["code"])
     return codes.where(codes.isin(current), mapped)
 
@@ -235,7 +238,7 @@ def councillors(
     new["code"] = new["commune_id"].map(df26.communes.set_index("id")["code"])
     old = df20.elus_municipaux.copy()
     old_code = old["commune_id"].map(df20.communes.set_index("id")["code"])
-    old["code"] = to_current_codes(old_code, code_map, current)
+    old["code"] = map_package_codes(old_code, code_map, current)
     new = new[new["code"].isin(current)]
     old = old[old["code"].notna()]
     return new[columns].reset_index(drop=True), old[columns].reset_index(drop=True)

@@ -17,7 +17,16 @@ import numpy as np
 import pandas as pd
 from rapidfuzz import fuzz, process
 
-from geo._config import get_options
+from geo._basefiles import (
+    LEGACY_COLUMNS,
+    base_columns,
+    base_file,
+    current_commune_codes,
+    read_table,
+    stored_columns,
+    to_current_codes,
+    with_current_names,
+)
 from geo._errors import (
     CommuneBaseMissingError,
     CommuneNotFoundError,
@@ -26,39 +35,25 @@ from geo._errors import (
 )
 from geo._text import normalise_place
 
+__all__ = [
+    "LAYERS",
+    "LEGACY_COLUMNS",
+    "base_columns",
+    "base_file",
+    "by_postcode",
+    "current_commune_codes",
+    "find",
+    "former_codes",
+    "get_commune",
+    "load_boundaries",
+    "load_communes",
+    "name_similarity",
+    "read_table",
+    "to_current_codes",
+]
+
 LAYERS = ("communes", "epci", "departments", "regions")
 _AREA_COLUMNS = {"department": "department_code", "region": "region_code", "epci": "epci_code"}
-
-
-def base_file(name: str = "communes", data_dir: Path | None = None) -> Path:
-    """Path of one file of the commune base, checked to exist.
-
-    Parameters
-    ----------
-    name
-        ``communes``, ``epci``, ``departments``, ``regions``, ``former_codes`` or
-        ``councillors_2026`` (``.parquet`` is added), or ``sources.json``.
-    data_dir
-        Folder of the base (default: the ``data_dir`` option).
-
-    Raises
-    ------
-    CommuneBaseMissingError
-        The file does not exist yet.
-    """
-    folder = Path(data_dir or get_options().data_dir)
-    if any(folder.glob(".build-*/COMMITTED")):  # a build was interrupted while publishing
-        from geo.build._write import finish_pending  # noqa: PLC0415 - rare path
-
-        finish_pending(folder)
-    path = folder / (name if "." in name else f"{name}.parquet")
-    if not path.is_file():
-        msg = (
-            f"the commune base file {path} does not exist; build it with "
-            "'ancrage data build' (or 'make run')"
-        )
-        raise CommuneBaseMissingError(msg)
-    return path
 
 
 def _as_list(value: str | Iterable[str] | None) -> list[str] | None:
@@ -127,9 +122,9 @@ def load_communes(
     if columns is not None:
         filtered_on = [column for column, _, _ in filters]
         columns = list(dict.fromkeys(["code", *columns, *filtered_on, "geometry"]))
-    frame = gpd.read_parquet(
-        base_file("communes", data_dir), columns=columns, filters=filters or None
-    )
+    path = base_file("communes", data_dir)
+    frame = gpd.read_parquet(path, columns=stored_columns(path, columns), filters=filters or None)
+    frame = with_current_names(frame, path)
     if filters and frame.empty:
         given = {
             k: v
@@ -182,18 +177,18 @@ def former_codes(*, data_dir: Path | None = None) -> pd.DataFrame:
     pandas.DataFrame
         Indexed by former code, with ``code`` (current), ``former_name``, ``source``.
     """
-    return pd.read_parquet(base_file("former_codes", data_dir)).set_index("former_code")
+    return read_table("former_codes", data_dir=data_dir).set_index("former_code")
+
+
+_NAME_COLUMNS = ("code", "name", "department_code", "department_name", "population", "postcodes")
 
 
 @functools.lru_cache(maxsize=4)
 def _names(path: Path, mtime: float) -> pd.DataFrame:
+    """The names with their normalised keys, derived once per version of the base."""
     del mtime  # part of the cache key only: a rebuilt base is read again
-    frame = pd.read_parquet(
-        path,
-        columns=["code", "name", "department_code", "department_name", "population", "postcodes"],
-    )
-    frame["key"] = frame["name"].map(normalise_place)
-    return frame
+    table = read_table("communes", columns=_NAME_COLUMNS, data_dir=path.parent)
+    return table.assign(key=table["name"].map(normalise_place))
 
 
 def _name_table(data_dir: Path | None) -> pd.DataFrame:
@@ -216,7 +211,8 @@ def get_commune(code: str, *, data_dir: Path | None = None) -> pd.Series:
         message names the commune that absorbed it.
     """
     code = str(code).strip().upper()
-    frame = gpd.read_parquet(base_file("communes", data_dir), filters=[("code", "==", code)])
+    path = base_file("communes", data_dir)
+    frame = with_current_names(gpd.read_parquet(path, filters=[("code", "==", code)]), path)
     if frame.empty:
         raise CommuneNotFoundError(_unknown_code_message(code, data_dir))
     return frame.iloc[0]

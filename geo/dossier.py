@@ -33,7 +33,7 @@ IDENTITY = (
     "epci_code",
     "epci_name",
     "population",
-    "population_2018",
+    "population_2019",
     "area_km2",
     "density",
     "postcodes",

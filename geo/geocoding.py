@@ -38,21 +38,22 @@ _POSTCODE = re.compile(r"(?<!\d)(\d{5})(?!\d)")
 _RESULT_COLUMNS = ("code", "lon", "lat", "problem")
 
 
+_TABLE_COLUMNS = (
+    "code",
+    "name",
+    "department_code",
+    "population",
+    "postcodes",
+    "townhall_lon",
+    "townhall_lat",
+)
+
+
 @functools.lru_cache(maxsize=2)
 def _table(path: Path, mtime: float) -> pd.DataFrame:
+    """The geocoding table derived from the base (once per version of the base)."""
     del mtime  # cache key only
-    frame = pd.read_parquet(
-        path,
-        columns=[
-            "code",
-            "name",
-            "department_code",
-            "population",
-            "postcodes",
-            "townhall_lon",
-            "townhall_lat",
-        ],
-    )
+    frame = communes.read_table("communes", columns=_TABLE_COLUMNS, data_dir=path.parent)
     frame = frame.astype({"code": object, "name": object, "postcodes": object})
     return frame.set_index("code", drop=False).rename_axis(None)
 
@@ -103,24 +104,8 @@ def nearby_departments(
     return sorted(set(departments[np.asarray(nearest).ravel()]))
 
 
-def current_codes(codes: pd.Series, *, data_dir: Path | None = None) -> pd.Series:
-    """Map INSEE codes to current ones: former codes (merged communes) → absorbing commune.
-
-    Returns
-    -------
-    pandas.Series
-        Aligned with ``codes``; ``None`` where a code is neither current nor former.
-    """
-    table = commune_table(data_dir=data_dir)
-    text = codes.astype(object).where(codes.notna(), None)
-    text = text.map(lambda c: c if c is None else str(c).strip().upper().zfill(5))
-    known = table.index.get_indexer(text.fillna("").to_numpy(dtype=object)) >= 0
-    current = text.where(known)
-    unknown = text.notna() & current.isna()
-    if unknown.any():
-        former = communes.former_codes(data_dir=data_dir)["code"]
-        current = current.where(~unknown, text.map(former))
-    return current.astype(object).where(current.notna(), None)
+current_codes = communes.to_current_codes
+"""Former name of :func:`geo.communes.to_current_codes`, kept while callers switch."""
 
 
 def townhall_points(codes: pd.Series, *, data_dir: Path | None = None) -> pd.DataFrame:

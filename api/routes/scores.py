@@ -93,7 +93,12 @@ def make_router(keys: list[str], labels: dict[str, str]) -> APIRouter:
                 department=department, region=region, data_dir=settings.data_dir
             )
         found = typology.similar(
-            references.split(","), communes=area, keys=_keys(keys), top=top, store=settings.store
+            references.split(","),
+            communes=area,
+            keys=_keys(keys),
+            top=top,
+            store=settings.store,
+            data_dir=settings.data_dir,
         )
         return table_response(found, "csv" if fmt == "csv" else "json", filename="similar")
 

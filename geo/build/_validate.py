@@ -36,7 +36,7 @@ def validate_communes(communes: gpd.GeoDataFrame, *, expected: int | None) -> No
     bad = communes.loc[geometry.isna() | geometry.is_empty | ~geometry.is_valid, "code"]
     if len(bad):
         problems.append(f"{len(bad)} communes without a valid geometry: {bad.tolist()[:10]}")
-    for column in ("population", "population_2018"):
+    for column in ("population", "population_2019"):
         negative = communes.loc[communes[column].fillna(0) < 0, "code"]
         if len(negative):
             problems.append(f"negative {column} in {negative.tolist()[:10]}")

@@ -35,7 +35,7 @@ def build_command(
         bool | None,
         typer.Option(
             "--npm/--no-npm",
-            help="Use the npm packages (latest legal populations, 2018 populations) "
+            help="Use the npm packages (latest legal populations, 2019 populations) "
             "(default: when npm is installed or they are cached).",
         ),
     ] = None,

@@ -234,7 +234,7 @@ def road_graph_command(
 
     Use the file later with ``indicators compute --graph FILE`` (offline).
     """
-    from geo import distances  # noqa: PLC0415
+    from geo import roads  # noqa: PLC0415
     from geo.communes import load_communes  # noqa: PLC0415
 
     with friendly_errors():
@@ -245,10 +245,10 @@ def road_graph_command(
         if output == STDOUT:
             with tempfile.TemporaryDirectory(prefix="ancrage-roads-") as folder:
                 saved = Path(folder) / "roads.graphml"
-                graph = distances.fetch_road_graph(area, save_to=saved)
+                graph = roads.fetch_road_graph(area, save_to=saved)
                 write_output(saved.read_bytes(), STDOUT)
         else:
-            graph = distances.fetch_road_graph(area, save_to=output)
+            graph = roads.fetch_road_graph(area, save_to=output)
     err_console.print(
         f"{graph.number_of_nodes():,} nodes, {graph.number_of_edges():,} edges written to {output}",
         highlight=False,

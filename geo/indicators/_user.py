@@ -20,6 +20,7 @@ from geo._errors import (
     UnknownIndicatorError,
 )
 from geo._io import atomic_write_text
+from geo.communes import to_current_codes
 from geo.indicators._registry import (
     DIRECTIONS,
     REGISTRY,
@@ -175,14 +176,9 @@ def map_to_current(
     IndicatorFileError
         When codes match no current or former commune (all listed).
     """
-    from geo.communes import former_codes  # noqa: PLC0415
-
-    current = rurality.current_codes(data_dir)
-    former = former_codes(data_dir=data_dir)["code"]
-    known = rurality.isin_codes(values.index, current)
-    mapped = pd.Series(values.index, index=values.index).where(
-        known, pd.Series(values.index, index=values.index).map(former)
-    )
+    codes = pd.Series(values.index, index=values.index)
+    mapped = to_current_codes(codes, data_dir=data_dir)
+    known = (mapped == codes).to_numpy(dtype=bool)
     unknown = sorted(values.index[mapped.isna()].tolist())
     if unknown:
         shown = ", ".join(unknown[:50]) + (" ..." if len(unknown) > 50 else "")
