@@ -14,7 +14,7 @@ import geo
 from api import pages
 from api.assets import asset_url, mount_assets
 from api.errors import DEFAULT_STATUS_CODES, add_exception_handlers
-from api.routes import communes, health, indicators, layers, scores
+from api.routes import communes, gaps, health, indicators, layers, outreach, scores
 from geo._config import Settings, get_settings
 from geo.indicators import catalogue
 
@@ -76,6 +76,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         indicators.router,
         scores.make_router(keys, labels),
         layers.router,
+        gaps.router,
+        outreach.router,
         pages.make_router(keys, labels),
     ):
         app.include_router(router)
