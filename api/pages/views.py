@@ -6,7 +6,6 @@ No ``from __future__ import annotations`` here: FastAPI must see the dependencie
 
 from pathlib import Path
 from typing import Annotated
-from urllib.parse import urlencode
 
 import folium
 import jinja2
@@ -14,7 +13,7 @@ import pandas as pd
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from api.assets import asset_url, map_asset_tags
+from api.assets import asset_url, link_map_scripts, map_asset_tags
 from api.deps import (
     AreaDep,
     SettingsDep,
@@ -102,14 +101,15 @@ _MAP_STYLE = "<style>.ancrage-legend{max-width:min(260px,70vw)}</style>\n"
 
 
 def map_document(fmap: folium.Map) -> str:
-    """A folium map as its own document, loading Leaflet and jQuery from ``/static/``.
+    """A folium map as its own document, loading its libraries from ``/static/``.
 
-    The map's embedded copy of the libraries (``ancrage_assets`` in its header, see
-    :func:`geo.maps.base_map`) is replaced by links to the service's static files.
+    The map's embedded copy of Leaflet and jQuery (``ancrage_assets`` in its header, see
+    :func:`geo.maps.base_map`) is replaced by links to the service's static files, and so
+    are the inline markercluster and layer scripts (:func:`api.assets.link_map_scripts`).
     """
     tags = map_asset_tags() + _MAP_STYLE
     fmap.get_root().header.add_child(folium.Element(tags), name="ancrage_assets")
-    return fmap.get_root().render()
+    return link_map_scripts(fmap.get_root().render())
 
 
 def served_map(fmap: folium.Map) -> HTMLResponse:
@@ -257,16 +257,5 @@ def make_router(keys: list[str], labels: dict[str, str]) -> APIRouter:
         folium.LayerControl().add_to(fmap)
         return served_map(fmap)
 
-    @router.get("/tournees", response_class=HTMLResponse)
-    def tournees(request: Request) -> HTMLResponse:
-        return page("soon.html", title="Planifier les tournées", back=_query(request))
-
-    @router.get("/manques", response_class=HTMLResponse)
-    def manques(request: Request) -> HTMLResponse:
-        return page("soon.html", title="Carte des manques", back=_query(request))
-
     return router
 
-
-def _query(request: Request) -> str:
-    return urlencode([(k, v) for k, v in request.query_params.multi_items() if k == "department"])
