@@ -105,9 +105,13 @@ def test_the_map_is_its_own_document_using_the_static_files(client: TestClient):
     assert asset_url("jquery", "jquery.min.js") in document
     assert LEAFLET_BANNER not in document  # not inlined: served once from /static/
     assert "cdn" not in document.lower()
-    assert "accueil (0-1) — Culture de la coopération ×1" in document  # legend names weights
-    assert document.count('class=\\"ancrage-rank\\"') + document.count('class="ancrage-rank"') == 5
-    assert "Intercommunalit\\u00e9s (EPCI)" in document or "Intercommunalités (EPCI)" in document
+    assert "Poids : Culture de la coopération 25\u00a0%" in document  # legend names the weights
+    assert "Les 5 communes les mieux classées" in document  # the shortlist, marked by rank
+    assert document.count('"labels": [[') == 1
+    assert "Intercommunalités (EPCI)" in document
+    for file in ("leaflet.markercluster.js", "MarkerCluster.css", "ancrage.js"):
+        assert asset_url("maps", file) in document  # served once, not inlined
+    assert "L.MarkerClusterGroup=L.FeatureGroup" not in document
 
 
 def test_hostile_names_are_escaped_in_pages_and_maps(client: TestClient):
@@ -160,11 +164,43 @@ def test_pages_say_when_the_base_is_missing(tmp_path):
     assert "ancrage data build" in response.text
 
 
-def test_placeholders_of_the_next_journeys(client: TestClient):
-    for url in ("/tournees?department=19", "/manques?department=19"):
-        page = client.get(url).text
-        assert "bientôt disponible" in page
-        assert "/cibler?department=19" in page
+def test_outreach_page_shows_plan_summary_map_and_downloads(client: TestClient):
+    page = client.get("/tournees", params={"department": "19"})
+    assert page.status_code == 200
+    text = page.text
+    assert "Demande atteinte" in text and "Optimum prouvé" in text
+    plan = client.get("/api/outreach", params={"department": "19"}).json()
+    rows = ranked_codes(text)  # venue communes, in date order
+    assert rows == [v["commune_code"] for v in plan["venues"]]
+    for suffix in ("format=csv", "format=geojson", "format=ics"):
+        assert f"/api/outreach?department=19&amp;{suffix}" in text
+    assert 'src="/tournees/map?department=19"' in text
+    document = client.get("/tournees/map", params={"department": "19"}).text
+    assert asset_url("leaflet", "leaflet.js") in document and "cdn" not in document.lower()
+
+
+def test_outreach_page_follows_its_form(client: TestClient):
+    params = {"department": "19", "venues": 2, "demand": "population", "expertise": "any"}
+    text = client.get("/tournees", params=params).text
+    assert len(ranked_codes(text)) == 2
+    assert 'value="population" selected' in text
+    bad = client.get("/tournees", params={"department": "19", "venues": 0})
+    assert bad.status_code == 422
+    assert "&#39;venues&#39;" in bad.text
+
+
+def test_gap_page_shows_communes_epcis_map_and_downloads(client: TestClient):
+    params = {"department": "19", "expertise": "food_resilience"}
+    text = client.get("/manques", params=params).text
+    gaps = client.get("/api/gaps", params=params).json()
+    uncovered = sum(1 for g in gaps if g["state"] == "uncovered" and g["in_area"])
+    assert uncovered > 0
+    assert f"{uncovered} commune(s) non couvert" in text
+    assert text.count('class="state-uncovered"') == uncovered
+    assert "Communauté d&#39;agglomération du Bassin de Brive" in text  # EPCI comparison
+    assert "/api/gaps?department=19&amp;expertise=food_resilience&amp;format=geojson" in text
+    document = client.get("/manques/map", params=params).text
+    assert asset_url("leaflet", "leaflet.js") in document and "cdn" not in document.lower()
 
 
 def test_pages_are_compressed(client: TestClient):
