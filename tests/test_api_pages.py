@@ -217,11 +217,32 @@ FIND_COMMUNE = """() => {
   for (let y = 60; y < innerHeight - 60; y += 15) {
     for (let x = 60; x < innerWidth - 60; x += 15) {
       const hit = document.elementFromPoint(x, y);
-      if (hit && hit.getAttribute('stroke') === '#555555') return [x, y];
+      if (hit && hit.getAttribute('stroke') === '#666666') return [x, y];
     }
   }
   return null;
 }"""
+#: Script bringing the place whose popup holds ``onerror`` into view (out of its cluster) and
+#: returning its element.
+SHOW_HOSTILE_PLACE = """() => new Promise((done) => {
+  for (const key of Object.keys(window).filter((k) => k.startsWith('ancrage_layer_'))) {
+    const group = window[key];
+    if (!group || !group.getLayers) continue;
+    const marker = group.getLayers().find(
+      (m) => m.getPopup && m.getPopup() && String(m.getPopup().getContent()).includes('onerror'));
+    if (!marker) continue;
+    const map = window[Object.keys(window).find((k) => k.startsWith('map_'))];
+    const where = () => {  // on the left, away from the layer control
+      map.setView(marker.getLatLng(), map.getZoom(), {animate: false});
+      map.panBy([map.getSize().x / 3, 0], {animate: false});
+      setTimeout(() => done(marker._path || marker._icon), 300);
+    };
+    if (group.zoomToShowLayer) group.zoomToShowLayer(marker, () => setTimeout(where, 400));
+    else where();
+    return;
+  }
+  done(null);
+})"""
 BROWSER_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 
@@ -276,29 +297,27 @@ def test_in_a_browser_weights_change_ranking_and_map_and_names_stay_text(browser
     assert "w_cooperation=10" in frame_element.get_attribute("src")
     frame = frame_element.element_handle().content_frame()
     frame.wait_for_function("typeof L !== 'undefined' && typeof $ !== 'undefined'")
-    frame.locator(".leaflet-control-layers").hover()  # hide the records drawn over places
-    frame.get_by_label("Historique de coopération").uncheck()
-    frame.get_by_label("Événements").uncheck()
-    frame.get_by_label("Les 10 premières communes").uncheck()
+    frame.wait_for_function("typeof ancrage !== 'undefined'")
+    frame.locator(".leaflet-control-layers").hover()  # leave the places alone on top
+    for layer in ("Historique de coopération", "Événements", "Les 10 communes les mieux classées"):
+        frame.get_by_label(layer).uncheck()
     page.mouse.move(1, 1)  # the layer control folds back
-    hostile = None
-    for marker in frame.locator('path[stroke="#2166ac"]').all():  # places
-        marker.click(force=True)
-        text = frame.locator(".leaflet-popup-content").last.inner_text()
-        if "onerror" in text:
-            hostile = text
-            break
-    assert hostile is not None
-    assert '<img src=x onerror="window.__xss=1">' in hostile  # HTML shown as text
+    box = frame_element.bounding_box()
+    place = frame.evaluate_handle(SHOW_HOSTILE_PLACE).as_element()
+    assert place is not None  # the hostile place is on the map
+    place.click()
+    hostile = frame.locator(".leaflet-popup-content", has_text="onerror")
+    hostile.wait_for()
+    assert '<img src=x onerror="window.__xss=1">' in hostile.inner_text()  # HTML shown as text
     for button in frame.locator(".leaflet-popup-close-button").all():
         button.click()
     x, y = frame.evaluate(FIND_COMMUNE)  # a point of the map where a commune is on top
-    box = frame_element.bounding_box()
     page.mouse.click(box["x"] + x, box["y"] + y)
-    popup = frame.locator(".leaflet-popup-content", has_text="Score (0-1)")
+    popup = frame.locator(".leaflet-popup-content", has_text="Contribution")
     popup.wait_for()
-    assert "Code INSEE" in popup.inner_text()
-    assert "Stabilité du rang" in popup.inner_text()
+    text = popup.inner_text()
+    assert "Score" in text and "rang" in text
+    assert "stabilité du rang" in text
     assert page.evaluate("window.__xss") is None
     assert frame.evaluate("window.__xss") is None
     assert all("tile.openstreetmap.org" in url for url in outside)  # only tiles were refused
