@@ -349,3 +349,31 @@ def test_a_cached_map_follows_the_store(tmp_path, base_dir):
     place = {"name": ["Grange de test"], "kind": ["tiers_lieu"], "source": ["test"]}
     store.add("places", gpd.GeoDataFrame(place, geometry=[egletons], crs="EPSG:4326"))
     assert "Grange de test" in client.get("/cibler/map", params=params).text
+
+
+@pytest.mark.browser
+def test_in_a_browser_the_landing_links_and_the_gap_and_outreach_maps(browser, live_server):
+    address, _ = live_server
+    page, outside = offline_page(browser, address)
+    page.goto(address + "/")
+    targets = {
+        "Planifier les tournées": ("**/tournees?department=19", "table.plan tbody tr"),
+        "Carte des manques": ("**/manques?department=19", "table.communes tbody tr"),
+    }
+    for name, (url, rows) in targets.items():
+        page.goto(address + "/")
+        page.get_by_role("link", name=name).first.click()
+        page.wait_for_url(url)
+        assert page.locator(rows).count() > 0  # the table, text alternative of the map
+        frame = page.locator("iframe.map").element_handle().content_frame()
+        frame.wait_for_function("typeof L !== 'undefined'")
+        frame.locator(".leaflet-container").wait_for()
+        assert frame.locator(".leaflet-overlay-pane path").count() > 10  # communes drawn
+        assert frame.locator(".leaflet-control-layers").count() == 1
+        assert frame.locator(".ancrage-legend").is_visible()  # the legend
+    page.goto(address + "/")
+    page.get_by_role("link", name="API").click()
+    page.wait_for_url("**/docs")
+    page.locator(".swagger-ui").wait_for()
+    assert all("tile.openstreetmap.org" in url for url in outside)
+    page.close()
