@@ -99,5 +99,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     add_exception_handlers(app, DEFAULT_STATUS_CODES, render_page=pages.render_error)
     app.add_middleware(DropEmptyQueryValues)
-    app.add_middleware(GZipMiddleware, minimum_size=1000)
+    app.add_middleware(GZipMiddleware, minimum_size=1000, compresslevel=6)
     return app

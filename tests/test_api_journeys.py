@@ -42,8 +42,11 @@ def test_outreach_formats(client: TestClient):
     ics = client.get("/api/outreach", params={**params, "format": "ics"})
     assert ics.headers["content-type"].startswith("text/calendar")
     assert ics.text.startswith("BEGIN:VCALENDAR")
-    rows = list(csv.DictReader(io.StringIO(client.get(
-        "/api/outreach", params={**params, "format": "csv"}).text)))
+    rows = list(
+        csv.DictReader(
+            io.StringIO(client.get("/api/outreach", params={**params, "format": "csv"}).text)
+        )
+    )
     features = client.get("/api/outreach", params={**params, "format": "geojson"}).json()
     plan = client.get("/api/outreach", params=params).json()
     assert [r["venue_id"] for r in rows] == [v["venue_id"] for v in plan["venues"]]
@@ -104,6 +107,8 @@ def test_openapi_describes_every_parameter_with_an_example(client: TestClient):
     for path in ("/api/gaps", "/api/outreach", "/api/meet"):
         for parameter in spec["paths"][path]["get"]["parameters"]:
             assert parameter.get("description"), (path, parameter["name"])
-            assert parameter.get("examples") or parameter["schema"].get("examples") or (
-                parameter.get("example") is not None
+            assert (
+                parameter.get("examples")
+                or parameter["schema"].get("examples")
+                or (parameter.get("example") is not None)
             ), (path, parameter["name"])

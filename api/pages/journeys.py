@@ -5,20 +5,19 @@ The computations are those of the API (:func:`api.routes.outreach.plan_for_area`
 and data version. No ``from __future__ import annotations``: FastAPI reads the annotations.
 """
 
-from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlencode
 
 import pandas as pd
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 
+from api.cache import cached_response
 from api.deps import AreaDep, SettingsDep
 from api.pages.views import map_document, page, records
 from api.routes.gaps import ExpertiseDep, epci_table, gaps_for_area
 from api.routes.outreach import OutreachDep, plan_for_area
 from geo import areas, gapmap, outreachmap
-from geo._cache import cached, data_version
 from geo.coverage import STATE_LABELS_FR
 from geo.layers import EXPERTISE, LABELS_FR
 
@@ -45,9 +44,14 @@ def _query_without(request: Request, *names: str) -> str:
     return urlencode([(k, v) for k, v in request.query_params.multi_items() if k not in names])
 
 
-def _cached_map(key: tuple, settings, build) -> str:  # type: ignore[no-untyped-def]
-    version = data_version(Path(settings.data_dir) / "communes.parquet", Path(settings.store))
-    return cached((*key, version), lambda: map_document(build()), size=settings.cache_size)
+def _cached_map(request: Request, key: tuple, settings, build) -> Response:  # type: ignore[no-untyped-def]
+    return cached_response(
+        request,
+        settings,
+        key,
+        lambda: map_document(build()),
+        media_type="text/html; charset=utf-8",
+    )
 
 
 def _venue_rows(table: pd.DataFrame) -> list[dict[str, object]]:
@@ -98,8 +102,12 @@ def make_router() -> APIRouter:
 
     @router.get("/tournees/map", response_class=HTMLResponse)
     def tournees_map(
-        settings: SettingsDep, area: AreaDep, query: OutreachDep, q: SearchDep = None
-    ) -> HTMLResponse:
+        request: Request,
+        settings: SettingsDep,
+        area: AreaDep,
+        query: OutreachDep,
+        q: SearchDep = None,
+    ) -> Response:
         del q
         found = plan_for_area(area, query, settings)
 
@@ -114,7 +122,7 @@ def make_router() -> APIRouter:
             )
 
         key = ("tournees-map", *sorted(area.items()), query)
-        return HTMLResponse(_cached_map(key, settings, build))
+        return _cached_map(request, key, settings, build)
 
     @router.get("/manques", response_class=HTMLResponse)
     def manques(
@@ -157,11 +165,15 @@ def make_router() -> APIRouter:
 
     @router.get("/manques/map", response_class=HTMLResponse)
     def manques_map(
-        settings: SettingsDep, area: AreaDep, expertise: ExpertiseDep = None, q: SearchDep = None
-    ) -> HTMLResponse:
+        request: Request,
+        settings: SettingsDep,
+        area: AreaDep,
+        expertise: ExpertiseDep = None,
+        q: SearchDep = None,
+    ) -> Response:
         del q
         found = gaps_for_area(area, expertise, settings)
         key = ("manques-map", *sorted(area.items()), expertise)
-        return HTMLResponse(_cached_map(key, settings, lambda: gapmap.gap_map(found)))
+        return _cached_map(request, key, settings, lambda: gapmap.gap_map(found))
 
     return router

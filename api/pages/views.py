@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from api.assets import asset_url, link_map_scripts, map_asset_tags
+from api.cache import cached_response
 from api.deps import (
     AreaDep,
     SettingsDep,
@@ -22,7 +23,6 @@ from api.deps import (
     make_weights_dependency,
 )
 from geo import areas, maps, scoring
-from geo._cache import cached, data_version
 from geo.dossier import NEARBY_KM, commune_dossier
 from geo.indicators import get_indicator
 from geo.layers import LABELS_FR
@@ -196,17 +196,19 @@ def make_router(keys: list[str], labels: dict[str, str]) -> APIRouter:
 
     @router.get("/cibler/map", response_class=HTMLResponse)
     def cibler_map(
+        request: Request,
         settings: SettingsDep,
         area: AreaDep,
         weights: Weights,
         filters: Filters,
         top: TopDep = 10,
         q: Annotated[str | None, Query(max_length=100)] = None,
-    ) -> HTMLResponse:
+    ) -> Response:
         del q  # the search box of the form; the area is what counts
-        version = data_version(settings.data_dir / "communes.parquet", settings.store)
-        key = ("map", *area.items(), *weights.items(), filters, top, version)
-        document = cached(
+        key = ("cibler-map", *area.items(), *weights.items(), filters, top)
+        return cached_response(
+            request,
+            settings,
             key,
             lambda: map_document(
                 area_score_map(
@@ -218,9 +220,8 @@ def make_router(keys: list[str], labels: dict[str, str]) -> APIRouter:
                     store=settings.store,
                 )
             ),
-            size=settings.cache_size,
+            media_type="text/html; charset=utf-8",
         )
-        return HTMLResponse(document)
 
     @router.get("/communes/{code}", response_class=HTMLResponse)
     def dossier(code: str, settings: SettingsDep) -> HTMLResponse:

@@ -53,9 +53,7 @@ ExpertiseDep = Annotated[
 ]
 
 
-def gaps_for_area(
-    area: dict, expertise: str | None, settings: Settings
-) -> coverage.GapResult:
+def gaps_for_area(area: dict, expertise: str | None, settings: Settings) -> coverage.GapResult:
     """:func:`geo.coverage.gaps` for one area given by codes (cached)."""
     given = {k: v for k, v in area.items() if v}
     if len(given) != 1:

@@ -120,8 +120,7 @@ def outreach_query(  # noqa: PLR0913, PLR0917 - one argument per query parameter
     demand: Annotated[
         Literal["underserved", "population"],
         Query(
-            description="Demand of a commune: its population if under-served, or its "
-            "population.",
+            description="Demand of a commune: its population if under-served, or its population.",
             examples=["underserved"],
         ),
     ] = "underserved",
@@ -172,9 +171,7 @@ def plan_for_area(area: dict, query: OutreachQuery, settings: Settings) -> dict[
 def _plan(area: dict, query: OutreachQuery, settings: Settings) -> dict[str, Any]:
     outreach.check_window(query.start, query.end)
     every = communes.load_communes(**area, data_dir=settings.data_dir)
-    base_row = (
-        communes.get_commune(query.base, data_dir=settings.data_dir) if query.base else None
-    )
+    base_row = communes.get_commune(query.base, data_dir=settings.data_dir) if query.base else None
     store = Store(settings.store)
     layers = {k: store.read(k, codes=list(every.index)) for k in ("events", "places")}
     if query.demand == "population":
@@ -234,9 +231,7 @@ def render_plan(result: outreach.AreaPlan, fmt: str) -> Response:
         records = venue_records(table)
         frame = gpd.GeoDataFrame(
             pd.DataFrame(records),
-            geometry=gpd.points_from_xy(
-                [r["lon"] for r in records], [r["lat"] for r in records]
-            ),
+            geometry=gpd.points_from_xy([r["lon"] for r in records], [r["lat"] for r in records]),
             crs=4326,
         )
         return Response(
