@@ -2,12 +2,15 @@
 
 A repeated map or score request then costs a dictionary look-up, not a render and a
 compression: :func:`cached_response` sends the gzip body as is to clients that accept it
-(the GZip middleware leaves a response with ``Content-Encoding`` alone).
+(the GZip middleware leaves a response with ``Content-Encoding`` alone). Each answer has an
+``ETag`` (a digest of its body); a browser asking again with ``If-None-Match`` gets ``304 Not
+Modified`` and no body while the parameters and the data are unchanged.
 """
 
 from __future__ import annotations
 
 import gzip
+import hashlib
 from collections.abc import Callable, Hashable, Mapping
 from pathlib import Path
 
@@ -28,10 +31,10 @@ def settings_version(settings: Settings) -> tuple[tuple[str, float], ...]:
     return data_version(Path(settings.data_dir) / "communes.parquet", Path(settings.store))
 
 
-def _pair(build: Callable[[], str | bytes]) -> tuple[bytes, bytes]:
+def _pair(build: Callable[[], str | bytes]) -> tuple[bytes, bytes, str]:
     body = build()
     raw = body.encode("utf-8") if isinstance(body, str) else body
-    return raw, gzip.compress(raw, LEVEL, mtime=0)
+    return raw, gzip.compress(raw, LEVEL, mtime=0), f'"{hashlib.sha256(raw).hexdigest()[:20]}"'
 
 
 def cached_response(
@@ -58,12 +61,15 @@ def cached_response(
     media_type, headers
         Of the response.
     """
-    raw, packed = cached(
+    raw, packed, etag = cached(
         ("response", key, settings_version(settings)),
         lambda: _pair(build),
         size=settings.cache_size,
     )
-    out = dict(headers or {}, Vary="Accept-Encoding")
+    out = dict(headers or {}, Vary="Accept-Encoding", ETag=etag)
+    out.setdefault("Cache-Control", "no-cache")  # kept, but asked again (304 if unchanged)
+    if etag in request.headers.get("if-none-match", ""):
+        return Response(status_code=304, headers=out)
     if "gzip" in request.headers.get("accept-encoding", "") and len(raw) >= 1000:
         out["Content-Encoding"] = "gzip"
         return Response(packed, media_type=media_type, headers=out)
