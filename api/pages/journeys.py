@@ -57,7 +57,8 @@ def _cached_map(request: Request, key: tuple, settings, build) -> Response:  # t
 def _venue_rows(table: pd.DataFrame) -> list[dict[str, object]]:
     if table.empty:
         return []
-    shown = table.assign(date=pd.to_datetime(table["date"]).dt.strftime("%d/%m/%Y"))
+    dates = pd.to_datetime(table["date"])
+    shown = table.assign(date=dates.dt.strftime("%d/%m/%Y").where(dates.notna(), "—"))
     kinds = {**LABELS_FR["places.kind"], **LABELS_FR["events.kind"], "townhall": "mairie"}
     shown["kind_fr"] = [kinds.get(k, k) for k in shown["kind"]]
     return records(shown)

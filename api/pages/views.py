@@ -61,7 +61,7 @@ JOURNEYS = [
     ),
     (
         "Carte des manques",
-        "/manques?department=19",
+        "/manques?department=19&expertise=food_resilience",
         "Voir où les porteurs de projet n'ont aucune structure d'accompagnement à portée.",
     ),
 ]
