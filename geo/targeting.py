@@ -115,8 +115,6 @@ def area_score_map(
     of the area (those left out by the filters unranked), the EPCIs it touches and the
     programme's records that concern it.
     """
-    from geo.store import Store  # noqa: PLC0415
-
     settings = get_settings()
     data_dir = Path(data_dir or settings.data_dir)
     store = Path(store or settings.store)
@@ -130,12 +128,31 @@ def area_score_map(
         data_dir=data_dir,
         store=store,
     )
-    every = select_area(department=department, region=region, epci=epci, data_dir=data_dir)
-    outlines = communes.load_layer("epci", data_dir=data_dir)
+    key = (
+        "map inputs",
+        department,
+        region,
+        epci,
+        str(data_dir),
+        _mtime(communes.base_file("communes", data_dir)),
+        str(store),
+        _mtime(store),
+    )
+    every, outlines, layers = cached(key, lambda: _map_inputs(key), size=settings.cache_size)
     return maps.targeting_map(
         table,
         communes=every,
         top=top,
-        layers=Store(store).read_area(every),
+        layers=layers,
         epci=outlines,
     )
+
+
+def _map_inputs(key: tuple) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, dict]:
+    """Every commune of the area, the EPCI outlines and the store's records of the area."""
+    from geo.store import Store  # noqa: PLC0415
+
+    _, department, region, epci, data_dir, _, store, _ = key
+    every = select_area(department=department, region=region, epci=epci, data_dir=Path(data_dir))
+    outlines = communes.load_layer("epci", data_dir=Path(data_dir))
+    return every, outlines, Store(Path(store)).read_area(every)
