@@ -302,7 +302,6 @@ def test_in_a_browser_weights_change_ranking_and_map_and_names_stay_text(browser
     for layer in ("Historique de coopération", "Événements", "Les 10 communes les mieux classées"):
         frame.get_by_label(layer).uncheck()
     page.mouse.move(1, 1)  # the layer control folds back
-    box = frame_element.bounding_box()
     place = frame.evaluate_handle(SHOW_HOSTILE_PLACE).as_element()
     assert place is not None  # the hostile place is on the map
     place.click()
@@ -312,6 +311,7 @@ def test_in_a_browser_weights_change_ranking_and_map_and_names_stay_text(browser
     for button in frame.locator(".leaflet-popup-close-button").all():
         button.click()
     x, y = frame.evaluate(FIND_COMMUNE)  # a point of the map where a commune is on top
+    box = frame_element.bounding_box()  # the page may have scrolled to show the place
     page.mouse.click(box["x"] + x, box["y"] + y)
     popup = frame.locator(".leaflet-popup-content", has_text="Contribution")
     popup.wait_for()
