@@ -245,17 +245,17 @@ def make_router(keys: list[str], labels: dict[str, str]) -> APIRouter:
     def dossier_map(code: str, settings: SettingsDep) -> HTMLResponse:
         found = commune_dossier(code, data_dir=settings.data_dir, store=settings.store)
         fmap = maps.base_map(found.commune)
-        outline = found.commune[["geometry"]].assign(name=maps.escape(found.identity["name"]))
-        folium.GeoJson(
-            outline.to_json(),
+        maps.add_data_layer(
+            fmap,
+            found.commune[["name", "geometry"]],
             name="Commune",
-            style_function=lambda f: {"color": "#08306b", "weight": 2, "fillOpacity": 0.1},
-            tooltip=folium.GeoJsonTooltip(fields=["name"], aliases=["Commune"]),
-        ).add_to(fmap)
+            style={"color": "#08306b", "weight": 2, "fillOpacity": 0.1},
+            tooltip_field="name",
+        )
         for kind, records in found.nearby.items():
             if kind != "cooperation" and len(records):
                 maps.add_points_layer(fmap, records, kind=kind)
-        folium.LayerControl().add_to(fmap)
+        maps.add_layer_control(fmap)
         return served_map(fmap)
 
     return router
