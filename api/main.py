@@ -13,6 +13,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 import geo
 from api import pages
 from api.assets import asset_url, mount_assets
+from api.cache import KeptAnswers
 from api.errors import DEFAULT_STATUS_CODES, add_exception_handlers
 from api.routes import communes, gaps, health, indicators, layers, outreach, scores
 from geo._config import Settings, get_settings
@@ -98,6 +99,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return RedirectResponse(asset_url("swagger", "favicon.png"), status_code=301)
 
     add_exception_handlers(app, DEFAULT_STATUS_CODES, render_page=pages.render_error)
+    app.add_middleware(KeptAnswers)  # inside: sees the query as normalised below
     app.add_middleware(DropEmptyQueryValues)
     app.add_middleware(GZipMiddleware, minimum_size=1000, compresslevel=6)
     return app
