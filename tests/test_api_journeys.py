@@ -112,3 +112,15 @@ def test_openapi_describes_every_parameter_with_an_example(client: TestClient):
                 or parameter["schema"].get("examples")
                 or (parameter.get("example") is not None)
             ), (path, parameter["name"])
+
+
+def test_a_kept_map_is_revalidated_with_its_etag(client: TestClient):
+    params = {"department": "19", "expertise": "food_resilience"}
+    first = client.get("/manques/map", params=params)
+    assert first.status_code == 200
+    etag = first.headers["etag"]
+    again = client.get("/manques/map", params=params, headers={"If-None-Match": etag})
+    assert again.status_code == 304
+    assert again.content == b""
+    other = client.get("/manques/map", params={"department": "19"})
+    assert other.headers["etag"] != etag  # another expertise, another map
