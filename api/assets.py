@@ -18,7 +18,16 @@ import xstatic.pkg.leaflet
 from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
 
-__all__ = ["CACHE_CONTROL", "asset_url", "assets", "map_asset_tags", "mount_assets"]
+from geo.maps import _assets as map_assets
+
+__all__ = [
+    "CACHE_CONTROL",
+    "asset_url",
+    "assets",
+    "link_map_scripts",
+    "map_asset_tags",
+    "mount_assets",
+]
 
 CACHE_CONTROL = "public, max-age=31536000, immutable"
 APP_STATIC = Path(__file__).parent / "static"
@@ -50,6 +59,7 @@ def assets() -> dict[str, tuple[Path, str]]:
         "jquery": (Path(xstatic.pkg.jquery.BASE_DIR), xstatic.pkg.jquery.VERSION),
         "swagger": (Path(fastapi_offline.__file__).parent / "static", _swagger_version()),
         "ancrage": (APP_STATIC, _digest(APP_STATIC)),
+        "maps": (map_assets.STATIC_DIR, _digest(map_assets.STATIC_DIR)),
     }
 
 
@@ -77,6 +87,22 @@ def map_asset_tags() -> str:
         f'<script src="{asset_url("leaflet", "leaflet.js")}"></script>\n'
         f'<script src="{asset_url("jquery", "jquery.min.js")}"></script>\n'
     )
+
+
+def link_map_scripts(document: str) -> str:
+    """A rendered map with the inline markercluster and layer scripts of :mod:`geo.maps`
+    replaced by links to the service's copies (``/static/maps-<digest>/``)."""
+    markercluster = (
+        f'<link rel="stylesheet" href="{asset_url("maps", "MarkerCluster.css")}">\n'
+        f'<link rel="stylesheet" href="{asset_url("maps", "MarkerCluster.Default.css")}">\n'
+        f'<script src="{asset_url("maps", "leaflet.markercluster.js")}"></script>\n'
+    )
+    layers = (
+        f'<link rel="stylesheet" href="{asset_url("maps", "ancrage.css")}">\n'
+        f'<script src="{asset_url("maps", "ancrage.js")}"></script>\n'
+    )
+    document = document.replace(map_assets.markercluster_assets(), markercluster, 1)
+    return document.replace(map_assets.layers_script(), layers, 1)
 
 
 def mount_assets(app: FastAPI) -> None:

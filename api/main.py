@@ -13,8 +13,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 import geo
 from api import pages
 from api.assets import asset_url, mount_assets
+from api.cache import KeptAnswers
 from api.errors import DEFAULT_STATUS_CODES, add_exception_handlers, document_errors
-from api.routes import communes, health, indicators, layers, scores
+from api.routes import communes, gaps, health, indicators, layers, outreach, scores
 from geo._config import Settings, get_settings
 from geo.indicators import catalogue
 
@@ -76,6 +77,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         indicators.router,
         scores.make_router(keys, labels),
         layers.router,
+        gaps.router,
+        outreach.router,
         pages.make_router(keys, labels),
     ):
         app.include_router(router)
@@ -97,6 +100,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     add_exception_handlers(app, DEFAULT_STATUS_CODES, render_page=pages.render_error)
     document_errors(app)
+    app.add_middleware(KeptAnswers)  # inside: sees the query as normalised below
     app.add_middleware(DropEmptyQueryValues)
-    app.add_middleware(GZipMiddleware, minimum_size=1000)
+    app.add_middleware(GZipMiddleware, minimum_size=1000, compresslevel=6)
     return app

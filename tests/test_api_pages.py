@@ -38,10 +38,10 @@ def test_landing_page_links_the_three_journeys(client: TestClient):
     for title, url in (
         ("Choisir des communes d&#39;accueil", "/cibler?department=19"),
         ("Planifier les tournées", "/tournees?department=19"),
-        ("Carte des manques", "/manques?department=19"),
+        ("Carte des manques", "/manques?department=19&amp;expertise=food_resilience"),
     ):
         assert f'<a href="{url}">{title}</a>' in text
-        assert client.get(url).status_code == 200, url
+        assert client.get(url.replace("&amp;", "&")).status_code == 200, url
     assert asset_url("ancrage", "ancrage.css") in text
 
 
@@ -105,9 +105,13 @@ def test_the_map_is_its_own_document_using_the_static_files(client: TestClient):
     assert asset_url("jquery", "jquery.min.js") in document
     assert LEAFLET_BANNER not in document  # not inlined: served once from /static/
     assert "cdn" not in document.lower()
-    assert "accueil (0-1) — Culture de la coopération ×1" in document  # legend names weights
-    assert document.count('class=\\"ancrage-rank\\"') + document.count('class="ancrage-rank"') == 5
-    assert "Intercommunalit\\u00e9s (EPCI)" in document or "Intercommunalités (EPCI)" in document
+    assert "Poids : Culture de la coopération 25\u00a0%" in document  # legend names the weights
+    assert "Les 5 communes les mieux classées" in document  # the shortlist, marked by rank
+    assert document.count('"labels": [[') == 1
+    assert "Intercommunalités (EPCI)" in document
+    for file in ("leaflet.markercluster.js", "MarkerCluster.css", "ancrage.js"):
+        assert asset_url("maps", file) in document  # served once, not inlined
+    assert "L.MarkerClusterGroup=L.FeatureGroup" not in document
 
 
 def test_hostile_names_are_escaped_in_pages_and_maps(client: TestClient):
@@ -160,11 +164,43 @@ def test_pages_say_when_the_base_is_missing(tmp_path):
     assert "ancrage data build" in response.text
 
 
-def test_placeholders_of_the_next_journeys(client: TestClient):
-    for url in ("/tournees?department=19", "/manques?department=19"):
-        page = client.get(url).text
-        assert "bientôt disponible" in page
-        assert "/cibler?department=19" in page
+def test_outreach_page_shows_plan_summary_map_and_downloads(client: TestClient):
+    page = client.get("/tournees", params={"department": "19"})
+    assert page.status_code == 200
+    text = page.text
+    assert "Demande atteinte" in text and "Optimum prouvé" in text
+    plan = client.get("/api/outreach", params={"department": "19"}).json()
+    rows = ranked_codes(text)  # venue communes, in date order
+    assert rows == [v["commune_code"] for v in plan["venues"]]
+    for suffix in ("format=csv", "format=geojson", "format=ics"):
+        assert f"/api/outreach?department=19&amp;{suffix}" in text
+    assert 'src="/tournees/map?department=19"' in text
+    document = client.get("/tournees/map", params={"department": "19"}).text
+    assert asset_url("leaflet", "leaflet.js") in document and "cdn" not in document.lower()
+
+
+def test_outreach_page_follows_its_form(client: TestClient):
+    params = {"department": "19", "venues": 2, "demand": "population", "expertise": "any"}
+    text = client.get("/tournees", params=params).text
+    assert len(ranked_codes(text)) == 2
+    assert 'value="population" selected' in text
+    bad = client.get("/tournees", params={"department": "19", "venues": 0})
+    assert bad.status_code == 422
+    assert "&#39;venues&#39;" in bad.text
+
+
+def test_gap_page_shows_communes_epcis_map_and_downloads(client: TestClient):
+    params = {"department": "19", "expertise": "food_resilience"}
+    text = client.get("/manques", params=params).text
+    gaps = client.get("/api/gaps", params=params).json()
+    uncovered = sum(1 for g in gaps if g["state"] == "uncovered" and g["in_area"])
+    assert uncovered > 0
+    assert f"{uncovered} commune(s) non couvert" in text
+    assert text.count('class="state-uncovered"') == uncovered
+    assert "Communauté d&#39;agglomération du Bassin de Brive" in text  # EPCI comparison
+    assert "/api/gaps?department=19&amp;expertise=food_resilience&amp;format=geojson" in text
+    document = client.get("/manques/map", params=params).text
+    assert asset_url("leaflet", "leaflet.js") in document and "cdn" not in document.lower()
 
 
 def test_pages_are_compressed(client: TestClient):
@@ -181,11 +217,32 @@ FIND_COMMUNE = """() => {
   for (let y = 60; y < innerHeight - 60; y += 15) {
     for (let x = 60; x < innerWidth - 60; x += 15) {
       const hit = document.elementFromPoint(x, y);
-      if (hit && hit.getAttribute('stroke') === '#555555') return [x, y];
+      if (hit && hit.getAttribute('stroke') === '#666666') return [x, y];
     }
   }
   return null;
 }"""
+#: Script bringing the place whose popup holds ``onerror`` into view (out of its cluster) and
+#: returning its element.
+SHOW_HOSTILE_PLACE = """() => new Promise((done) => {
+  for (const key of Object.keys(window).filter((k) => k.startsWith('ancrage_layer_'))) {
+    const group = window[key];
+    if (!group || !group.getLayers) continue;
+    const marker = group.getLayers().find(
+      (m) => m.getPopup && m.getPopup() && String(m.getPopup().getContent()).includes('onerror'));
+    if (!marker) continue;
+    const map = window[Object.keys(window).find((k) => k.startsWith('map_'))];
+    const where = () => {  // on the left, away from the layer control
+      map.setView(marker.getLatLng(), map.getZoom(), {animate: false});
+      map.panBy([map.getSize().x / 3, 0], {animate: false});
+      setTimeout(() => done(marker._path || marker._icon), 300);
+    };
+    if (group.zoomToShowLayer) group.zoomToShowLayer(marker, () => setTimeout(where, 400));
+    else where();
+    return;
+  }
+  done(null);
+})"""
 BROWSER_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 
@@ -240,29 +297,27 @@ def test_in_a_browser_weights_change_ranking_and_map_and_names_stay_text(browser
     assert "w_cooperation=10" in frame_element.get_attribute("src")
     frame = frame_element.element_handle().content_frame()
     frame.wait_for_function("typeof L !== 'undefined' && typeof $ !== 'undefined'")
-    frame.locator(".leaflet-control-layers").hover()  # hide the records drawn over places
-    frame.get_by_label("Historique de coopération").uncheck()
-    frame.get_by_label("Événements").uncheck()
-    frame.get_by_label("Les 10 premières communes").uncheck()
+    frame.wait_for_function("typeof ancrage !== 'undefined'")
+    frame.locator(".leaflet-control-layers").hover()  # leave the places alone on top
+    for layer in ("Historique de coopération", "Événements", "Les 10 communes les mieux classées"):
+        frame.get_by_label(layer).uncheck()
     page.mouse.move(1, 1)  # the layer control folds back
-    hostile = None
-    for marker in frame.locator('path[stroke="#2166ac"]').all():  # places
-        marker.click(force=True)
-        text = frame.locator(".leaflet-popup-content").last.inner_text()
-        if "onerror" in text:
-            hostile = text
-            break
-    assert hostile is not None
-    assert '<img src=x onerror="window.__xss=1">' in hostile  # HTML shown as text
+    place = frame.evaluate_handle(SHOW_HOSTILE_PLACE).as_element()
+    assert place is not None  # the hostile place is on the map
+    place.click()
+    hostile = frame.locator(".leaflet-popup-content", has_text="onerror")
+    hostile.wait_for()
+    assert '<img src=x onerror="window.__xss=1">' in hostile.inner_text()  # HTML shown as text
     for button in frame.locator(".leaflet-popup-close-button").all():
         button.click()
     x, y = frame.evaluate(FIND_COMMUNE)  # a point of the map where a commune is on top
-    box = frame_element.bounding_box()
+    box = frame_element.bounding_box()  # the page may have scrolled to show the place
     page.mouse.click(box["x"] + x, box["y"] + y)
-    popup = frame.locator(".leaflet-popup-content", has_text="Score (0-1)")
+    popup = frame.locator(".leaflet-popup-content", has_text="Contribution")
     popup.wait_for()
-    assert "Code INSEE" in popup.inner_text()
-    assert "Stabilité du rang" in popup.inner_text()
+    text = popup.inner_text()
+    assert "Score" in text and "rang" in text
+    assert "stabilité du rang" in text
     assert page.evaluate("window.__xss") is None
     assert frame.evaluate("window.__xss") is None
     assert all("tile.openstreetmap.org" in url for url in outside)  # only tiles were refused
@@ -294,3 +349,31 @@ def test_a_cached_map_follows_the_store(tmp_path, base_dir):
     place = {"name": ["Grange de test"], "kind": ["tiers_lieu"], "source": ["test"]}
     store.add("places", gpd.GeoDataFrame(place, geometry=[egletons], crs="EPSG:4326"))
     assert "Grange de test" in client.get("/cibler/map", params=params).text
+
+
+@pytest.mark.browser
+def test_in_a_browser_the_landing_links_and_the_gap_and_outreach_maps(browser, live_server):
+    address, _ = live_server
+    page, outside = offline_page(browser, address)
+    page.goto(address + "/")
+    targets = {
+        "Planifier les tournées": ("**/tournees?department=19", "table.plan tbody tr"),
+        "Carte des manques": ("**/manques?department=19**", "table.communes tbody tr"),
+    }
+    for name, (url, rows) in targets.items():
+        page.goto(address + "/")
+        page.get_by_role("link", name=name).first.click()
+        page.wait_for_url(url)
+        assert page.locator(rows).count() > 0  # the table, text alternative of the map
+        frame = page.locator("iframe.map").element_handle().content_frame()
+        frame.wait_for_function("typeof L !== 'undefined'")
+        frame.locator(".leaflet-container").wait_for()
+        assert frame.locator(".leaflet-overlay-pane path").count() > 10  # communes drawn
+        assert frame.locator(".leaflet-control-layers").count() == 1
+        assert frame.locator(".ancrage-legend").is_visible()  # the legend
+    page.goto(address + "/")
+    page.get_by_role("link", name="API").click()
+    page.wait_for_url("**/docs")
+    page.locator(".swagger-ui").wait_for()
+    assert all("tile.openstreetmap.org" in url for url in outside)
+    page.close()

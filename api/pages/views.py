@@ -6,7 +6,6 @@ No ``from __future__ import annotations`` here: FastAPI must see the dependencie
 
 from pathlib import Path
 from typing import Annotated
-from urllib.parse import urlencode
 
 import folium
 import jinja2
@@ -14,7 +13,8 @@ import pandas as pd
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from api.assets import asset_url, map_asset_tags
+from api.assets import asset_url, link_map_scripts, map_asset_tags
+from api.cache import cached_response
 from api.deps import (
     AreaDep,
     SettingsDep,
@@ -23,7 +23,6 @@ from api.deps import (
     make_weights_dependency,
 )
 from geo import areas, maps, scoring
-from geo._cache import cached, data_version
 from geo.dossier import NEARBY_KM, commune_dossier
 from geo.indicators import get_indicator
 from geo.layers import LABELS_FR
@@ -62,7 +61,7 @@ JOURNEYS = [
     ),
     (
         "Carte des manques",
-        "/manques?department=19",
+        "/manques?department=19&expertise=food_resilience",
         "Voir où les porteurs de projet n'ont aucune structure d'accompagnement à portée.",
     ),
 ]
@@ -102,14 +101,15 @@ _MAP_STYLE = "<style>.ancrage-legend{max-width:min(260px,70vw)}</style>\n"
 
 
 def map_document(fmap: folium.Map) -> str:
-    """A folium map as its own document, loading Leaflet and jQuery from ``/static/``.
+    """A folium map as its own document, loading its libraries from ``/static/``.
 
-    The map's embedded copy of the libraries (``ancrage_assets`` in its header, see
-    :func:`geo.maps.base_map`) is replaced by links to the service's static files.
+    The map's embedded copy of Leaflet and jQuery (``ancrage_assets`` in its header, see
+    :func:`geo.maps.base_map`) is replaced by links to the service's static files, and so
+    are the inline markercluster and layer scripts (:func:`api.assets.link_map_scripts`).
     """
     tags = map_asset_tags() + _MAP_STYLE
     fmap.get_root().header.add_child(folium.Element(tags), name="ancrage_assets")
-    return fmap.get_root().render()
+    return link_map_scripts(fmap.get_root().render())
 
 
 def served_map(fmap: folium.Map) -> HTMLResponse:
@@ -196,17 +196,19 @@ def make_router(keys: list[str], labels: dict[str, str]) -> APIRouter:
 
     @router.get("/cibler/map", response_class=HTMLResponse)
     def cibler_map(
+        request: Request,
         settings: SettingsDep,
         area: AreaDep,
         weights: Weights,
         filters: Filters,
         top: TopDep = 10,
         q: Annotated[str | None, Query(max_length=100)] = None,
-    ) -> HTMLResponse:
+    ) -> Response:
         del q  # the search box of the form; the area is what counts
-        version = data_version(settings.data_dir / "communes.parquet", settings.store)
-        key = ("map", *area.items(), *weights.items(), filters, top, version)
-        document = cached(
+        key = ("cibler-map", *area.items(), *weights.items(), filters, top)
+        return cached_response(
+            request,
+            settings,
             key,
             lambda: map_document(
                 area_score_map(
@@ -218,9 +220,8 @@ def make_router(keys: list[str], labels: dict[str, str]) -> APIRouter:
                     store=settings.store,
                 )
             ),
-            size=settings.cache_size,
+            media_type="text/html; charset=utf-8",
         )
-        return HTMLResponse(document)
 
     @router.get("/communes/{code}", response_class=HTMLResponse)
     def dossier(code: str, settings: SettingsDep) -> HTMLResponse:
@@ -244,29 +245,18 @@ def make_router(keys: list[str], labels: dict[str, str]) -> APIRouter:
     def dossier_map(code: str, settings: SettingsDep) -> HTMLResponse:
         found = commune_dossier(code, data_dir=settings.data_dir, store=settings.store)
         fmap = maps.base_map(found.commune)
-        outline = found.commune[["geometry"]].assign(name=maps.escape(found.identity["name"]))
-        folium.GeoJson(
-            outline.to_json(),
+        maps.add_data_layer(
+            fmap,
+            found.commune[["name", "geometry"]],
             name="Commune",
-            style_function=lambda f: {"color": "#08306b", "weight": 2, "fillOpacity": 0.1},
-            tooltip=folium.GeoJsonTooltip(fields=["name"], aliases=["Commune"]),
-        ).add_to(fmap)
+            style={"color": "#08306b", "weight": 2, "fillOpacity": 0.1},
+            tooltip_field="name",
+        )
         for kind, records in found.nearby.items():
             if kind != "cooperation" and len(records):
                 maps.add_points_layer(fmap, records, kind=kind)
-        folium.LayerControl().add_to(fmap)
+        maps.add_layer_control(fmap)
         return served_map(fmap)
-
-    @router.get("/tournees", response_class=HTMLResponse)
-    def tournees(request: Request) -> HTMLResponse:
-        return page("soon.html", title="Planifier les tournées", back=_query(request))
-
-    @router.get("/manques", response_class=HTMLResponse)
-    def manques(request: Request) -> HTMLResponse:
-        return page("soon.html", title="Carte des manques", back=_query(request))
 
     return router
 
-
-def _query(request: Request) -> str:
-    return urlencode([(k, v) for k, v in request.query_params.multi_items() if k == "department"])

@@ -7,10 +7,12 @@ FastAPI must see those dependencies as objects).
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
+from api.cache import cached_response
 from api.deps import (
+    MEDIA_TYPES,
     AreaDep,
     Department,
     FormatDep,
@@ -47,6 +49,7 @@ def make_router(keys: list[str], labels: dict[str, str]) -> APIRouter:
 
     @router.get("/scores", summary="Ranked communes of an area", responses=TABLE_RESPONSES)
     def scores(
+        request: Request,
         settings: SettingsDep,
         area: AreaDep,
         fmt: FormatDep,
@@ -57,15 +60,24 @@ def make_router(keys: list[str], labels: dict[str, str]) -> APIRouter:
         """The `top` communes of the area best placed to host a programme: score (0-1),
         rank, rank stability, each indicator's value, percentile and contribution, and the
         reasons in French. Weights `w_<key>` default to the booklet's four criteria at 1."""
-        table = score_area(
-            **area,
-            weights=weights,
-            filters=filters,
-            stability_top=top,
-            data_dir=settings.data_dir,
-            store=settings.store,
+
+        def build() -> bytes:
+            table = score_area(
+                **area,
+                weights=weights,
+                filters=filters,
+                stability_top=top,
+                data_dir=settings.data_dir,
+                store=settings.store,
+            )
+            return table_response(table.head(top), fmt, filename="scores").body
+
+        headers = (
+            {} if fmt == "json" else {"Content-Disposition": f'attachment; filename="scores.{fmt}"'}
         )
-        return table_response(table.head(top), fmt, filename="scores")
+        media = MEDIA_TYPES[fmt] + ("; charset=utf-8" if fmt == "csv" else "")
+        key = ("scores", *area.items(), *weights.items(), filters, top, fmt)
+        return cached_response(request, settings, key, build, media_type=media, headers=headers)
 
     @router.get("/similar", summary="Communes like reference communes", responses=TABLE_RESPONSES)
     def similar(
