@@ -17,7 +17,7 @@ from api.deps import AreaDep, SettingsDep
 from api.pages.views import map_document, page, records
 from api.routes.gaps import ExpertiseDep, epci_table, gaps_for_area
 from api.routes.outreach import OutreachDep, plan_for_area
-from geo import areas, gapmap, outreachmap
+from geo import areas, maps
 from geo.coverage import STATE_LABELS_FR
 from geo.layers import EXPERTISE, LABELS_FR
 
@@ -114,7 +114,7 @@ def make_router() -> APIRouter:
 
         def build():  # type: ignore[no-untyped-def]
             result = found["result"]
-            return outreachmap.outreach_map(
+            return maps.outreach_map(
                 found["communes"],
                 result.table,
                 reached=result.plan.reached,
@@ -175,6 +175,6 @@ def make_router() -> APIRouter:
         del q
         found = gaps_for_area(area, expertise, settings)
         key = ("manques-map", *sorted(area.items()), expertise)
-        return _cached_map(request, key, settings, lambda: gapmap.gap_map(found))
+        return _cached_map(request, key, settings, lambda: maps.gap_map(found))
 
     return router
