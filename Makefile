@@ -45,9 +45,9 @@ test: $(VENV)/.installed-dev $(BASE) browser
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
-# The fast lane: everything but the real builds and the browser (about a minute).
+# The fast lane: everything but the real builds, the browser, notebooks, fuzzing and load.
 test-fast: $(VENV)/.installed-dev $(BASE)
-	$(BIN)/python -m pytest -m "not integration and not browser" -q
+	$(BIN)/python -m pytest -m "not integration and not browser and not notebook and not slow" -q
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

@@ -27,6 +27,8 @@ from geo._config import Settings, get_options  # noqa: E402
 #: Examples per operation: enough to reach the error paths, few enough for about a minute;
 #: the operations that score a whole area get fewer.
 MAX_EXAMPLES = 10
+pytestmark = pytest.mark.slow
+
 HEAVY_EXAMPLES = 1
 HEAVY = r"^/api/(scores|similar|typology)"
 CHECKS = [not_a_server_error, response_schema_conformance]

@@ -344,6 +344,7 @@ def test_a_file_missing_a_required_column_is_422_listing_accepted_headers(client
 CLIENTS, PER_CLIENT = 8, 50
 
 
+@pytest.mark.slow
 def test_concurrent_writes_lose_nothing(keyed_server):
     httpx = pytest.importorskip("httpx2", reason="httpx2 missing")
     address, store_path = keyed_server
