@@ -154,5 +154,5 @@ def _map_inputs(key: tuple) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, dict]:
 
     _, department, region, epci, data_dir, _, store, _ = key
     every = select_area(department=department, region=region, epci=epci, data_dir=Path(data_dir))
-    outlines = communes.load_layer("epci", data_dir=Path(data_dir))
+    outlines = communes.load_boundaries("epci", data_dir=Path(data_dir))
     return every, outlines, Store(Path(store)).read_area(every)
