@@ -17,7 +17,7 @@ import pandas as pd
 
 from geo.layers import LABELS_FR
 from geo.maps._assets import embedded_assets
-from geo.maps._elements import DataLayer, Verbatim, escape
+from geo.maps._elements import DataLayer, Verbatim, escape, page_of
 from geo.maps._legends import add_legend
 
 __all__ = [
@@ -89,7 +89,7 @@ def base_map(frame: gpd.GeoDataFrame, *, tiles: str | None = "OpenStreetMap") ->
     # folium would link Leaflet, jQuery, Bootstrap and icon fonts from public CDNs:
     # embed the two libraries the maps use instead.
     fmap.default_js, fmap.default_css = [], []
-    fmap.get_root().header.add_child(Verbatim(embedded_assets()), name="ancrage_assets")
+    page_of(fmap).header.add_child(Verbatim(embedded_assets()), name="ancrage_assets")
     fmap.fit_bounds([[miny, minx], [maxy, maxx]])
     return fmap
 
