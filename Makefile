@@ -43,6 +43,7 @@ browser:
 
 test: $(VENV)/.installed-dev $(BASE) browser
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 # The fast lane: everything but the real builds and the browser (about a minute).
@@ -51,6 +52,7 @@ test-fast: $(VENV)/.installed-dev $(BASE)
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/ruff format --check .
 
 bench: $(VENV)/.installed $(BASE)

@@ -186,9 +186,7 @@ def _colourings(fmap: folium.Map, area: gpd.GeoDataFrame, criteria: list[Criteri
     for c in criteria:
         if c.column:
             caption = f"{c.label} ({c.unit})" if c.unit else c.label
-            options.append(
-                (c.key, caption, area[c.column], purples, False, "foncé = favorable")
-            )
+            options.append((c.key, caption, area[c.column], purples, False, "foncé = favorable"))
     colours, names, choices = {}, [], []
     for i, (key, caption, values, palette, log_scale, extra) in enumerate(options):
         reverse = next((not c.higher_better for c in criteria if c.key == key), False)
