@@ -59,4 +59,4 @@ bench: $(VENV)/.installed $(BASE)
 	$(BIN)/python benchmarks/run.py
 
 clean:
-	rm -rf $(VENV) out .pytest_cache
+	rm -rf $(VENV) out .pytest_cache .mypy_cache
