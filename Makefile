@@ -43,6 +43,7 @@ browser:
 
 test: $(VENV)/.installed-dev $(BASE) browser
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 # The fast lane: everything but the real builds, the browser, notebooks, fuzzing and load.
@@ -51,10 +52,11 @@ test-fast: $(VENV)/.installed-dev $(BASE)
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/ruff format --check .
 
 bench: $(VENV)/.installed $(BASE)
 	$(BIN)/python benchmarks/run.py
 
 clean:
-	rm -rf $(VENV) out .pytest_cache
+	rm -rf $(VENV) out .pytest_cache .mypy_cache

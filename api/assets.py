@@ -11,11 +11,13 @@ from __future__ import annotations
 import functools
 import hashlib
 from pathlib import Path
+from typing import Any
 
 import fastapi_offline
 import xstatic.pkg.jquery
 import xstatic.pkg.leaflet
 from fastapi import FastAPI
+from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 
 from geo.maps import _assets as map_assets
@@ -36,7 +38,7 @@ APP_STATIC = Path(__file__).parent / "static"
 class CachedStaticFiles(StaticFiles):
     """Static files answered with :data:`CACHE_CONTROL`."""
 
-    def file_response(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def file_response(self, *args: Any, **kwargs: Any) -> Response:
         response = super().file_response(*args, **kwargs)
         response.headers["Cache-Control"] = CACHE_CONTROL
         return response

@@ -18,6 +18,7 @@ from typing import Annotated, Literal
 from fastapi import Depends, HTTPException, Query, Request
 from fastapi.security import APIKeyHeader
 from starlette.datastructures import UploadFile
+from starlette.types import Message
 
 from geo import scoring
 from geo._config import Settings
@@ -283,7 +284,7 @@ async def read_upload(request: Request, settings: SettingsDep) -> AsyncIterator[
     received = 0
     receive = request.receive
 
-    async def counting_receive() -> dict:
+    async def counting_receive() -> Message:
         nonlocal received
         message = await receive()
         received += len(message.get("body", b""))

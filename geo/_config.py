@@ -32,6 +32,7 @@ setting                   environment variable        default
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -119,7 +120,7 @@ class Settings(BaseSettings):
 
     @field_validator("api_keys", mode="before")
     @classmethod
-    def _keys(cls, value: object) -> tuple[str, ...]:
+    def _keys(cls, value: str | Iterable[object] | None) -> tuple[str, ...]:
         items = value.split(",") if isinstance(value, str) else list(value or ())
         keys = tuple(str(item).strip() for item in items if str(item).strip())
         if any(len(key) < 16 for key in keys):

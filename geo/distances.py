@@ -102,7 +102,10 @@ def parse_hub_rule(hubs: HubChoice) -> tuple[str, Any]:
     """
     if hubs is None:
         hubs = DEFAULT_HUBS
-    if isinstance(hubs, (int, np.integer)) and not isinstance(hubs, bool):
+    if isinstance(hubs, bool):
+        msg = f"hubs: expected a population threshold, 'aav:N', 'commune:N' or codes, got {hubs!r}"
+        raise InvalidParameterError(msg)
+    if isinstance(hubs, (int, np.integer)):
         rule: tuple[str, Any] = ("commune", int(hubs))
     elif isinstance(hubs, str) and (found := _RULE.match(hubs)):
         rule = (found.group(1).lower(), int(found.group(2)))
@@ -234,9 +237,10 @@ def nearest_hub_distance(
         chord, idx = tree.query(unit_vectors(points[rows]), k=1)
         dist_km[rows] = chord_to_km(chord)
         nearest[rows] = in_hubs[idx]
-    codes = np.append(hub_frame.index.to_numpy(dtype=object), None)
+    # numpy's stubs leave None out of the values an object array may take
+    codes = np.append(hub_frame.index.to_numpy(dtype=object), None)  # type: ignore[call-overload]
     names_src = hub_frame["name"] if "name" in hub_frame else hub_frame.index.to_series()
-    names = np.append(names_src.to_numpy(dtype=object), None)
+    names = np.append(names_src.to_numpy(dtype=object), None)  # type: ignore[call-overload]
     return pd.DataFrame(
         {"distance_km": dist_km, "hub_code": codes[nearest], "hub_name": names[nearest]},
         index=communes.index,

@@ -82,7 +82,8 @@ def _plain(value: object) -> object:
 
 
 def _distance_km(lon: np.ndarray, lat: np.ndarray, lon0: float, lat0: float) -> np.ndarray:
-    lon, lat, lon0, lat0 = map(np.radians, (lon, lat, lon0, lat0))
+    lon, lat = np.radians(lon), np.radians(lat)
+    lon0, lat0 = float(np.radians(lon0)), float(np.radians(lat0))
     a = np.sin((lat - lat0) / 2) ** 2 + np.cos(lat) * np.cos(lat0) * np.sin((lon - lon0) / 2) ** 2
     return 2 * 6371.0088 * np.arcsin(np.sqrt(a))
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -414,7 +414,7 @@ def area_typology(
 _SIMILARITY_NAMES = frozenset({"nearest", "similar"})
 
 
-def __getattr__(name: str) -> object:
+def __getattr__(name: str) -> Any:
     """``nearest`` and ``similar``, moved to :mod:`geo.similarity`, stay importable here."""
     if name in _SIMILARITY_NAMES:
         from geo import similarity  # noqa: PLC0415 - it imports this module

@@ -5,9 +5,11 @@ The computations are those of the API (:func:`api.routes.outreach.plan_for_area`
 and data version. No ``from __future__ import annotations``: FastAPI reads the annotations.
 """
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
+import folium
 import pandas as pd
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
@@ -18,6 +20,7 @@ from api.pages.views import map_document, page, records
 from api.routes.gaps import ExpertiseDep, epci_table, gaps_for_area
 from api.routes.outreach import OutreachDep, plan_for_area
 from geo import areas, maps
+from geo._config import Settings
 from geo.coverage import STATE_LABELS_FR
 from geo.layers import EXPERTISE, LABELS_FR
 
@@ -34,7 +37,7 @@ def _expertise_choices() -> list[tuple[str, str]]:
     return [(key, LABELS_FR["expertise"].get(key, key)) for key in EXPERTISE]
 
 
-def _candidates(q: str | None, area: dict, settings) -> list[dict] | None:  # type: ignore[no-untyped-def]
+def _candidates(q: str | None, area: dict, settings: Settings) -> list[dict] | None:
     if q and not any(area.values()):
         return areas.find_areas(q, data_dir=settings.data_dir).to_dict("records")
     return None
@@ -44,7 +47,9 @@ def _query_without(request: Request, *names: str) -> str:
     return urlencode([(k, v) for k, v in request.query_params.multi_items() if k not in names])
 
 
-def _cached_map(request: Request, key: tuple, settings, build) -> Response:  # type: ignore[no-untyped-def]
+def _cached_map(
+    request: Request, key: tuple, settings: Settings, build: Callable[[], folium.Map]
+) -> Response:
     return cached_response(
         request,
         settings,
@@ -77,7 +82,7 @@ def make_router() -> APIRouter:
         q: SearchDep = None,
     ) -> HTMLResponse:
         form = {"q": q or "", **{k: v or "" for k, v in area.items()}, "plan": query}
-        context: dict[str, object] = {
+        context: dict[str, Any] = {
             "form": form,
             "expertises": _expertise_choices(),
             "candidates": _candidates(q, area, settings),
@@ -112,7 +117,7 @@ def make_router() -> APIRouter:
         del q
         found = plan_for_area(area, query, settings)
 
-        def build():  # type: ignore[no-untyped-def]
+        def build() -> folium.Map:
             result = found["result"]
             return maps.outreach_map(
                 found["communes"],
@@ -134,7 +139,7 @@ def make_router() -> APIRouter:
         q: SearchDep = None,
     ) -> HTMLResponse:
         form = {"q": q or "", **{k: v or "" for k, v in area.items()}, "expertise": expertise}
-        context: dict[str, object] = {
+        context: dict[str, Any] = {
             "form": form,
             "expertises": _expertise_choices(),
             "candidates": _candidates(q, area, settings),

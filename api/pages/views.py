@@ -5,7 +5,7 @@ No ``from __future__ import annotations`` here: FastAPI must see the dependencie
 """
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import folium
 import jinja2
@@ -108,7 +108,7 @@ def map_document(fmap: folium.Map) -> str:
     are the inline markercluster and layer scripts (:func:`api.assets.link_map_scripts`).
     """
     tags = map_asset_tags() + _MAP_STYLE
-    fmap.get_root().header.add_child(folium.Element(tags), name="ancrage_assets")
+    maps.page_of(fmap).header.add_child(folium.Element(tags), name="ancrage_assets")
     return link_map_scripts(fmap.get_root().render())
 
 
@@ -162,7 +162,7 @@ def make_router(keys: list[str], labels: dict[str, str]) -> APIRouter:
             **{k: v or "" for k, v in area.items()},
             "weights": {k: weights.get(k, 0.0) for k in keys},
         }
-        context = {
+        context: dict[str, Any] = {
             "form": form,
             "indicators": _indicator_rows(keys),
             "candidates": None,

@@ -7,6 +7,7 @@ FastAPI must see those dependencies as objects).
 
 from typing import Annotated
 
+import pandas as pd
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
@@ -70,7 +71,7 @@ def make_router(keys: list[str], labels: dict[str, str]) -> APIRouter:
                 data_dir=settings.data_dir,
                 store=settings.store,
             )
-            return table_response(table.head(top), fmt, filename="scores").body
+            return bytes(table_response(table.head(top), fmt, filename="scores").body)
 
         headers = (
             {} if fmt == "json" else {"Content-Disposition": f'attachment; filename="scores.{fmt}"'}
@@ -149,7 +150,7 @@ def make_router(keys: list[str], labels: dict[str, str]) -> APIRouter:
     return router
 
 
-def _records(frame) -> list[dict]:  # type: ignore[no-untyped-def]
+def _records(frame: pd.DataFrame) -> list[dict]:
     import json  # noqa: PLC0415
 
     return json.loads(frame.to_json(orient="records", force_ascii=False))

@@ -45,7 +45,8 @@ def _add_exit_codes(typer_app: typer.Typer) -> None:
     for command in typer_app.registered_commands:
         command.epilog = command.epilog or _common.EXIT_CODES
     for group in typer_app.registered_groups:
-        _add_exit_codes(group.typer_instance)
+        if group.typer_instance is not None:
+            _add_exit_codes(group.typer_instance)
 
 
 _add_exit_codes(app)

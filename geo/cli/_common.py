@@ -7,7 +7,7 @@ import enum
 import json
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -189,7 +189,7 @@ def print_frame(frame: pd.DataFrame, fmt: OutputFormat, *, title: str | None = N
     console.print(table)
 
 
-def print_card(record: dict[str, object], fmt: OutputFormat, *, title: str) -> None:
+def print_card(record: Mapping[str, object], fmt: OutputFormat, *, title: str) -> None:
     """Print one record as a two-column card or as a JSON object."""
     clean = {k: _plain(v) for k, v in record.items()}
     if fmt is OutputFormat.json:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -11,8 +11,12 @@ from geo.cli._common import OutputFormat, format_option, friendly_errors, print_
 
 app = typer.Typer(help="Look up communes of the commune base.", no_args_is_help=True)
 
-FindFormat = format_option(OutputFormat.table, OutputFormat.json, OutputFormat.csv)
-CardFormat = format_option(OutputFormat.table, OutputFormat.json)
+if TYPE_CHECKING:  # format_option builds an Annotated[OutputFormat, ...] alias at run time
+    FindFormat = OutputFormat
+    CardFormat = OutputFormat
+else:
+    FindFormat = format_option(OutputFormat.table, OutputFormat.json, OutputFormat.csv)
+    CardFormat = format_option(OutputFormat.table, OutputFormat.json)
 
 
 @app.command("find")

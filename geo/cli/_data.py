@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 
 from geo import build, communes
 from geo.cli._common import console, err_console, friendly_errors
@@ -55,7 +55,7 @@ def build_command(
     """
     columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
     with friendly_errors(), Progress(*columns, console=err_console, transient=False) as progress:
-        state: dict[str, int] = {}
+        state: dict[str, TaskID] = {}
 
         def step(name: str) -> None:
             if "task" in state:

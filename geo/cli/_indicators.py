@@ -6,7 +6,7 @@ import enum
 import json
 import tempfile
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import pandas as pd
 import typer
@@ -40,7 +40,10 @@ class MergeRule(enum.StrEnum):
     mean = "mean"
 
 
-FormatOption = format_option(OutputFormat.table, OutputFormat.csv, OutputFormat.json)
+if TYPE_CHECKING:  # format_option builds an Annotated[OutputFormat, ...] alias at run time
+    FormatOption = OutputFormat
+else:
+    FormatOption = format_option(OutputFormat.table, OutputFormat.csv, OutputFormat.json)
 _LIST_COLUMNS = ["key", "label", "unit", "direction", "column"]
 
 

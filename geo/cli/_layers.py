@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 import tempfile
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from shapely.geometry import Point
@@ -45,11 +45,16 @@ class LayerKind(enum.StrEnum):
     cooperation = "cooperation"
 
 
-ListFormat = format_option(OutputFormat.table, OutputFormat.json, OutputFormat.csv)
-CardFormat = format_option(OutputFormat.table, OutputFormat.json)
-ExportFileFormat = format_option(
-    OutputFormat.csv, OutputFormat.geojson, OutputFormat.gpkg, what="File format"
-)
+if TYPE_CHECKING:  # format_option builds an Annotated[OutputFormat, ...] alias at run time
+    ListFormat = OutputFormat
+    CardFormat = OutputFormat
+    ExportFileFormat = OutputFormat
+else:
+    ListFormat = format_option(OutputFormat.table, OutputFormat.json, OutputFormat.csv)
+    CardFormat = format_option(OutputFormat.table, OutputFormat.json)
+    ExportFileFormat = format_option(
+        OutputFormat.csv, OutputFormat.geojson, OutputFormat.gpkg, what="File format"
+    )
 KindArgument = Annotated[
     LayerKind, typer.Argument(help="Layer: providers, places, events or cooperation.")
 ]
@@ -79,7 +84,7 @@ def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
     if len(values) != 4:
         msg = f"--bbox should be 'lon_min,lat_min,lon_max,lat_max' (4 numbers), got {text!r}"
         raise InvalidParameterError(msg)
-    return values  # type: ignore[return-value]
+    return values
 
 
 @app.command("list")

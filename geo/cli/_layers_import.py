@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import pandas as pd
 import typer
@@ -126,7 +126,7 @@ def import_command(  # noqa: PLR0913, PLR0917 - one parameter per option
 ) -> None:
     """Import a file into a layer: all rows or nothing, unless --skip-invalid."""
     with friendly_errors():
-        options = {
+        options: dict[str, Any] = {
             "columns": parse_columns_option(columns),
             "defaults": _parse_set(set_values),
             "max_bytes": max_bytes_option(max_mb),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import pandas as pd
 import typer
@@ -45,23 +45,27 @@ EpciOption = Annotated[
 CodesOption = Annotated[
     str | None, typer.Option("--codes", help="INSEE commune codes, comma-separated.")
 ]
-FormatOption = format_option(
-    OutputFormat.table,
-    OutputFormat.csv,
-    OutputFormat.json,
-    OutputFormat.geojson,
-    what="Output format (geojson: with commune outlines)",
-)
-ScoreFormatOption = format_option(
-    OutputFormat.table,
-    OutputFormat.csv,
-    OutputFormat.csv_fr,
-    OutputFormat.json,
-    OutputFormat.geojson,
-    OutputFormat.xlsx,
-    what="Output format (csv-fr: ';', decimal comma, BOM, French headers, for French "
-    "spreadsheets; xlsx: results, weights and sources, data vintages; geojson: with outlines)",
-)
+if TYPE_CHECKING:  # format_option builds an Annotated[OutputFormat, ...] alias at run time
+    FormatOption = OutputFormat
+    ScoreFormatOption = OutputFormat
+else:
+    FormatOption = format_option(
+        OutputFormat.table,
+        OutputFormat.csv,
+        OutputFormat.json,
+        OutputFormat.geojson,
+        what="Output format (geojson: with commune outlines)",
+    )
+    ScoreFormatOption = format_option(
+        OutputFormat.table,
+        OutputFormat.csv,
+        OutputFormat.csv_fr,
+        OutputFormat.json,
+        OutputFormat.geojson,
+        OutputFormat.xlsx,
+        what="Output format (csv-fr: ';', decimal comma, BOM, French headers, for French "
+        "spreadsheets; xlsx: results, weights and sources, data vintages; geojson: with outlines)",
+    )
 OutputOption = Annotated[
     Path | None,
     typer.Option(
@@ -219,7 +223,7 @@ def score(  # noqa: PLR0913 - one parameter per command-line option
     are printed on standard error and stored in every export (weight_<key>
     columns; a "weights" member in GeoJSON).
     """
-    given = {
+    given: dict[str, Any] = {
         "area": {"department": department, "region": region, "epci": epci, "codes": codes},
         "level": None if level is None else level.value,
         "top": top,
@@ -378,7 +382,7 @@ def _provenance() -> dict[str, object]:
     return scoring.data_provenance()
 
 
-def _replay(path: Path, given: dict) -> dict:
+def _replay(path: Path, given: dict[str, Any]) -> dict[str, Any]:
     """A saved scenario's settings with the options given on the command line on top."""
     with friendly_errors():
         document = scoring.load_scenario(path)

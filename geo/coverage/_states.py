@@ -167,7 +167,8 @@ def commune_states(
     out["expertise_available"] = _joined_bits(cover_k, keys)
     out["expertise_missing"] = _joined_bits(~cover_k & (keys != "other"), keys)
     offering = offers.any(axis=1) if expertise is None else offers[:, EXPERTISE.index(expertise)]
-    out["nearest_provider"], out["nearest_provider_km"] = _nearest(communes, providers, offering)
+    # numpy's stubs type any(axis=1) as possibly a scalar; on a 2-D array it is an array
+    out["nearest_provider"], out["nearest_provider_km"] = _nearest(communes, providers, offering)  # type: ignore[arg-type]
     for n, key in enumerate(EXPERTISE):
         out[f"state_{key}"] = _states(cover_k[:, n], paper_k[:, n])
     out = out[["state", "state_any", *out.columns.drop(["state", "state_any"])]]

@@ -92,7 +92,7 @@ class _BrokenPropertyError(Exception):
     """A property of an event that the icalendar package could not parse."""
 
 
-def _value(event: icalendar.Event, name: str) -> Any:
+def _value(event: icalendar.Component, name: str) -> Any:
     """The parsed value of a date or GEO property (None when absent)."""
     prop = event.get(name)
     if prop is None:
@@ -106,7 +106,7 @@ def _value(event: icalendar.Event, name: str) -> Any:
     return value
 
 
-def _row(event: icalendar.Event, line: int, problems: list[RowProblem]) -> dict[str, object]:
+def _row(event: icalendar.Component, line: int, problems: list[RowProblem]) -> dict[str, Any]:
     """One event as a row; unreadable properties are added to ``problems`` and left empty."""
     values: dict[str, Any] = {}
     for name in _EXPECTED:
@@ -145,7 +145,7 @@ def _text(value: object) -> str | None:
     return text or None
 
 
-def _categories(event: icalendar.Event) -> str | None:
+def _categories(event: icalendar.Component) -> str | None:
     value = event.get("CATEGORIES")
     if value is None:
         return None
@@ -171,7 +171,7 @@ def _dates(start: Any, end: Any, duration: Any) -> tuple[str | None, str | None]
     return _iso(start), (_iso(end) if end is not None else None)
 
 
-def _rrule(event: icalendar.Event) -> str | None:
+def _rrule(event: icalendar.Component) -> str | None:
     rule = event.get("RRULE")
     if rule is None:
         return None

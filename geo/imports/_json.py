@@ -9,6 +9,7 @@ body of an update into the fields :meth:`geo.store.Store.update` takes.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -22,6 +23,9 @@ from geo.imports._import import _store
 from geo.imports._read import ParsedRecords, _concat, _place_and_validate
 from geo.imports._rows import check_columns, mapped, repeated_ids, sorted_problems
 from geo.layers import COLUMNS, SPATIAL_KINDS, RowProblem, check_kind
+
+if TYPE_CHECKING:
+    from geo.store import Store
 
 __all__ = ["MAX_JSON_RECORDS", "create_records", "fields_from_json", "records_from_json"]
 
@@ -120,7 +124,7 @@ def records_from_json(
 
 
 def create_records(
-    kind: str, items: object, *, store: object | None = None, source_label: str = "api"
+    kind: str, items: object, *, store: Store | None = None, source_label: str = "api"
 ) -> tuple[str, ...]:
     """Validate JSON records (see :func:`records_from_json`) and add them, all or nothing.
 
@@ -143,7 +147,7 @@ def create_records(
         raise LayerValidationError(parsed.problems, what=what)
     store = _store(store)
     try:
-        result = store.add(kind, parsed.records, line_numbers=parsed.lines, validated=True)
+        result = store.add(kind, parsed.records, line_numbers=parsed.lines.tolist(), validated=True)
     except LayerValidationError as err:
         if all(p.field == "id" for p in err.problems):
             raise RecordConflictError(err.problems, what=what) from None

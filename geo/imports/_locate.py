@@ -44,7 +44,8 @@ class Located:
     def geometry(self) -> np.ndarray:
         """Points (None where the row could not be placed)."""
         points = shapely.points(self.lon, self.lat)
-        return np.where(np.isnan(self.lon) | np.isnan(self.lat), None, points)
+        points[np.isnan(self.lon) | np.isnan(self.lat)] = None
+        return points
 
 
 def _text(table: pd.DataFrame, name: str) -> pd.Series:
@@ -148,7 +149,8 @@ def locate(
 def _from_geometry(work: _Work, geometry: gpd.GeoSeries) -> None:
     values = geometry.to_numpy()
     present = ~(shapely.is_missing(values) | shapely.is_empty(values))
-    points = np.where(present, values, None)
+    points = values.copy()
+    points[~present] = None
     not_point = present & (shapely.get_type_id(values) != 0)
     if not_point.any():
         points[not_point] = shapely.point_on_surface(values[not_point])
@@ -301,8 +303,8 @@ def _commune_polygons(lon: np.ndarray, lat: np.ndarray, data_dir: Path | None) -
     departments = geocoding.nearby_departments(probe[:, 0], probe[:, 1], data_dir=data_dir)
     if len(probe) < len(cells) and len(departments) <= _MAX_FILTERED_DEPARTMENTS:
         departments = geocoding.nearby_departments(cells[:, 0], cells[:, 1], data_dir=data_dir)
-    if len(departments) > _MAX_FILTERED_DEPARTMENTS:  # reading everything is then faster
-        departments = None
-    key = tuple(sorted(departments)) if departments is not None else None
+    # beyond _MAX_FILTERED_DEPARTMENTS, reading everything is faster
+    few = len(departments) <= _MAX_FILTERED_DEPARTMENTS
+    key = tuple(sorted(departments)) if few else None
     frame = _load_polygons(key, data_dir)
     return frame.cx[lon.min() : lon.max(), lat.min() : lat.max()]

@@ -9,10 +9,11 @@ from __future__ import annotations
 import html
 import json
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 import folium
-from branca.element import Element
+from branca.element import Element, Figure
 from jinja2 import Template
 
 from geo._io import atomic_write_text
@@ -24,6 +25,7 @@ __all__ = [
     "Verbatim",
     "add_layer_control",
     "escape",
+    "page_of",
     "render_map",
     "save_map",
     "script_json",
@@ -89,9 +91,37 @@ def script_json(value: object) -> str:
     return json.dumps(value, ensure_ascii=False, allow_nan=False).translate(_SCRIPT_UNSAFE)
 
 
-def _with_script(element: Element) -> object:
-    """Put the page's layer script in the header (once) and return the page."""
+def page_of(element: Element) -> Figure:
+    """The page (branca ``Figure``) holding ``element``, e.g. a ``folium.Map``'s page.
+
+    Raises
+    ------
+    TypeError
+        The element is not on a page (a ``folium.Map`` always is).
+
+    Examples
+    --------
+    >>> page_of(folium.Map()).header is not None
+    True
+    """
     figure = element.get_root()
+    if not isinstance(figure, Figure):
+        msg = f"{type(element).__name__} is not on a page (root: {type(figure).__name__})"
+        raise TypeError(msg)
+    return figure
+
+
+def _parent_of(element: Element) -> Element:
+    """The map (or layer) ``element`` was added to."""
+    if element._parent is None:
+        msg = f"{type(element).__name__} is rendered before being added to a map"
+        raise TypeError(msg)
+    return element._parent
+
+
+def _with_script(element: Element) -> Figure:
+    """Put the page's layer script in the header (once) and return the page."""
+    figure = page_of(element)
     figure.header.add_child(Verbatim(layers_script()), name="ancrage_layers_js")
     return figure
 
@@ -123,7 +153,7 @@ class DataLayer(Element):
     def __init__(
         self,
         name: str,
-        payload: dict[str, object],
+        payload: Mapping[str, object],
         *,
         control: bool = True,
         choices: list[str] | None = None,
@@ -135,15 +165,16 @@ class DataLayer(Element):
         self.choices = list(choices or [])
         self.payload = {**payload, "name": escape(name)}
 
-    def render(self, **kwargs: object) -> None:
+    def render(self, **kwargs: object) -> str:
         del kwargs
         figure = _with_script(self)
         if self.payload.get("cluster"):
             figure.header.add_child(Verbatim(markercluster_assets()), name="ancrage_markercluster")
-        call = f"ancrage.addLayer({self._parent.get_name()}, {script_json(self.payload)})"
+        call = f"ancrage.addLayer({_parent_of(self).get_name()}, {script_json(self.payload)})"
         figure.script.add_child(
             Verbatim(f"var {self.get_name()} = {call};\n"), name=self.get_name()
         )
+        return ""  # it writes into the page's header, html and script
 
 
 class Legend(Element):
@@ -161,7 +192,7 @@ class Legend(Element):
         """The legend's HTML id."""
         return self.get_name().replace("_", "-")
 
-    def render(self, **kwargs: object) -> None:
+    def render(self, **kwargs: object) -> str:
         del kwargs
         figure = _with_script(self)
         style = ' style="display:none"' if self.hidden else ""
@@ -171,10 +202,11 @@ class Legend(Element):
             name=self.get_name(),
         )
         call = (
-            f"ancrage.legend({self._parent.get_name()}, {script_json(self.element_id)}, "
+            f"ancrage.legend({_parent_of(self).get_name()}, {script_json(self.element_id)}, "
             f"{script_json(self.position)});\n"
         )
         figure.script.add_child(Verbatim(call), name=self.get_name())
+        return ""  # it writes into the page's header, html and script
 
 
 class _LayerControl(Element):
@@ -188,7 +220,7 @@ class _LayerControl(Element):
         base: list[tuple[str, str]] = []
         tiles: list[tuple[str, str]] = []
         overlays: list[tuple[str, str]] = []
-        for item in self._parent._children.values():
+        for item in _parent_of(self)._children.values():
             if isinstance(item, DataLayer):
                 base += [
                     (name, f"{item.get_name()}.ancrageChoices[{i}]")
@@ -201,7 +233,7 @@ class _LayerControl(Element):
         # Colourings take the radio buttons; a lone tile layer needs none.
         return (base if base else tiles), overlays
 
-    def render(self, **kwargs: object) -> None:
+    def render(self, **kwargs: object) -> str:
         del kwargs
         base, overlays = self._entries()
 
@@ -209,10 +241,11 @@ class _LayerControl(Element):
             # Names are data (escaped, in JSON); identifiers are generated here and by folium.
             return "[" + ", ".join(f"[{script_json(escape(n))}, {i}]" for n, i in pairs) + "]"
 
-        target = self._parent.get_name()
+        target = _parent_of(self).get_name()
         call = f"ancrage.layerControl({target}, {entries(base)}, {entries(overlays)})"
         figure = _with_script(self)
         figure.script.add_child(Verbatim(call + ";\n"), name=self.get_name())
+        return ""  # it writes into the page's header, html and script
 
 
 def add_layer_control(fmap: folium.Map) -> folium.Map:

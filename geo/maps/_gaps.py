@@ -141,7 +141,7 @@ def add_reach_layer(
         else np.zeros(len(providers), dtype=bool)
     )
     style = {"color": PROVIDER_COLOUR, "weight": 1.5, "fill": False, "dashArray": "6 4"}
-    if outlined.any():
+    if isochrones is not None and outlined.any():
         minutes = pd.to_numeric(providers["reach_minutes"], errors="coerce")[outlined]
         outlines = gpd.GeoDataFrame(
             {

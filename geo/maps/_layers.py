@@ -17,7 +17,7 @@ import pandas as pd
 
 from geo.layers import LABELS_FR
 from geo.maps._assets import embedded_assets
-from geo.maps._elements import DataLayer, Verbatim, escape
+from geo.maps._elements import DataLayer, Verbatim, escape, page_of
 from geo.maps._legends import add_legend
 
 __all__ = [
@@ -89,7 +89,7 @@ def base_map(frame: gpd.GeoDataFrame, *, tiles: str | None = "OpenStreetMap") ->
     # folium would link Leaflet, jQuery, Bootstrap and icon fonts from public CDNs:
     # embed the two libraries the maps use instead.
     fmap.default_js, fmap.default_css = [], []
-    fmap.get_root().header.add_child(Verbatim(embedded_assets()), name="ancrage_assets")
+    page_of(fmap).header.add_child(Verbatim(embedded_assets()), name="ancrage_assets")
     fmap.fit_bounds([[miny, minx], [maxy, maxx]])
     return fmap
 
@@ -147,7 +147,7 @@ def add_commune_layer(
     scaled = np.log10(values.clip(lower=0.1)) if log_scale else values
     finite = scaled[np.isfinite(scaled)]
     low, high = (float(finite.min()), float(finite.max())) if len(finite) else (0.0, 1.0)
-    colormap = cm.linear.YlGnBu_09.scale(low, max(high, low + 1e-9))
+    colormap = cm.linear.YlGnBu_09.scale(low, max(high, low + 1e-9))  # type: ignore[attr-defined]  # branca sets its palettes with setattr
     shown = escaped_properties(communes, list(tooltip))
     shown["_colour"] = [colormap(v) if np.isfinite(v) else "#cccccc" for v in scaled]
     payload = {
@@ -209,7 +209,7 @@ def point_layer(
     for i, (p, tip, pop) in enumerate(zip(points.to_crs(4326), tooltips, popups, strict=True)):
         colour = colours[i] if colours is not None else None
         items.append([p.y, p.x, tip, pop, *([{"fillColor": colour}] if colour else [])])
-    payload = {"type": "points", "style": base | (style or {}), "points": items}
+    payload: dict[str, object] = {"type": "points", "style": base | (style or {}), "points": items}
     if cluster:
         payload["cluster"] = True
     DataLayer(name, payload).add_to(fmap)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import SimpleNamespace
+from typing import TYPE_CHECKING
 
 import branca.colormap as cm
 import folium
@@ -35,6 +36,9 @@ from geo.maps._layers import (
 from geo.maps._legends import add_legend_items, gradient_legend
 from geo.maps._programme import cooperation_points, grouped_popups
 from geo.scoring import display_unit
+
+if TYPE_CHECKING:
+    from geo.indicators import Indicator
 
 __all__ = ["Criterion", "criteria_of", "targeting_map"]
 
@@ -64,6 +68,7 @@ def criteria_of(scored: pd.DataFrame) -> list[Criterion]:
 
     out = []
     for key in (c.removeprefix("contrib_") for c in scored.columns if c.startswith("contrib_")):
+        spec: Indicator | SimpleNamespace
         try:
             spec = get_indicator(key)
         except UnknownIndicatorError:
@@ -119,7 +124,7 @@ def _criterion_rows(row: dict, criteria: list[Criterion], decimals: dict[str, in
     for c in criteria:
         value = number_fr(row.get(c.column), decimals[c.key], c.unit) if c.column else "—"
         pct = row.get(f"pct_{c.key}")
-        centile = "n.d." if pd.isna(pct) else number_fr(float(pct) * 100, 0)
+        centile = "n.d." if pct is None or pd.isna(pct) else number_fr(float(pct) * 100, 0)
         contribution = number_fr(row.get(f"contrib_{c.key}"), 2)
         rows.append(
             f"<tr><th>{escape(c.label)}</th><td class='num'>{escape(value)}</td>"
@@ -170,16 +175,18 @@ def _tooltip(row: dict) -> str:
 
 def _colourings(fmap: folium.Map, area: gpd.GeoDataFrame, criteria: list[Criterion], note: str):
     """Colour columns, control names and legends of the score, density and each criterion."""
-    options = [("score", "Score (0 à 1)", area.get("score"), cm.linear.YlGn_09, False, note)]
+    # branca sets its palettes with setattr, out of mypy's sight
+    yl_gn, yl_gn_bu, purples = cm.linear.YlGn_09, cm.linear.YlGnBu_09, cm.linear.Purples_09  # type: ignore[attr-defined]
+    options: list[tuple[str, str, object, cm.LinearColormap, bool, str | None]] = [
+        ("score", "Score (0 à 1)", area.get("score"), yl_gn, False, note)
+    ]
     if "density" in area:
         log = np.log10(pd.to_numeric(area["density"], errors="coerce").clip(lower=0.1))
-        options.append(("density", DENSITY_LABEL, log, cm.linear.YlGnBu_09, True, None))
+        options.append(("density", DENSITY_LABEL, log, yl_gn_bu, True, None))
     for c in criteria:
         if c.column:
             caption = f"{c.label} ({c.unit})" if c.unit else c.label
-            options.append(
-                (c.key, caption, area[c.column], cm.linear.Purples_09, False, "foncé = favorable")
-            )
+            options.append((c.key, caption, area[c.column], purples, False, "foncé = favorable"))
     colours, names, choices = {}, [], []
     for i, (key, caption, values, palette, log_scale, extra) in enumerate(options):
         reverse = next((not c.higher_better for c in criteria if c.key == key), False)

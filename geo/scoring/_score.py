@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -350,7 +350,7 @@ def _indicator_specs(keys: Iterable[str]) -> dict[str, IndicatorLike]:
 def score(
     communes: gpd.GeoDataFrame,
     *,
-    weights: Mapping[str, float] | None = None,
+    weights: Mapping[str, object] | None = None,
     filters: ScoreFilters | None = None,
     indicators: pd.DataFrame | None = None,
     indicator_options: Mapping[str, object] | None = None,
@@ -410,7 +410,7 @@ def score(
         from geo.indicators import compute_indicators  # noqa: PLC0415
         from geo.store import load_layers  # noqa: PLC0415
 
-        options = dict(indicator_options or {})
+        options: dict[str, Any] = dict(indicator_options or {})
         options.setdefault("layers", load_layers())
         indicators = compute_indicators(communes, keys=keys, **options)
     values = (

@@ -114,7 +114,7 @@ class ScoreFilters:
 
 
 def check_weights(
-    weights: Mapping[str, float] | None, known: Iterable[str] | None = None
+    weights: Mapping[str, object] | None, known: Iterable[str] | None = None
 ) -> dict[str, float]:
     """Validate weights: known keys, finite numbers from 0 to :data:`MAX_WEIGHT`, not all zero.
 

@@ -96,7 +96,7 @@ def check_bbox(bbox: Sequence[float] | None) -> tuple[float, float, float, float
     if len(values) != 4 or values[0] > values[2] or values[1] > values[3]:
         msg = f"'bbox' should be (lon_min, lat_min, lon_max, lat_max), got {tuple(bbox)}"
         raise InvalidParameterError(msg)
-    return values  # type: ignore[return-value]
+    return values
 
 
 def area_codes(
