@@ -190,9 +190,7 @@ def main() -> None:
                 ("repeated map, revalidated (304)", MAP, TARGET_MAP_P95_S, etag),
             ):
                 seconds = asyncio.run(
-                    latencies(
-                        address, url, requests=args.requests, clients=args.clients, etag=tag
-                    )
+                    latencies(address, url, requests=args.requests, clients=args.clients, etag=tag)
                 )
                 p95 = float(np.percentile(seconds, 95))
                 line(f"{label} p95, {args.clients} clients", p95 * 1000, target * 1000, "ms")

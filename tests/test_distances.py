@@ -121,9 +121,7 @@ def test_aav_rule_picks_centres_of_large_areas():
             ("01005", "01", 70_000, 8.0, 45.0),  # other pôle commune of C, not its centre
             ("01006", "01", 200, 5.0, 45.5),  # outside any area
         ]
-    ).assign(
-        aav_code=["A", "A", "B", "C", "C", "000"], aav_category=[11, 20, 11, 11, 12, 30]
-    )
+    ).assign(aav_code=["A", "A", "B", "C", "C", "000"], aav_category=[11, 20, 11, 11, 12, 30])
     frame.loc["01005", "aav_code"] = "D"  # make C = 45,000 only
     hubs = distances.select_hubs(frame)
     assert hubs.index.tolist() == ["01001", "01003"]

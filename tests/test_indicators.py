@@ -286,9 +286,7 @@ def test_neo_rural_missing_population_stays_missing():
     councillors = pd.DataFrame(
         {"code": ["01001"], "profession": ["37"], "in_2020_council": [False]}
     )
-    frame = compute_neo_rural(
-        IndicatorContext(communes=communes, councillors=councillors)
-    )
+    frame = compute_neo_rural(IndicatorContext(communes=communes, councillors=councillors))
     assert np.isnan(frame.loc["01001", "neo_rural_index"])
     assert not np.isnan(frame.loc["01001", "council_part"])
 

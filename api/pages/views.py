@@ -259,4 +259,3 @@ def make_router(keys: list[str], labels: dict[str, str]) -> APIRouter:
         return served_map(fmap)
 
     return router
-

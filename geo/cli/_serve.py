@@ -20,8 +20,9 @@ def serve(
     host: Annotated[
         str, typer.Option("--host", help="Address to listen on (127.0.0.1: this machine only).")
     ] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", "-p", help="Port to listen on.", min=1, max=65535)]
-    = 8000,
+    port: Annotated[
+        int, typer.Option("--port", "-p", help="Port to listen on.", min=1, max=65535)
+    ] = 8000,
     workers: Annotated[
         int, typer.Option("--workers", "-w", help="Worker processes.", min=1, max=64)
     ] = 1,
