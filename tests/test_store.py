@@ -37,7 +37,7 @@ from geo._geodesy import EARTH_RADIUS_KM, haversine_km
 from geo._reference import festival_events
 from geo._text import normalise_place
 from geo.cli import app as cli_app
-from geo.communes import load_communes
+from geo.communes import former_codes, load_communes
 from geo.store import (
     CURATED_DIR,
     DUPLICATE_DISTANCE_M,
@@ -642,6 +642,24 @@ def test_read_area_gathers_what_concerns_an_area(tmp_path: Path, base_dir: Path)
     cooperation = found["cooperation"]
     assert set(cooperation["area_code"]) & set(correze["epci_code"])  # EPCI conventions
 
+
+
+def test_read_area_finds_a_perimeter_naming_a_former_commune_code(
+    tmp_path: Path, base_dir: Path
+) -> None:
+    former = former_codes(data_dir=base_dir)
+    former_code, current = next(
+        (f, c) for f, c in former["code"].items() if str(c).startswith("19") and f != c
+    )
+    store = Store(tmp_path / "layers.gpkg", seed_on_create=False)
+    provider = places(  # based in Dordogne: only its perimeter can bring it into the area
+        ["Coopérative"], [MIALET], kind=["cae"], perimeter=[f"commune:{former_code}"]
+    )
+    store.add("providers", provider.assign(id=["pro-merged"]))
+    area = load_communes(codes=[current], data_dir=base_dir)
+    assert store.read_area(area)["providers"]["id"].tolist() == ["pro-merged"]
+    elsewhere = load_communes(department="30", data_dir=base_dir)
+    assert store.read_area(elsewhere)["providers"].empty
 
 # --- broken, read-only and misplaced stores ------------------------------------------------------
 

@@ -8,7 +8,6 @@ ones (``pro-1``, ``pla-2``...).
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
 
 import geopandas as gpd
@@ -111,6 +110,11 @@ def prepare(
     return records
 
 
+#: Columns of the commune polygons read to find communes from points (the same as
+#: :mod:`geo.imports` asks for, so both share one cached table).
+POLYGON_COLUMNS = ("code", "department_code", "geometry")
+
+
 def _fill_communes(records: gpd.GeoDataFrame) -> pd.Series:
     """Commune codes of the records, found from the points where missing."""
     codes = records["commune_code"].copy()
@@ -120,19 +124,12 @@ def _fill_communes(records: gpd.GeoDataFrame) -> pd.Series:
         return codes
     if not _base_exists():
         return codes
-    path = communes.base_file("communes")
-    area = _commune_polygons(str(path), path.stat().st_mtime)
+    area = communes.read_table("communes", columns=POLYGON_COLUMNS)  # shared: not modified
     points = gpd.GeoDataFrame(geometry=records.geometry[missing], crs=CRS)
     joined = gpd.sjoin(points, area, predicate="within", how="left")
     found = joined.loc[~joined.index.duplicated(), "code"]
     codes.loc[found.index] = found.where(found.notna(), None).to_numpy()
     return codes
-
-
-@functools.lru_cache(maxsize=1)
-def _commune_polygons(path: str, mtime: float) -> gpd.GeoDataFrame:
-    """Commune polygons (code, geometry), kept while the base file is unchanged."""
-    return gpd.read_parquet(path, columns=["code", "geometry"])
 
 
 def _base_exists() -> bool:

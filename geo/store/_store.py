@@ -241,8 +241,9 @@ class Store:
 
         Places, events and cooperation records are those located in the area's
         communes (or, for cooperation, on its EPCIs); providers are those based there
-        or whose declared perimeter names one of its communes, EPCIs, departments
-        or regions.
+        or whose declared perimeter names one of its communes (also by a former code
+        of a merged commune), EPCIs, departments or regions
+        (:func:`geo.coverage.providers_for_area`).
 
         Parameters
         ----------
