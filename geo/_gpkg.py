@@ -38,6 +38,7 @@ def encode_geometries(geometries: Sequence[object] | np.ndarray) -> list[bytes |
 
 
 _POINT_WKB_BYTES = 8 + 21  # header + byte order, type, x, y
+_LITTLE_POINT = struct.Struct("<I2d")
 
 
 def _blob_bounds(blob: bytes | None) -> tuple[float, float, float, float] | None:
@@ -79,6 +80,10 @@ def register_sql_functions(connection: sqlite3.Connection) -> None:
 
 def _in_box(blob: bytes | None, minx: float, miny: float, maxx: float, maxy: float) -> int:
     """SQL ``ancrage_in_box(geom, minx, miny, maxx, maxy)``: 1 when the geometry's box meets it."""
+    if blob is not None and len(blob) == _POINT_WKB_BYTES and blob[3] == 1 and blob[8] == 1:
+        kind, x, y = _LITTLE_POINT.unpack_from(blob, 9)  # the little-endian points we write
+        if kind == 1:
+            return int(minx <= x <= maxx and miny <= y <= maxy)
     box = _blob_bounds(blob)
     return int(
         box is not None and box[0] <= maxx and box[2] >= minx and box[1] <= maxy and box[3] >= miny
