@@ -315,8 +315,10 @@ class Store:
         validated
             The records already passed :func:`geo.layers.validate_records` in this
             very form (as :func:`geo.imports.read_records` returns them, commune
-            codes already found from the points): skip the second check and that
-            search. Ids are still checked against the stored records.
+            codes already found from the points): skip the second check, that
+            search and the conforming. Ids are still checked against the stored
+            records. A few records are compared with the stored records that share
+            an id or source id or lie near them only, not the whole layer.
 
         Returns
         -------
