@@ -5,6 +5,10 @@ points spread over metropolitan France and no commune code, so the store finds e
 commune from its point. Prints each measure, its target and the ratio (≤ 1 is good), and
 the peak resident memory. The target of the whole import path is 20,000 rows/s validated
 and stored, i.e. 5 s for 100,000 rows; the store's share should stay well below it.
+
+It also times one JSON event through :func:`geo.imports.create_records` (what
+``POST /api/layers/{kind}`` does) into a store seeded with the curated data and the
+~7,200 national festivals: target 50 ms per record (median of 20).
 """
 
 from __future__ import annotations
@@ -21,9 +25,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _report import line, peak_rss_mb, timed
 
+from geo.imports import create_records
 from geo.store import Store
 
 TARGET_ROWS_PER_S = 20_000
+#: Seconds for one record through create_records into a seeded store.
+TARGET_SINGLE_RECORD_S = 0.050
 
 
 def synthetic_places(rows: int, *, seed: int = 0) -> gpd.GeoDataFrame:
@@ -68,7 +75,27 @@ def main() -> None:
         line(f"read places in a 1° box ({len(read):,})", seconds, 1.0)
         size = store.path.stat().st_size / 1e6
         line("GeoPackage size", size, None, unit="MB")
+        single_record_into_seeded_store(Path(folder) / "seeded.gpkg")
     line("peak resident memory", peak_rss_mb(), None, unit="MB")
+
+
+def single_record_into_seeded_store(path: Path, *, records: int = 20) -> None:
+    """Median time of one JSON event added to a seeded store (as the API does)."""
+    store = Store(path)
+    store.ensure()  # seeded: curated records and the national festivals
+    stored = store.count("events")
+
+    def add(number: int) -> None:
+        event = {"name": f"Foire {number}", "kind": "fair", "start": "2026-05-01"}
+        create_records("events", {**event, "lon": 1.9 + number * 0.01, "lat": 45.3}, store=store)
+
+    add(-1)  # warm: base tables and caches
+    times = sorted(timed(lambda n=n: add(n))[0] for n in range(records))
+    line(
+        f"one JSON event into a seeded store ({stored:,} events), median",
+        times[len(times) // 2],
+        TARGET_SINGLE_RECORD_S,
+    )
 
 
 if __name__ == "__main__":

@@ -37,10 +37,19 @@ def encode_geometries(geometries: Sequence[object] | np.ndarray) -> list[bytes |
     return [None if blob is None else _GPKG_HEADER + blob for blob in wkb]
 
 
+_POINT_WKB_BYTES = 8 + 21  # header + byte order, type, x, y
+_LITTLE_POINT = struct.Struct("<I2d")
+
+
 def _blob_bounds(blob: bytes | None) -> tuple[float, float, float, float] | None:
     """(minx, miny, maxx, maxy) of a GeoPackage blob; ``None`` when null or empty."""
     if blob is None or blob[3] & 0x10:
         return None
+    if len(blob) == _POINT_WKB_BYTES and not (blob[3] >> 1) & 7:  # a 2-D point, as we write
+        order = "<" if blob[8] == 1 else ">"
+        if struct.unpack_from(f"{order}I", blob, 9)[0] == 1:
+            x, y = struct.unpack_from(f"{order}2d", blob, 13)
+            return None if x != x or y != y else (x, y, x, y)  # noqa: PLR0124 - NaN: empty
     envelope = (blob[3] >> 1) & 7
     if envelope:
         order = "<" if blob[3] & 1 else ">"
@@ -59,6 +68,7 @@ def register_sql_functions(connection: sqlite3.Connection) -> None:
     connection.create_function(
         "ST_IsEmpty", 1, lambda b: int(_blob_bounds(b) is None), deterministic=True
     )
+    connection.create_function("ancrage_in_box", 5, _in_box, deterministic=True)
     for name, position in (("ST_MinX", 0), ("ST_MinY", 1), ("ST_MaxX", 2), ("ST_MaxY", 3)):
         connection.create_function(
             name,
@@ -66,6 +76,18 @@ def register_sql_functions(connection: sqlite3.Connection) -> None:
             lambda b, i=position: None if (box := _blob_bounds(b)) is None else box[i],
             deterministic=True,
         )
+
+
+def _in_box(blob: bytes | None, minx: float, miny: float, maxx: float, maxy: float) -> int:
+    """SQL ``ancrage_in_box(geom, minx, miny, maxx, maxy)``: 1 when the geometry's box meets it."""
+    if blob is not None and len(blob) == _POINT_WKB_BYTES and blob[3] == 1 and blob[8] == 1:
+        kind, x, y = _LITTLE_POINT.unpack_from(blob, 9)  # the little-endian points we write
+        if kind == 1:
+            return int(minx <= x <= maxx and miny <= y <= maxy)
+    box = _blob_bounds(blob)
+    return int(
+        box is not None and box[0] <= maxx and box[2] >= minx and box[1] <= maxy and box[3] >= miny
+    )
 
 
 def decode_geometries(blobs: Sequence[bytes | None]) -> np.ndarray:
@@ -109,11 +131,13 @@ def select(
     where: tuple[str, object] | None = None,
     within: tuple[str, Sequence[str]] | None = None,
     columns: Sequence[str] | None = None,
+    condition: tuple[str, Sequence[object]] | None = None,
 ) -> gpd.GeoDataFrame:
     """Rows of a layer, typed as in :func:`geo.layers.empty_layer`, in insertion order.
 
     ``where`` keeps rows whose column equals a value, ``within`` rows whose column is
-    one of a list of values.
+    one of a list of values, ``condition`` rows meeting an SQL expression (text and
+    parameters, e.g. ``ancrage_in_box(geom, ?, ?, ?, ?)``).
     """
     types = layers.COLUMNS[kind]
     columns = list(columns) if columns is not None else list(types)
@@ -126,6 +150,9 @@ def select(
     elif within is not None:
         sql += f' WHERE "{within[0]}" IN (SELECT value FROM json_each(?))'
         params = (json.dumps(list(within[1])),)
+    elif condition is not None:
+        sql += f" WHERE {condition[0]}"
+        params = tuple(condition[1])
     rows = connection.execute(sql + " ORDER BY fid", params).fetchall()
     values = list(zip(*rows, strict=True)) if rows else [()] * (len(columns) + 1)
     data = {name: _typed(values[i], types[name]) for i, name in enumerate(columns)}

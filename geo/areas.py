@@ -40,7 +40,8 @@ def _names(folder: str, mtime: float) -> pd.DataFrame:
     del mtime  # part of the cache key only: a rebuilt base is read again
     frames = []
     for level, (layer, _) in AREA_LEVELS.items():
-        table = communes.load_boundaries(layer, data_dir=Path(folder))
+        columns = ["code", f"{level}_name"]
+        table = communes.read_table(layer, columns=columns, data_dir=Path(folder))
         names = table[f"{level}_name"].to_numpy(dtype=object)
         frames.append(pd.DataFrame({"level": level, "code": table["code"], "name": names}))
     names = pd.concat(frames, ignore_index=True)

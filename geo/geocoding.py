@@ -104,10 +104,6 @@ def nearby_departments(
     return sorted(set(departments[np.asarray(nearest).ravel()]))
 
 
-current_codes = communes.to_current_codes
-"""Former name of :func:`geo.communes.to_current_codes`, kept while callers switch."""
-
-
 def townhall_points(codes: pd.Series, *, data_dir: Path | None = None) -> pd.DataFrame:
     """Town hall ``lon, lat`` of current INSEE codes (NaN where the code is unknown)."""
     table = commune_table(data_dir=data_dir)

@@ -37,7 +37,7 @@ from geo._geodesy import EARTH_RADIUS_KM, haversine_km
 from geo._reference import festival_events
 from geo._text import normalise_place
 from geo.cli import app as cli_app
-from geo.communes import load_communes
+from geo.communes import former_codes, load_communes
 from geo.store import (
     CURATED_DIR,
     DUPLICATE_DISTANCE_M,
@@ -47,6 +47,7 @@ from geo.store import (
     name_keys,
     read_curated,
 )
+from geo.store._dedupe import FEW_RECORDS, stored_identities
 
 # Town halls of a few communes: Mialet (24, CC Périgord-Limousin), Neuvic and Égletons (19).
 MIALET = (0.904732, 45.550315)
@@ -203,6 +204,39 @@ def test_id_already_used_by_another_record_is_refused(store: Store) -> None:
     ):
         store.add("places", places(["B"], [MIALET], id=["p1"]))
     assert store.count("places") == 1
+
+
+def test_few_new_records_are_compared_with_the_nearby_stored_ones_only(store: Store) -> None:
+    stored = [f"Lieu {i}" for i in range(FEW_RECORDS + 20)]
+    store.add("places", places(stored, [metres_east(NEUVIC, 1000 * i) for i in range(len(stored))]))
+    store.add("places", places(["Ailleurs"], [MIALET], source_id=["node/9"]))
+    new = places(
+        ["lieu 3", "Lieu 4", "Autre", "Encore"],
+        [metres_east(NEUVIC, 3060), metres_east(NEUVIC, 4200), NEUVIC, EGLETONS],
+        source_id=[None, None, None, "node/9"],
+    )
+    with store.transaction() as connection:
+        read = stored_identities(connection, "places", layers.conform("places", new))
+    # the stored ones within ~200 m of the new points' box, and the same source id
+    assert set(read["name"]) == {f"Lieu {i}" for i in range(5)} | {"Ailleurs"}
+    few = store.add("places", new)
+    assert (few.added, few.duplicates) == (2, 2)  # "lieu 3" 60 m away, node/9 stored
+    # in a batch too large for the narrowed read, every stored record is compared
+    far = [metres_east(MIALET, 500 * i) for i in range(FEW_RECORDS)]
+    padding = places([f"Loin {i}" for i in range(FEW_RECORDS)], far)
+    again = new.assign(name=new["name"] + " bis")  # new names: only node/9 repeats
+    many = store.add("places", pd.concat([again, new, padding], ignore_index=True))
+    assert (many.added, many.duplicates) == (3 + FEW_RECORDS, 1 + 4)
+
+
+def test_generated_ids_follow_the_highest_numbered_stored_id(store: Store) -> None:
+    ids = ["pla-0012", "pla-x", "pla-9", "pla-1e3", "other-5000"]
+    store.add(
+        "places", places(list("ABCDE"), [metres_east(NEUVIC, 500 * i) for i in range(5)], id=ids)
+    )
+    result = store.add("places", places(["F"], [MIALET]))
+    assert result.ids == ("pla-1001",)  # "pla-1e3" reads as 1000, as it always did
+    assert store.add("places", places(["G"], [EGLETONS])).ids == ("pla-1002",)
 
 
 def test_name_keys_ignore_case_accents_and_saints() -> None:
@@ -641,6 +675,24 @@ def test_read_area_gathers_what_concerns_an_area(tmp_path: Path, base_dir: Path)
     assert "19148" in set(found["places"]["commune_code"])  # the ATILI tiers-lieu in Neuvic
     cooperation = found["cooperation"]
     assert set(cooperation["area_code"]) & set(correze["epci_code"])  # EPCI conventions
+
+
+def test_read_area_finds_a_perimeter_naming_a_former_commune_code(
+    tmp_path: Path, base_dir: Path
+) -> None:
+    former = former_codes(data_dir=base_dir)
+    former_code, current = next(
+        (f, c) for f, c in former["code"].items() if str(c).startswith("19") and f != c
+    )
+    store = Store(tmp_path / "layers.gpkg", seed_on_create=False)
+    provider = places(  # based in Dordogne: only its perimeter can bring it into the area
+        ["Coopérative"], [MIALET], kind=["cae"], perimeter=[f"commune:{former_code}"]
+    )
+    store.add("providers", provider.assign(id=["pro-merged"]))
+    area = load_communes(codes=[current], data_dir=base_dir)
+    assert store.read_area(area)["providers"]["id"].tolist() == ["pro-merged"]
+    elsewhere = load_communes(department="30", data_dir=base_dir)
+    assert store.read_area(elsewhere)["providers"].empty
 
 
 # --- broken, read-only and misplaced stores ------------------------------------------------------

@@ -12,7 +12,6 @@ in (one spatial query for all rows).
 from __future__ import annotations
 
 import dataclasses
-import functools
 from pathlib import Path
 
 import geopandas as gpd
@@ -201,7 +200,7 @@ def _from_codes(work: _Work, data_dir: Path | None) -> None:
     if "commune_code" not in work.table:
         return
     text = _text(work.table, "commune_code")
-    current = geocoding.current_codes(text, data_dir=data_dir)
+    current = communes.to_current_codes(text, data_dir=data_dir)
     unknown = (text.notna() & current.isna()).to_numpy()
     work.report(
         unknown,
@@ -235,7 +234,7 @@ def _from_geocoder(work: _Work, geocoder: geocoding.AddressGeocoder, data_dir: P
     codes = np.full(len(todo), None, dtype=object)
     # Only current INSEE codes of the base (not e.g. municipal arrondissements); the
     # others are found from the point like any exact point.
-    codes[todo] = geocoding.current_codes(found["code"], data_dir=data_dir).to_numpy()
+    codes[todo] = communes.to_current_codes(found["code"], data_dir=data_dir).to_numpy()
     fill = todo & work.placed & pd.notna(codes)
     work.code[fill] = codes[fill]
 
@@ -281,19 +280,14 @@ def _fill_codes(work: _Work, data_dir: Path | None) -> None:
     work.code[todo[first.index.to_numpy()]] = polygons["code"].to_numpy()[first.to_numpy()]
 
 
-@functools.lru_cache(maxsize=1)
 def _load_polygons(departments: tuple[str, ...] | None, data_dir: Path | None) -> gpd.GeoDataFrame:
-    """Commune polygons of some departments (all when None), kept for the next chunk."""
-    return communes.load_communes(
-        department=list(departments) if departments is not None else None,
-        columns=["code", "department_code"],
-        data_dir=data_dir,
-    )
-
-
-def commune_polygons_cache_clear() -> None:
-    """Forget the polygons kept between the chunks of one import."""
-    _load_polygons.cache_clear()
+    """Commune polygons of some departments (all when None), from the shared cached table."""
+    frame = communes.read_table(
+        "communes", columns=("code", "department_code", "geometry"), data_dir=data_dir
+    )  # shared: filtered into new frames, never modified
+    if departments is None:
+        return frame
+    return frame[frame["department_code"].isin(departments).to_numpy()]
 
 
 def _commune_polygons(lon: np.ndarray, lat: np.ndarray, data_dir: Path | None) -> gpd.GeoDataFrame:

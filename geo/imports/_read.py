@@ -19,7 +19,7 @@ import shapely
 
 from geo import geocoding
 from geo._errors import ImportFileError
-from geo.imports import _aliases, _locate
+from geo.imports import _aliases
 from geo.imports._common import DEFAULT_MAX_BYTES, Parsed, check_file
 from geo.imports._csv import read_csv
 from geo.imports._ical import read_ics
@@ -149,18 +149,15 @@ def read_records(
     if geocoder is None:
         geocoder = geocoding.geocoder_from_env()
     where = "feature" if fmt == "gpkg" else "line"
-    try:
-        chunks, problems = _place_and_validate(
-            kind,
-            parsed,
-            mapping,
-            defaults,
-            geocoder=geocoder,
-            origin=f"{path.name} {where} ",
-            file_name=path.name,
-        )
-    finally:
-        _locate.commune_polygons_cache_clear()
+    chunks, problems = _place_and_validate(
+        kind,
+        parsed,
+        mapping,
+        defaults,
+        geocoder=geocoder,
+        origin=f"{path.name} {where} ",
+        file_name=path.name,
+    )
     problems = sorted_problems(problems + repeated_ids(parsed.raw, mapping, parsed.lines))
     ignored = [c for c in parsed.raw.columns if c not in mapping]
     details = {

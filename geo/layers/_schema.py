@@ -299,8 +299,19 @@ def empty_layer(kind: str) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(data, geometry=gpd.GeoSeries([], crs=CRS), crs=CRS)
 
 
+#: Up to this many values, :func:`_as_text` formats them one by one (pandas' per-call
+#: overhead, not the values, is then the cost); above, column-wise.
+_FEW_VALUES = 64
+
+
 def _as_text(values: pd.Series) -> pd.Series:
     """Values as stripped text (pandas ``str`` dtype), missing when blank, dates in ISO form."""
+    if len(values) <= _FEW_VALUES and values.dtype == object:
+        text = pd.Series(
+            [None if _missing(v) else _plain_text(v) for v in values], index=values.index
+        )
+        stripped = text.astype("str").str.strip()
+        return stripped.where(stripped != "")
     inferred = pd.api.types.infer_dtype(values, skipna=True)
     if inferred == "floating":
         numbers = values.astype("float64")
@@ -314,6 +325,10 @@ def _as_text(values: pd.Series) -> pd.Series:
         text = values.map(_plain_text, na_action="ignore").astype("str")
     stripped = text.astype("str").str.strip()
     return stripped.where(stripped != "")
+
+
+def _missing(value: object) -> bool:
+    return value is None or value is pd.NA or value is pd.NaT or value != value  # noqa: PLR0124
 
 
 def _plain_text(value: object) -> str:

@@ -24,7 +24,6 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 import shapely
 
 from geo import communes
@@ -291,8 +290,8 @@ def _base_codes_cached(level: str, data_dir: str, mtime: float) -> pa.Array:
         "former_commune": "former_codes",
     }[level]
     column = "former_code" if level == "former_commune" else "code"
-    table = pq.read_table(communes.base_file(name, Path(data_dir)), columns=[column])
-    codes = table.column(column).to_pandas().dropna().astype(str)
+    table = communes.read_table(name, columns=[column], data_dir=Path(data_dir))
+    codes = table[column].dropna().astype(str)
     return pa.array(sorted(set(codes)), pa.string())
 
 

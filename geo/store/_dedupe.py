@@ -8,15 +8,27 @@ repeat one with the same area, year, kind and provider.
 
 from __future__ import annotations
 
+import json
+import math
+import sqlite3
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geo._geodesy import haversine_km
+from geo import _gpkg
+from geo._geodesy import EARTH_RADIUS_KM, haversine_km
 from geo._text import normalise_places
 from geo.layers import SPATIAL_KINDS
 
-__all__ = ["DUPLICATE_DISTANCE_M", "IDENTITY_COLUMNS", "duplicate_mask", "name_keys"]
+__all__ = [
+    "DUPLICATE_DISTANCE_M",
+    "FEW_RECORDS",
+    "IDENTITY_COLUMNS",
+    "duplicate_mask",
+    "name_keys",
+    "stored_identities",
+]
 
 #: Two records with the same name closer than this are the same record.
 DUPLICATE_DISTANCE_M = 100.0
@@ -24,6 +36,53 @@ DUPLICATE_DISTANCE_M = 100.0
 IDENTITY_COLUMNS = {kind: ["id", "source_id", "name"] for kind in SPATIAL_KINDS} | {
     "cooperation": ["id", "source_id", "area_type", "area_code", "year", "kind", "provider_id"]
 }
+
+#: Up to this many new records, only the stored records they could repeat are read
+#: (same id or source id, or a point near theirs); above, every stored record is.
+FEW_RECORDS = 100
+
+
+def stored_identities(
+    connection: sqlite3.Connection, kind: str, records: gpd.GeoDataFrame
+) -> gpd.GeoDataFrame:
+    """The stored records that ``records`` could repeat or take the id of (identity columns).
+
+    For a few records, SQLite returns only the stored records with one of their ids or
+    source ids, or (cooperation) the same area code, or (other layers) a point in the
+    box around theirs widened by twice :data:`DUPLICATE_DISTANCE_M`: every record
+    :func:`duplicate_mask` could match, without reading the whole layer.
+    """
+    columns = IDENTITY_COLUMNS[kind]
+    if len(records) > FEW_RECORDS:
+        return _gpkg.select(connection, kind, columns=columns)
+    tests, params = [], []
+    for column in ("id", "source_id", *(() if kind in SPATIAL_KINDS else ("area_code",))):
+        values = records[column].dropna().astype(str).unique().tolist()
+        if values:
+            tests.append(f'"{column}" IN (SELECT value FROM json_each(?))')
+            params.append(json.dumps(values))
+    box = _near_box(records.geometry) if kind in SPATIAL_KINDS else None
+    if box is not None:
+        tests.append(f'ancrage_in_box("{_gpkg.GEOMETRY_COLUMN}", ?, ?, ?, ?)')
+        params.extend(box)
+    if not tests:
+        return _gpkg.select(connection, kind, columns=columns, condition=("0", ()))
+    return _gpkg.select(connection, kind, columns=columns, condition=(" OR ".join(tests), params))
+
+
+def _near_box(geometry: gpd.GeoSeries) -> tuple[float, float, float, float] | None:
+    """(lon_min, lat_min, lon_max, lat_max) holding every point within twice the
+    duplicate distance of the points, or ``None`` when there is no point."""
+    points = geometry[geometry.notna() & ~geometry.is_empty]
+    if points.empty:
+        return None
+    minx, miny, maxx, maxy = (float(v) for v in points.total_bounds)
+    margin = math.degrees(2 * DUPLICATE_DISTANCE_M / 1000 / EARTH_RADIUS_KM)
+    top = min(max(abs(miny), abs(maxy)) + margin, 90.0)
+    scale = math.cos(math.radians(top))
+    if scale < 0.01:  # near a pole: every longitude
+        return -180.0, miny - margin, 180.0, maxy + margin
+    return minx - margin / scale, miny - margin, maxx + margin / scale, maxy + margin
 
 
 def duplicate_mask(kind: str, records: pd.DataFrame, stored: pd.DataFrame) -> pd.Series:

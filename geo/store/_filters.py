@@ -76,17 +76,17 @@ def plan(kind: str, *, areas: Areas, bbox: Sequence[float] | None, seat: bool) -
 
 
 def providers_of_area(providers: pd.DataFrame, communes: pd.DataFrame) -> np.ndarray:
-    """Providers based in the communes or whose perimeter names one of them, or their areas."""
-    codes = communes["code"].tolist()
-    named = {
-        *(f"commune:{c}" for c in codes),
-        *(f"epci:{e}" for e in communes["epci_code"].dropna().unique()),
-        *(f"department:{d}" for d in communes["department_code"].unique()),
-        *(f"region:{r}" for r in communes["region_code"].unique()),
-    }
-    declared = providers["perimeter"].fillna("").str.split(";").map(named.intersection)
-    based = providers["commune_code"].isin(codes)
-    return (declared.astype(bool) | based).to_numpy()
+    """Providers based in the communes or whose perimeter holds one of them.
+
+    The perimeter is matched by :func:`geo.coverage.providers_for_area`: every item
+    level, and ``commune`` items naming a former code of a commune of the area.
+    """
+    from geo.coverage import providers_for_area  # noqa: PLC0415 - coverage reads the store
+
+    area = communes.set_index("code") if "code" in communes else communes
+    declared = providers_for_area(providers, area)
+    based = providers["commune_code"].isin(area.index.astype(str)).to_numpy()
+    return declared | based
 
 
 def check_bbox(bbox: Sequence[float] | None) -> tuple[float, float, float, float] | None:

@@ -9,6 +9,7 @@ ones (``pro-1``, ``pla-2``...).
 from __future__ import annotations
 
 import functools
+import sqlite3
 from collections.abc import Sequence
 
 import geopandas as gpd
@@ -23,20 +24,22 @@ from geo.layers import (
     RowProblem,
     check_kind,
     conform,
+    empty_layer,
     raise_for_problems,
     validate_records,
 )
-from geo.store._dedupe import IDENTITY_COLUMNS
 
 __all__ = [
     "ADD_SLICE_ROWS",
+    "as_conformed",
     "check_id_conflicts",
+    "complete",
     "fill_ids",
-    "identity_records",
     "line_numbers_of",
     "not_found",
     "prepare",
     "slices",
+    "taken_numbered_ids",
 ]
 
 
@@ -55,14 +58,49 @@ def slices(count: int) -> list[slice]:
     return [slice(start, start + ADD_SLICE_ROWS) for start in range(0, count, ADD_SLICE_ROWS)]
 
 
-def identity_records(kind: str, frame: pd.DataFrame) -> gpd.GeoDataFrame:
-    """The columns that tell duplicates apart (and the points), conformed."""
-    columns = [c for c in IDENTITY_COLUMNS[kind] if c in frame]
-    geometry = [frame.geometry.name] if isinstance(frame, gpd.GeoDataFrame) else []
-    geometry = geometry or (["geometry"] if "geometry" in frame else [])
-    subset = frame[columns + geometry]
-    conformed = conform(kind, subset)
-    return conformed[[*IDENTITY_COLUMNS[kind], "geometry"]]
+def as_conformed(kind: str, frame: pd.DataFrame) -> gpd.GeoDataFrame:
+    """Records already conformed, in :func:`geo.layers.conform`'s exact form, cheaply.
+
+    :func:`geo.imports.read_records` returns conformed records with their text as
+    Arrow-backed strings; only that text is turned back into Python objects. Any
+    other frame is conformed.
+    """
+    target = _layer_dtypes(kind)
+    if not isinstance(frame, gpd.GeoDataFrame) or frame.geometry.name != "geometry":
+        return conform(kind, frame)
+    if frame.crs != CRS or list(frame.columns) != [*target, "geometry"]:
+        return conform(kind, frame)
+    data = {}
+    for name, dtype in target.items():
+        values = frame[name]
+        text = pd.api.types.is_object_dtype(dtype)
+        if values.dtype == dtype and not text:
+            data[name] = values.reset_index(drop=True)
+        elif text and (values.dtype == "str" or pd.api.types.is_object_dtype(values.dtype)):
+            objects = values.to_numpy(dtype=object, na_value=None)
+            data[name] = pd.Series(objects, dtype=object)
+        else:
+            return conform(kind, frame)
+    geometry = gpd.GeoSeries(frame.geometry.to_numpy(), crs=CRS)
+    return gpd.GeoDataFrame(data, geometry=geometry, crs=CRS)
+
+
+@functools.cache
+def _layer_dtypes(kind: str) -> dict[str, object]:
+    layer = empty_layer(kind)
+    return {c: layer[c].dtype for c in layer.columns if c != layer.geometry.name}
+
+
+def complete(records: gpd.GeoDataFrame, *, source_label: str | None) -> gpd.GeoDataFrame:
+    """Fill ``source`` (with ``source_label``) and ``location_precision`` (``exact``
+    when there is a point) of conformed records, in place; return them."""
+    if source_label is not None:
+        records["source"] = records["source"].fillna(source_label)
+    has_point = records.geometry.notna().to_numpy() & ~records.geometry.is_empty.to_numpy()
+    records["location_precision"] = records["location_precision"].where(
+        records["location_precision"].notna() | ~has_point, "exact"
+    )
+    return records
 
 
 def line_numbers_of(records: pd.DataFrame, line_numbers: Sequence[int] | None) -> np.ndarray:
@@ -85,13 +123,7 @@ def prepare(
     if not isinstance(frame, pd.DataFrame):
         msg = f"'frame' should be a DataFrame or GeoDataFrame, got {type(frame)}"
         raise InvalidParameterError(msg)
-    records = conform(kind, frame)
-    if source_label is not None:
-        records["source"] = records["source"].fillna(source_label)
-    has_point = records.geometry.notna().to_numpy() & ~records.geometry.is_empty.to_numpy()
-    records["location_precision"] = records["location_precision"].where(
-        records["location_precision"].notna() | ~has_point, "exact"
-    )
+    records = complete(conform(kind, frame), source_label=source_label)
     if kind in SPATIAL_KINDS and fill_communes:
         records["commune_code"] = _fill_communes(records)
     if not validate:
@@ -111,6 +143,11 @@ def prepare(
     return records
 
 
+#: Columns of the commune polygons read to find communes from points (the same as
+#: :mod:`geo.imports` asks for, so both share one cached table).
+POLYGON_COLUMNS = ("code", "department_code", "geometry")
+
+
 def _fill_communes(records: gpd.GeoDataFrame) -> pd.Series:
     """Commune codes of the records, found from the points where missing."""
     codes = records["commune_code"].copy()
@@ -120,19 +157,12 @@ def _fill_communes(records: gpd.GeoDataFrame) -> pd.Series:
         return codes
     if not _base_exists():
         return codes
-    path = communes.base_file("communes")
-    area = _commune_polygons(str(path), path.stat().st_mtime)
+    area = communes.read_table("communes", columns=POLYGON_COLUMNS)  # shared: not modified
     points = gpd.GeoDataFrame(geometry=records.geometry[missing], crs=CRS)
     joined = gpd.sjoin(points, area, predicate="within", how="left")
     found = joined.loc[~joined.index.duplicated(), "code"]
     codes.loc[found.index] = found.where(found.notna(), None).to_numpy()
     return codes
-
-
-@functools.lru_cache(maxsize=1)
-def _commune_polygons(path: str, mtime: float) -> gpd.GeoDataFrame:
-    """Commune polygons (code, geometry), kept while the base file is unchanged."""
-    return gpd.read_parquet(path, columns=["code", "geometry"])
 
 
 def _base_exists() -> bool:
@@ -152,6 +182,30 @@ def check_id_conflicts(fresh: pd.DataFrame, stored: pd.DataFrame, lines: np.ndar
         for line, value in zip(lines[taken.to_numpy()], fresh.loc[taken, "id"], strict=True)
     ]
     raise_for_problems(problems, what="the records")
+
+
+def taken_numbered_ids(connection: sqlite3.Connection, kind: str) -> pd.Series:
+    """The stored ids :func:`fill_ids` numbers after, read without the whole layer.
+
+    The highest plain ``pre-<digits>`` id (found by SQLite) and every other id with the
+    layer's prefix (``pre-1.5``, ``pre-x``...), which :func:`fill_ids` parses as before.
+    """
+    prefix = f"{kind[:3]}-"
+    start = len(prefix) + 1
+    plain = (
+        f"length(id) BETWEEN {start} AND {start + 14} AND substr(id, {start}) NOT GLOB '*[^0-9]*'"
+    )
+    table = f'"{check_kind(kind)}"'
+    top = connection.execute(
+        f"SELECT max(CAST(substr(id, {start}) AS INTEGER)) FROM {table} "
+        f"WHERE id GLOB ? AND {plain}",
+        (f"{prefix}*",),
+    ).fetchone()[0]
+    others = connection.execute(
+        f"SELECT id FROM {table} WHERE id GLOB ? AND NOT ({plain})", (f"{prefix}*",)
+    ).fetchall()
+    taken = [f"{prefix}{top}"] if top is not None else []
+    return pd.Series(taken + [row[0] for row in others], dtype=object)
 
 
 def fill_ids(kind: str, ids: pd.Series, stored_ids: pd.Series) -> pd.Series:

@@ -30,7 +30,7 @@ from geo._errors import (
 )
 from geo.layers import CRS, LAYER_KINDS, check_kind, events_in_window, layer_columns
 from geo.store import _export, _filters, _records, _seed, _sqlite
-from geo.store._dedupe import IDENTITY_COLUMNS, duplicate_mask
+from geo.store._dedupe import IDENTITY_COLUMNS, duplicate_mask, stored_identities
 
 __all__ = ["AddResult", "Store", "load_layers"]
 
@@ -241,8 +241,9 @@ class Store:
 
         Places, events and cooperation records are those located in the area's
         communes (or, for cooperation, on its EPCIs); providers are those based there
-        or whose declared perimeter names one of its communes, EPCIs, departments
-        or regions.
+        or whose declared perimeter names one of its communes (also by a former code
+        of a merged commune), EPCIs, departments or regions
+        (:func:`geo.coverage.providers_for_area`).
 
         Parameters
         ----------
@@ -314,8 +315,10 @@ class Store:
         validated
             The records already passed :func:`geo.layers.validate_records` in this
             very form (as :func:`geo.imports.read_records` returns them, commune
-            codes already found from the points): skip the second check and that
-            search. Ids are still checked against the stored records.
+            codes already found from the points): skip the second check, that
+            search and the conforming. Ids are still checked against the stored
+            records. A few records are compared with the stored records that share
+            an id or source id or lie near them only, not the whole layer.
 
         Returns
         -------
@@ -328,26 +331,26 @@ class Store:
             Some record is invalid, or reuses the id of a different stored record;
             nothing was written. ``.problems`` lists every one.
         """
-        if not validated:  # every problem is reported before anything is written
+        if validated:  # conformed and checked by read_records: complete them only
+            frame = _records.complete(_records.as_conformed(kind, frame), source_label=source_label)
+        else:  # every problem is reported before anything is written
             frame = _records.prepare(
                 kind, frame, source_label=source_label, line_numbers=line_numbers
             )
         lines = _records.line_numbers_of(frame, line_numbers)
-        identity = _records.identity_records(kind, frame)
+        identity = frame[[*IDENTITY_COLUMNS[kind], "geometry"]]
         with self.transaction() as connection:  # written in slices to keep memory low
-            stored = _gpkg.select(connection, kind, columns=IDENTITY_COLUMNS[kind])
+            stored = stored_identities(connection, kind, identity)
             duplicate = duplicate_mask(kind, identity, stored).to_numpy()
             keep = np.flatnonzero(~duplicate)
             fresh = pd.DataFrame({"id": identity["id"].to_numpy()[keep]})
             del identity
             _records.check_id_conflicts(fresh, stored, lines[keep])
-            ids = _records.fill_ids(kind, fresh["id"], stored["id"]).to_numpy()
             del stored
+            taken = _records.taken_numbered_ids(connection, kind)
+            ids = _records.fill_ids(kind, fresh["id"], taken).to_numpy()
             for rows in _records.slices(len(keep)):
-                part = frame.iloc[keep[rows]]
-                records = _records.prepare(
-                    kind, part, source_label=source_label, validate=False, fill_communes=False
-                )
+                records = frame.iloc[keep[rows]].reset_index(drop=True)
                 records["id"] = ids[rows]
                 _gpkg.insert(connection, kind, records)
         return AddResult(len(ids), int(duplicate.sum()), tuple(ids))
