@@ -10,23 +10,30 @@ from conftest import TEST_API_KEY
 NAME = '<img src=x onerror="window.__xss=1">'
 BROWSER_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
-#: Put every layer group of the Folium map on the map, open every popup and tooltip, and
-#: return the text (not the HTML) they show.
+#: The text (not the HTML) of every popup and tooltip of the map's layers, clustered markers
+#: and layers switched off included: each content is rendered into a detached element, so
+#: an unescaped ``<img onerror>`` would still fire there and set ``window.__xss``.
 OPEN_EVERY_POPUP = """() => {
   const map = Object.values(window).find((v) => v instanceof L.Map);
-  for (const value of Object.values(window)) {
-    if (value instanceof L.LayerGroup && !map.hasLayer(value)) map.addLayer(value);
-  }
   const texts = [];
-  map.eachLayer((layer) => {
-    for (const [get, open] of [["getPopup", "openPopup"], ["getTooltip", "openTooltip"]]) {
-      if (typeof layer[get] === "function" && layer[get]() && layer.getLatLng) {
-        layer[open]();
-        const element = layer[get]().getElement();
-        if (element) texts.push(element.textContent);
+  const seen = new Set();
+  const visit = (layer) => {
+    if (seen.has(layer)) return;
+    seen.add(layer);
+    if (typeof layer.getLayers === "function") layer.getLayers().forEach(visit);
+    for (const get of ["getPopup", "getTooltip"]) {
+      if (typeof layer[get] === "function" && layer[get]()) {
+        let content = layer[get]().getContent();
+        if (typeof content === "function") content = content(layer);
+        const holder = document.createElement("div");
+        if (content instanceof Node) holder.appendChild(content.cloneNode(true));
+        else holder.innerHTML = String(content);
+        texts.push(holder.textContent);
       }
     }
-  });
+  };
+  for (const value of Object.values(window)) if (value instanceof L.Layer) visit(value);
+  map.eachLayer(visit);
   return texts;
 }"""
 
@@ -69,7 +76,9 @@ def test_an_event_created_through_the_api_shows_its_html_name_as_text(browser, k
     page, dialogs = offline_page(browser, address)
     page.goto(f"{address}/cibler?department=19")
     frame = page.locator("iframe.map").element_handle().content_frame()
-    frame.wait_for_function("typeof L !== 'undefined'")
+    frame.wait_for_function(  # the map exists (its scripts ran), not only Leaflet
+        "typeof L !== 'undefined' && Object.values(window).some((v) => v instanceof L.Map)"
+    )
     texts = frame.evaluate(OPEN_EVERY_POPUP)
     assert any(NAME in text for text in texts)  # the HTML is the text shown
     assert frame.locator("img[src='x']").count() == 0

@@ -55,7 +55,8 @@ def stored_identities(
     columns = IDENTITY_COLUMNS[kind]
     if len(records) > FEW_RECORDS:
         return _gpkg.select(connection, kind, columns=columns)
-    tests, params = [], []
+    tests: list[str] = []
+    params: list[object] = []
     for column in ("id", "source_id", *(() if kind in SPATIAL_KINDS else ("area_code",))):
         values = records[column].dropna().astype(str).unique().tolist()
         if values:
