@@ -300,6 +300,7 @@ def test_a_declared_length_over_the_limit_is_refused_before_reading(client: Test
 
 def test_a_streamed_body_is_cut_off_at_the_limit(client: TestClient, store: Store):
     before = store.count("events")
+
     def body():  # no Content-Length: the server must count while reading
         yield b'--b\r\nContent-Disposition: form-data; name="file"; filename="a.csv"\r\n\r\n'
         for _ in range(200):

@@ -110,7 +110,6 @@ def _current_codes(codes: pd.Series, known: pd.Index, former: pd.DataFrame | Non
     return values
 
 
-
 def providers_for_area(
     providers: pd.DataFrame,
     communes: pd.DataFrame,

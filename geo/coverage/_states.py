@@ -174,4 +174,3 @@ def commune_states(
     out = out[["state", "state_any", *out.columns.drop(["state", "state_any"])]]
     out.attrs["expertise"] = expertise
     return out
-

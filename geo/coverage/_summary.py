@@ -78,4 +78,3 @@ def area_summary(communes: pd.DataFrame, states: pd.DataFrame, *, by: str = "epc
     )
     grouped.insert(0, "rank", np.arange(1, len(grouped) + 1))
     return grouped.reset_index(names="code").pipe(lambda t: t[["code", *t.columns.drop("code")]])
-
