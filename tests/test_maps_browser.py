@@ -148,7 +148,8 @@ def payload_map(tmp_path):
 
 
 def test_template_payloads_show_literally_in_popups_and_run_nothing(browser, payload_map):
-    page = browser.new_page()
+    # narrower than 700 px: the layer control stays folded and covers no marker
+    page = browser.new_page(viewport={"width": 640, "height": 720})
     dialogs = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
     page.route("http*://**", lambda route: route.abort())

@@ -121,10 +121,12 @@ var ancrage = (function () {
       return drawn;
     },
     layerControl: function (map, base, overlays) {
-      // Open, so the colourings show; folded while a popup is open, so it hides none.
-      var control = L.control.layers(named(base), named(overlays), {collapsed: false});
+      // Open on a wide map, so the colourings show; folded on a narrow one (a page's frame,
+      // a phone) where it would hide the map, and while a popup is open, so it hides none.
+      var wide = map.getSize().x >= 700;
+      var control = L.control.layers(named(base), named(overlays), {collapsed: !wide});
       map.on("popupopen", function () { control.collapse(); });
-      map.on("popupclose", function () { control.expand(); });
+      map.on("popupclose", function () { if (wide) { control.expand(); } });
       return control.addTo(map);
     },
     legend: function (map, id, position) {
