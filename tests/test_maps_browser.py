@@ -82,7 +82,11 @@ def saved_map(tmp_path):
 
 
 def close_popups(page) -> None:
-    page.locator(".leaflet-popup-close-button").first.click()
+    # Closed through Leaflet rather than by clicking the close button, which another
+    # element (the layer control, a marker) may cover on a loaded machine.
+    page.evaluate(
+        "() => Object.values(window).forEach((v) => { if (v instanceof L.Map) v.closePopup(); })"
+    )
     # A closed popup fades out before it leaves the page.
     page.wait_for_function("document.querySelectorAll('.leaflet-popup').length === 0")
 
