@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import types
 from pathlib import Path
 
 import icalendar
@@ -351,3 +352,23 @@ def test_reach_matrix_by_road_minutes():
     assert not reach[:, 1].any()  # a venue off the graph reaches nothing
     with pytest.raises(InvalidParameterError, match="'minutes'"):
         outreach.reach_matrix(communes, venues, minutes=3.5)
+
+
+def test_plan_csv_neutralises_formulas_and_json_keeps_names() -> None:
+    table = pd.DataFrame(
+        {
+            "order": [1],
+            "date": [pd.Timestamp("2026-05-01")],
+            "name": ['=HYPERLINK("x")'],
+            "lon": [2.27],
+            "lat": [45.38],
+            "demand_added": [-3.5],
+        }
+    )
+    result = types.SimpleNamespace(table=table, summary={"demand_reached": 1.0})
+    csv_text = outreach.plan_to_text(result, "csv")
+    assert "'=HYPERLINK" in csv_text and ",-3.5," in csv_text
+    as_json = outreach.plan_to_text(result, "json")
+    assert '"name": "=HYPERLINK(\\"x\\")"' in as_json and '"date": "2026-05-01"' in as_json
+    with pytest.raises(ValueError, match="'format' is 'xls'"):
+        outreach.plan_to_text(result, "xls")

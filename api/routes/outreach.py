@@ -6,45 +6,25 @@ keyed by the parameters and the data version.
 """
 
 import dataclasses
-import json
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import geopandas as gpd
-import pandas as pd
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
 from api.deps import AreaDep, SettingsDep
-from geo import communes, coverage, outreach
+from geo import communes, outreach
 from geo._cache import cached, data_version
 from geo._config import Settings
 from geo._errors import InvalidParameterError
 from geo.layers import EXPERTISE
 from geo.store import Store
 
-__all__ = ["OutreachQuery", "plan_for_area", "plan_json", "router"]
+__all__ = ["OutreachQuery", "plan_for_area", "router"]
 
 router = APIRouter(prefix="/api", tags=["outreach"])
 
 #: Columns of the CSV download, in order.
-CSV_COLUMNS = [
-    "order",
-    "date",
-    "date_note",
-    "name",
-    "kind",
-    "category",
-    "commune_code",
-    "commune_name",
-    "demand_added",
-    "communes_reached",
-    "commune_names",
-    "round_trip_km",
-    "venue_id",
-    "lon",
-    "lat",
-]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -174,14 +154,8 @@ def _plan(area: dict, query: OutreachQuery, settings: Settings) -> dict[str, Any
     base_row = communes.get_commune(query.base, data_dir=settings.data_dir) if query.base else None
     store = Store(settings.store)
     layers = {k: store.read(k, codes=list(every.index)) for k in ("events", "places")}
-    if query.demand == "population":
-        demand = outreach.population_demand(every["population"])
-    else:
-        providers = store.read_area(every)["providers"]
-        states = coverage.commune_states(every, providers, expertise=query.expertise)
-        demand = outreach.underserved_demand(
-            every["population"], states, expertise_asked=query.expertise is not None
-        )
+    providers = store.read_area(every)["providers"] if query.demand == "underserved" else None
+    demand = outreach.area_demand(every, providers, kind=query.demand, expertise=query.expertise)
     request = outreach.PlanRequest(
         start=query.start,
         end=query.end,
@@ -195,54 +169,21 @@ def _plan(area: dict, query: OutreachQuery, settings: Settings) -> dict[str, Any
     return {"communes": every, "result": result, "demand": demand}
 
 
-def venue_records(table: pd.DataFrame) -> list[dict[str, Any]]:
-    """The plan's venues as JSON-ready records (dates as ``YYYY-MM-DD``)."""
-    if table.empty:
-        return []
-    out = table.drop(columns=["day_class"], errors="ignore").copy()
-    out["date"] = pd.to_datetime(out["date"]).dt.strftime("%Y-%m-%d")
-    return json.loads(out.to_json(orient="records", force_ascii=False))
-
-
-def plan_json(result: outreach.AreaPlan) -> dict[str, Any]:
-    """The JSON answer: the summary and the venues in date order."""
-    return result.summary | {"venues": venue_records(result.table)}
+_MEDIA = {
+    "ics": ("text/calendar; charset=utf-8", "tournees.ics"),
+    "csv": ("text/csv; charset=utf-8", "tournees.csv"),
+    "geojson": ("application/geo+json", "tournees.geojson"),
+}
 
 
 def render_plan(result: outreach.AreaPlan, fmt: str) -> Response:
-    """The plan as JSON, GeoJSON, CSV or iCalendar."""
-    table = result.table
-    if fmt == "ics":
-        return Response(
-            outreach.to_ics(table),
-            media_type="text/calendar; charset=utf-8",
-            headers={"Content-Disposition": 'attachment; filename="tournees.ics"'},
-        )
-    if fmt == "csv":
-        shown = table.reindex(columns=CSV_COLUMNS)
-        if not shown.empty:
-            shown["date"] = pd.to_datetime(shown["date"]).dt.strftime("%Y-%m-%d")
-        return Response(
-            shown.to_csv(index=False),
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": 'attachment; filename="tournees.csv"'},
-        )
-    if fmt == "geojson":
-        records = venue_records(table)
-        frame = gpd.GeoDataFrame(
-            pd.DataFrame(records),
-            geometry=gpd.points_from_xy([r["lon"] for r in records], [r["lat"] for r in records]),
-            crs=4326,
-        )
-        return Response(
-            frame.to_json(ensure_ascii=False, drop_id=True),
-            media_type="application/geo+json",
-            headers={"Content-Disposition": 'attachment; filename="tournees.geojson"'},
-        )
-    return Response(
-        json.dumps(plan_json(result), ensure_ascii=False, default=str),
-        media_type="application/json",
-    )
+    """The plan as JSON, GeoJSON, CSV or iCalendar (:func:`geo.outreach.plan_to_text`)."""
+    body = outreach.plan_to_text(result, fmt)
+    if fmt not in _MEDIA:
+        return Response(body, media_type="application/json")
+    media_type, name = _MEDIA[fmt]
+    disposition = {"Content-Disposition": f'attachment; filename="{name}"'}
+    return Response(body, media_type=media_type, headers=disposition)
 
 
 PlanFormat = Annotated[

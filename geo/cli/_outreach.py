@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import enum
-import json
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -53,16 +52,6 @@ _SHOWN = [
     "communes_reached",
     "round_trip_km",
 ]
-_CSV = [c for c in _SHOWN if c != "commune_name"] + [
-    "venue_id",
-    "category",
-    "commune_code",
-    "commune_name",
-    "communes",
-    "commune_names",
-    "lon",
-    "lat",
-]
 
 
 def _split(value: str | None) -> tuple[str, ...] | None:
@@ -77,63 +66,6 @@ def _area(department: str | None, epci: str | None, region: str | None) -> Any:
         msg = "give exactly one area: --department, --epci or --region"
         raise InvalidParameterError(msg)
     return communes.load_communes(department=department, epci=epci, region=region)
-
-
-def _demand(
-    kind: DemandKind,
-    area: Any,
-    store: Any,
-    expertise: str | None,
-    graph: Any,
-    weights: dict[str, float] | None,
-) -> Any:
-    if kind is DemandKind.population:
-        if weights is not None:
-            msg = "'--weights' applies to --demand underserved, not to --demand population"
-            raise InvalidParameterError(msg)
-        return outreach.population_demand(area["population"])
-    from geo import coverage  # noqa: PLC0415
-
-    providers = store.read("providers")
-    # perimeters naming a former commune code count for the current commune
-    providers = providers[coverage.providers_for_area(providers, area)]
-    states = coverage.commune_states(area, providers, expertise=expertise, graph=graph)
-    return outreach.underserved_demand(
-        area["population"], states, expertise_asked=expertise is not None, weights=weights
-    )
-
-
-def _json_records(table: pd.DataFrame) -> list[dict[str, Any]]:
-    out = table.copy()
-    out["date"] = pd.to_datetime(out["date"]).dt.strftime("%Y-%m-%d")
-    text = out.drop(columns=["day_class"], errors="ignore").to_json(
-        orient="records", force_ascii=False
-    )
-    return json.loads(text)
-
-
-def _render(result: outreach.AreaPlan, fmt: PlanFormat) -> str | bytes:
-    table = result.table
-    if fmt is PlanFormat.ics:
-        return outreach.to_ics(table)
-    if fmt is PlanFormat.json:
-        return (
-            json.dumps(
-                result.summary | {"venues": _json_records(table)}, ensure_ascii=False, indent=2
-            )
-            + "\n"
-        )
-    if fmt is PlanFormat.geojson:
-        import geopandas as gpd  # noqa: PLC0415
-
-        frame = gpd.GeoDataFrame(
-            pd.DataFrame(_json_records(table)),
-            geometry=gpd.points_from_xy(table["lon"], table["lat"]),
-            crs=4326,
-        )
-        return frame.to_json(ensure_ascii=False, drop_id=True)
-    shown = table.assign(date=pd.to_datetime(table["date"]).dt.strftime("%Y-%m-%d"))
-    return shown.reindex(columns=_CSV).to_csv(index=False)
 
 
 def _summary_line(result: outreach.AreaPlan) -> str:
@@ -262,7 +194,17 @@ def outreach_command(  # noqa: PLR0913 - one parameter per command-line option
         layer_store = Store(store)
         layers = {k: layer_store.read(k, codes=list(area.index)) for k in ("events", "places")}
         parsed_weights = outreach.parse_weights(demand_weights) if demand_weights else None
-        weights = _demand(demand, area, layer_store, expertise, road, parsed_weights)
+        if parsed_weights is not None and demand is DemandKind.population:
+            msg = "'--weights' applies to --demand underserved, not to --demand population"
+            raise InvalidParameterError(msg)
+        weights = outreach.area_demand(
+            area,
+            layer_store.read("providers") if demand is DemandKind.underserved else None,
+            kind=demand.value,
+            expertise=expertise,
+            graph=road,
+            weights=parsed_weights,
+        )
         if times_score:
             from geo import scoring  # noqa: PLC0415
 
@@ -299,7 +241,7 @@ def _emit(result: outreach.AreaPlan, fmt: PlanFormat, output: Path | None) -> No
         shown["date"] = pd.to_datetime(shown["date"]).dt.strftime("%Y-%m-%d")
         print_frame(shown.round(1), TableFormat.table, title="Plan d'aller-vers")
         return
-    text = _render(result, PlanFormat.csv if fmt is PlanFormat.table else fmt)
+    text = outreach.plan_to_text(result, "csv" if fmt is PlanFormat.table else fmt.value)
     if write_output(text, output or STDOUT) is not None:
         err_console.print(f"plan written to {output}")
 

@@ -43,6 +43,7 @@ from geo.outreach._candidates import (
 )
 from geo.outreach._demand import (
     DEFAULT_WEIGHTS,
+    area_demand,
     parse_weights,
     population_demand,
     score_weighted,
@@ -50,6 +51,13 @@ from geo.outreach._demand import (
 )
 from geo.outreach._ics import day_note, to_ics
 from geo.outreach._meet import MEET_PRESELECT, meet, meeting_places
+from geo.outreach._output import (
+    PLAN_CSV_COLUMNS,
+    PLAN_FORMATS,
+    plan_json,
+    plan_to_text,
+    venue_records,
+)
 from geo.outreach._plan import AreaPlan, PlanRequest, assign_days, plan_area, venue_table
 from geo.outreach._reach import great_circle_km, reach_matrix
 from geo.outreach._solve import OutreachPlan, plan_outreach
@@ -61,10 +69,13 @@ __all__ = [
     "DEFAULT_WEIGHTS",
     "MAX_WINDOW_DAYS",
     "MEET_PRESELECT",
+    "PLAN_CSV_COLUMNS",
+    "PLAN_FORMATS",
     "UNKNOWN_DAY",
     "AreaPlan",
     "OutreachPlan",
     "PlanRequest",
+    "area_demand",
     "assign_days",
     "candidate_venues",
     "check_window",
@@ -75,11 +86,14 @@ __all__ = [
     "meeting_places",
     "parse_weights",
     "plan_area",
+    "plan_json",
     "plan_outreach",
+    "plan_to_text",
     "population_demand",
     "reach_matrix",
     "score_weighted",
     "to_ics",
     "underserved_demand",
+    "venue_records",
     "venue_table",
 ]

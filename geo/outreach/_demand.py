@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from typing import Any
 
 import pandas as pd
 
@@ -11,6 +12,7 @@ from geo._errors import InvalidParameterError
 
 __all__ = [
     "DEFAULT_WEIGHTS",
+    "area_demand",
     "parse_weights",
     "population_demand",
     "score_weighted",
@@ -84,6 +86,48 @@ def underserved_demand(
     if expertise_asked:
         factor[(state != "covered") & (state_any == "covered")] = used["missing_expertise"]
     return (population_demand(population) * factor).rename("demand")
+
+
+def area_demand(
+    area: pd.DataFrame,
+    providers: pd.DataFrame | None,
+    *,
+    kind: str = "underserved",
+    expertise: str | None = None,
+    graph: Any = None,
+    weights: Mapping[str, float] | None = None,
+) -> pd.Series:
+    """The demand of the communes of an area, as the CLI and the service ask for it.
+
+    Parameters
+    ----------
+    area
+        Communes (commune base rows indexed by INSEE code).
+    providers
+        Support providers; those whose perimeter reaches the area (former commune
+        codes included) are kept. Unused for ``kind="population"``.
+    kind
+        ``underserved`` (population weighted by coverage, :func:`underserved_demand`)
+        or ``population``.
+    expertise, graph, weights
+        Expertise asked, road graph for reach in minutes, and under-served weights.
+    """
+    if kind == "population":
+        if weights is not None:
+            msg = "'weights' applies to the underserved demand, not to demand 'population'"
+            raise InvalidParameterError(msg)
+        return population_demand(area["population"])
+    if kind != "underserved":
+        msg = f"'demand' is {kind!r}, expected 'underserved' or 'population'"
+        raise InvalidParameterError(msg)
+    from geo import coverage  # noqa: PLC0415 - coverage reads the store; load on use
+
+    if providers is not None and len(providers):
+        providers = providers[coverage.providers_for_area(providers, area)]
+    states = coverage.commune_states(area, providers, expertise=expertise, graph=graph)
+    return underserved_demand(
+        area["population"], states, expertise_asked=expertise is not None, weights=weights
+    )
 
 
 def score_weighted(demand: pd.Series, scores: pd.Series) -> pd.Series:
