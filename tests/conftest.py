@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -79,33 +87,15 @@ def api_settings(base_dir: Path, tmp_path_factory: pytest.TempPathFactory):
     return Settings(data_dir=base_dir, store=store.path, indicators_dir=folder / "indicators")
 
 
-@pytest.fixture(scope="session")
-def live_server(api_settings):
-    """``ancrage serve`` on a free port of 127.0.0.1, on the settings of :func:`api_settings`.
-
-    Yields ``(address, first_lines_printed)``; the server is stopped afterwards.
-    """
-    import os  # noqa: PLC0415
-    import socket  # noqa: PLC0415
-    import subprocess  # noqa: PLC0415
-    import sys  # noqa: PLC0415
-    import time  # noqa: PLC0415
-    import urllib.request  # noqa: PLC0415
-
+@contextlib.contextmanager
+def _serving(settings: dict[str, str], *, stdout: int) -> Iterator[tuple[str, subprocess.Popen]]:
+    """``ancrage serve`` on a free port of 127.0.0.1 with ``ANCRAGE_*`` settings, stopped after."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    env = dict(
-        os.environ,
-        PYTHONPATH=str(Path(__file__).resolve().parents[1]),
-        ANCRAGE_DATA=str(api_settings.data_dir),
-        ANCRAGE_STORE=str(api_settings.store),
-        ANCRAGE_INDICATORS=str(api_settings.indicators_dir),
-    )
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]), **settings)
     command = [sys.executable, "-c", "from geo.cli import main; main()", "serve"]
-    process = subprocess.Popen(
-        [*command, "--port", str(port)], env=env, stdout=subprocess.PIPE, text=True
-    )
+    process = subprocess.Popen([*command, "--port", str(port)], env=env, stdout=stdout, text=True)
     address = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 90
     try:
@@ -117,12 +107,27 @@ def live_server(api_settings):
                 if process.poll() is not None or time.monotonic() > deadline:
                     pytest.fail(f"'ancrage serve' did not answer on {address}")
                 time.sleep(0.5)
-        lines = [process.stdout.readline() for _ in range(5)]
-        yield address, lines
+        yield address, process
     finally:
         process.terminate()
         process.wait(timeout=30)
-        process.stdout.close()
+        if process.stdout is not None:
+            process.stdout.close()
+
+
+@pytest.fixture(scope="session")
+def live_server(api_settings):
+    """``ancrage serve`` on a free port of 127.0.0.1, on the settings of :func:`api_settings`.
+
+    Yields ``(address, first_lines_printed)``; the server is stopped afterwards.
+    """
+    settings = {
+        "ANCRAGE_DATA": str(api_settings.data_dir),
+        "ANCRAGE_STORE": str(api_settings.store),
+        "ANCRAGE_INDICATORS": str(api_settings.indicators_dir),
+    }
+    with _serving(settings, stdout=subprocess.PIPE) as (address, process):
+        yield address, [process.stdout.readline() for _ in range(5)]
 
 
 #: The API key of :func:`keyed_server` (and of the write tests' settings).
@@ -133,43 +138,16 @@ TEST_API_KEY = "test-key-0123456789abcdef"
 def keyed_server(base_dir: Path, tmp_path_factory: pytest.TempPathFactory):
     """``ancrage serve`` on 127.0.0.1 with :data:`TEST_API_KEY` configured and a store of
     its own (the curated records). Yields ``(address, store_path)``."""
-    import os  # noqa: PLC0415
-    import socket  # noqa: PLC0415
-    import subprocess  # noqa: PLC0415
-    import sys  # noqa: PLC0415
-    import time  # noqa: PLC0415
-    import urllib.request  # noqa: PLC0415
-
     from geo.store import Store  # noqa: PLC0415
 
     folder = tmp_path_factory.mktemp("keyed")
     store = Store(folder / "store.gpkg")
     store.ensure()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    env = dict(
-        os.environ,
-        PYTHONPATH=str(Path(__file__).resolve().parents[1]),
-        ANCRAGE_DATA=str(base_dir),
-        ANCRAGE_STORE=str(store.path),
-        ANCRAGE_INDICATORS=str(folder / "indicators"),
-        ANCRAGE_API_KEYS=TEST_API_KEY,
-    )
-    command = [sys.executable, "-c", "from geo.cli import main; main()", "serve"]
-    process = subprocess.Popen([*command, "--port", str(port)], env=env, stdout=subprocess.DEVNULL)
-    address = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    try:
-        while True:
-            try:
-                with urllib.request.urlopen(f"{address}/health", timeout=5):
-                    break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"'ancrage serve' did not answer on {address}")
-                time.sleep(0.5)
+    settings = {
+        "ANCRAGE_DATA": str(base_dir),
+        "ANCRAGE_STORE": str(store.path),
+        "ANCRAGE_INDICATORS": str(folder / "indicators"),
+        "ANCRAGE_API_KEYS": TEST_API_KEY,
+    }
+    with _serving(settings, stdout=subprocess.DEVNULL) as (address, _):
         yield address, store.path
-    finally:
-        process.terminate()
-        process.wait(timeout=30)

@@ -1,17 +1,7 @@
 """The venue choice: a maximal covering location problem solved exactly (HiGHS MILP).
 
-The choice is a *maximal covering location problem*: pick at most ``k`` venues
-(events on their dates, third places and town halls on any day) so that the
-demand of the communes within reach of a chosen venue, each counted once, is as
-large as possible, under an optional per-day limit (``advisers`` venues a day)
-and an optional travel budget (round-trip km from the adviser's base).
-
-It is solved exactly as an integer programme with :func:`scipy.optimize.milp`
-(HiGHS), after two reductions that keep the optimum: communes reached by the same
-set of venues are merged into one demand group, and a venue whose reach is a
-subset of another's, on the same day class and at no lower cost, is dropped. A
-time limit returns the best plan found with its proven optimality gap; a plan is
-called optimal only when HiGHS proved it.
+The model, its two reductions and what "optimal" means are described in the package
+docstring (:mod:`geo.outreach`) and in ``docs/outreach.md``.
 
 Examples
 --------
