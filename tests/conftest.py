@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -21,6 +22,30 @@ from geo.build import build_commune_base
 from geo.cli import app
 
 REFERENCE_DIR = Path(__file__).resolve().parents[2] / "shared" / "reference"
+
+#: Chromium flags for this closed network: no background requests, no sandbox (root).
+BROWSER_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's chromium driven by Playwright; skips, saying why, where either is missing."""
+    playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright missing")
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+    with playwright_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=chromium, args=BROWSER_FLAGS)
+        yield launched
+        launched.close()
 
 
 @pytest.fixture(scope="session")

@@ -243,22 +243,6 @@ SHOW_HOSTILE_PLACE = """() => new Promise((done) => {
   }
   done(null);
 })"""
-BROWSER_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    import shutil  # noqa: PLC0415
-
-    playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright missing")
-    if not shutil.which("chromium"):
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
-    with playwright_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=shutil.which("chromium"), args=BROWSER_FLAGS
-        )
-        yield launched
-        launched.close()
 
 
 def offline_page(browser, address: str):

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 from conftest import TEST_API_KEY
 
 NAME = '<img src=x onerror="window.__xss=1">'
-BROWSER_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 #: The text (not the HTML) of every popup and tooltip of the map's layers, clustered markers
 #: and layers switched off included: each content is rendered into a detached element, so
@@ -36,19 +33,6 @@ OPEN_EVERY_POPUP = """() => {
   map.eachLayer(visit);
   return texts;
 }"""
-
-
-@pytest.fixture(scope="module")
-def browser():
-    playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright missing")
-    if not shutil.which("chromium"):
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
-    with playwright_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=shutil.which("chromium"), args=BROWSER_FLAGS
-        )
-        yield launched
-        launched.close()
 
 
 def offline_page(browser, address: str):

@@ -7,7 +7,6 @@ can); skipped, saying why, where chromium is absent.
 from __future__ import annotations
 
 import re
-import shutil
 
 import geopandas as gpd
 import pandas as pd
@@ -17,31 +16,10 @@ from shapely.geometry import box
 
 from geo import maps
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 pytestmark = pytest.mark.browser
-playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright not installed")
 
 HOSTILE_NAME = '<img src=x onerror="window.__pwned = 1">Café & <b>Cie</b>'
 BREAKOUT_NAME = "`);window.__pwned = 2;(`${window.__pwned = 3}"
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not shutil.which("chromium"):
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
-    with playwright_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield launched
-        launched.close()
 
 
 @pytest.fixture
