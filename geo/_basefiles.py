@@ -13,6 +13,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from geo._config import get_options
@@ -156,7 +157,11 @@ def _read_table(path: Path, mtime: float, columns: tuple[str, ...] | None) -> pd
     del mtime  # part of the cache key only
     stored = stored_columns(path, columns)
     reader = gpd.read_parquet if columns is not None and "geometry" in columns else pd.read_parquet
-    return with_current_names(reader(path, columns=stored), path)
+    frame = with_current_names(reader(path, columns=stored), path)
+    # Arrow's allocator keeps the buffers it decoded through (the polygons' WKB: ~50 MB)
+    # for reuse; give them back, since the table is cached for the process's life.
+    pa.default_memory_pool().release_unused()
+    return frame
 
 
 def to_current_codes(codes: pd.Series, *, data_dir: Path | None = None) -> pd.Series:

@@ -442,7 +442,7 @@ def test_problems_across_chunks_are_all_reported(
     path = write(tmp_path, "lieux.csv", CHUNKED)
     expected = None
     for rows in (100, 2):  # one chunk, then chunks of two rows
-        monkeypatch.setattr(geo.imports, "CHUNK_ROWS", rows)
+        monkeypatch.setattr(geo.imports._read, "CHUNK_ROWS", rows)
         with pytest.raises(LayerValidationError) as err:
             import_file("places", path, store=store)
         found = sorted((p.line, p.field, p.value, p.expected) for p in err.value.problems)
@@ -476,3 +476,84 @@ def test_chunked_import_and_sliced_store_match_one_pass(
     assert stored["source"].tolist() == [f"lieux.csv line {n}" for n in (2, 3, 4)]
     again = import_file("places", path, store=store)
     assert (again.added, again.duplicates) == (0, 4)
+
+
+def test_ids_given_in_a_later_chunk_are_never_generated_for_an_earlier_one(
+    tmp_path: Path, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import geo.imports._read  # noqa: PLC0415
+
+    path = write(
+        tmp_path,
+        "lieux.csv",
+        "ident;nom;type;code commune\n"
+        ";Lieu 1;coworking;19136\n"
+        ";Lieu 2;coworking;19031\n"
+        "pla-2;Lieu 3;coworking;19123\n",
+    )
+    monkeypatch.setattr(geo.imports._read, "CHUNK_ROWS", 2)
+    result = import_file("places", path, store=store, columns={"ident": "id"})
+    assert (result.added, result.duplicates) == (3, 0)
+    assert store.read("places")["id"].tolist() == ["pla-3", "pla-4", "pla-2"]
+
+
+LARGE_BATCH = (
+    "nom;type;code commune\n"
+    "Lieu 1;coworking;19136\n"
+    "Lieu 2;coworking;19136\n"
+    "Lieu 9;coworking;19136\n"  # the stored one
+    "LIEU  2;coworking;19136\n"  # the second row again, two chunks later
+    "Lieu 3;coworking;19031\n"
+    "lieu 1;coworking;19136\n"
+)
+
+
+@pytest.mark.parametrize("whole_layer", [False, True], ids=["nearby-records", "whole-layer"])
+def test_duplicates_are_found_across_chunks_and_in_the_store_either_way(
+    tmp_path: Path, store: Store, monkeypatch: pytest.MonkeyPatch, whole_layer: bool
+) -> None:
+    import geo.imports._read  # noqa: PLC0415
+    import geo.store._dedupe  # noqa: PLC0415
+
+    stored = import_file(
+        "places",
+        write(tmp_path, "avant.csv", LARGE_BATCH[:22] + "Lieu 9;coworking;19136\n"),
+        store=store,
+    )
+    assert stored.added == 1
+    monkeypatch.setattr(geo.imports._read, "CHUNK_ROWS", 2)
+    # a batch larger than FEW_RECORDS reads the whole layer once, then keeps each chunk's
+    # identities; a smaller one asks SQLite for the records near each chunk
+    monkeypatch.setattr(geo.store._dedupe, "FEW_RECORDS", 1 if whole_layer else 100)
+    result = import_file("places", write(tmp_path, "lieux.csv", LARGE_BATCH), store=store)
+    assert (result.rows, result.added, result.duplicates) == (6, 3, 3)
+    assert store.read("places")["name"].tolist() == ["Lieu 9", "Lieu 1", "Lieu 2", "Lieu 3"]
+
+
+def test_rejected_rows_of_every_chunk_are_written_and_the_others_stored(
+    tmp_path: Path, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import geo.imports._read  # noqa: PLC0415
+
+    path = write(tmp_path, "lieux.csv", CHUNKED)
+    outcomes = []
+    for rows in (100, 2):
+        monkeypatch.setattr(geo.imports._read, "CHUNK_ROWS", rows)
+        rejected = tmp_path / f"rejets-{rows}.csv"
+        fresh = Store(tmp_path / f"store-{rows}.gpkg", seed_on_create=False)
+        result = import_file("places", path, store=fresh, skip_invalid=True, rejected_path=rejected)
+        table = pd.read_csv(rejected, sep=";", dtype=str, encoding="utf-8-sig")
+        outcomes.append(
+            (
+                result.added,
+                result.rejected,
+                table.to_dict("records"),
+                fresh.read("places")["name"].tolist(),
+            )
+        )
+    assert outcomes[0] == outcomes[1]
+    added, rejected_count, rows, names = outcomes[0]
+    assert rejected_count == len(rows) == 3 and added == 2
+    assert [row["line"] for row in rows] == ["4", "5", "6"]
+    assert "mauvais" in rows[0]["reason"] and rows[0]["nom"] == "Lieu 3"
+    assert names == ["Lieu 1", "Lieu 2"]

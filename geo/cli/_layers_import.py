@@ -161,19 +161,20 @@ def import_command(  # noqa: PLR0913, PLR0917 - one parameter per option
 
 
 def _dry_run(kind: str, file: Path, options: dict, fmt: TableFormat) -> None:
-    parsed = imports.read_records(kind, file, **options)
-    bad = parsed.bad_rows()
+    opened = imports.open_records(kind, file, **options)
+    problems = opened.validate()
+    invalid = len({p.line for p in problems if p.line is not None})
     summary = {
         "layer": kind,
         "file": str(file),
-        "rows": len(parsed.records),
-        "valid": int((~bad).sum()),
-        "invalid": int(bad.sum()),
-        **parsed.details,
+        "rows": len(opened.lines),
+        "valid": len(opened.lines) - invalid,
+        "invalid": invalid,
+        **opened.details,
     }
     print_card(summary, fmt, title=f"dry run of {file.name} (nothing stored)")
-    if parsed.problems and fmt is TableFormat.table:
-        print_frame(_problems_frame(parsed.problems), fmt, title="problems")
+    if problems and fmt is TableFormat.table:
+        print_frame(_problems_frame(problems), fmt, title="problems")
 
 
 @app.command("osm")

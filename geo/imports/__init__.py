@@ -33,7 +33,7 @@ Examples
 from geo.imports._common import DEFAULT_MAX_BYTES, FORMATS
 from geo.imports._import import ImportResult, check_rejected_path, import_file, write_rejected
 from geo.imports._json import MAX_JSON_RECORDS, create_records, fields_from_json, records_from_json
-from geo.imports._read import CHUNK_ROWS, ParsedRecords, read_records
+from geo.imports._read import CHUNK_ROWS, Chunk, FileRows, ParsedRecords, open_records, read_records
 from geo.imports._rows import EXCEL_ERRORS
 
 __all__ = [
@@ -42,12 +42,15 @@ __all__ = [
     "EXCEL_ERRORS",
     "FORMATS",
     "MAX_JSON_RECORDS",
+    "Chunk",
+    "FileRows",
     "ImportResult",
     "ParsedRecords",
     "check_rejected_path",
     "create_records",
     "fields_from_json",
     "import_file",
+    "open_records",
     "read_records",
     "records_from_json",
     "write_rejected",

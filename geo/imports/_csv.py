@@ -132,6 +132,8 @@ def _fast(text: str, delimiter: str) -> tuple[pd.DataFrame, np.ndarray] | None:
         extra += counts.to_numpy(zero_copy_only=False)
     starts = 2 + np.concatenate([[0], np.cumsum(extra + 1)])[: table.num_rows].astype(int)
     frame = table.to_pandas()
+    del table
+    pa.default_memory_pool().release_unused()  # the parser's buffers, kept for reuse otherwise
     frame.columns = _unique([h.strip() for h in header])
     return frame, starts
 

@@ -12,10 +12,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
+import pandas as pd
+
 from geo._errors import ImportFileError, LayerValidationError
 from geo._io import atomic_write_text
-from geo.imports._common import DEFAULT_MAX_BYTES
-from geo.imports._read import ParsedRecords, read_records
+from geo.imports._common import DEFAULT_MAX_BYTES, memory_given_back
+from geo.imports._read import open_records
+from geo.imports._rows import sorted_problems
 from geo.layers import RowProblem
 
 if TYPE_CHECKING:
@@ -108,38 +112,73 @@ def import_file(  # noqa: PLR0913 - keyword-only options of read_records, plus s
     LayerValidationError
         Some rows are invalid and ``skip_invalid`` is false; nothing was stored.
     """
-    path = Path(path)
-    store = _store(store)
+    with memory_given_back():
+        return _import(
+            kind,
+            Path(path),
+            columns=columns,
+            defaults=defaults,
+            skip_invalid=skip_invalid,
+            rejected_path=rejected_path,
+            store=_store(store),
+            max_bytes=max_bytes,
+            layer=layer,
+        )
+
+
+def _import(  # noqa: PLR0913 - the options of import_file
+    kind: str,
+    path: Path,
+    *,
+    columns: Mapping[str, str] | None,
+    defaults: Mapping[str, str] | None,
+    skip_invalid: bool,
+    rejected_path: str | os.PathLike[str] | None,
+    store: Store,
+    max_bytes: int,
+    layer: str | None,
+) -> ImportResult:
     target = Path(rejected_path) if rejected_path else Path(f"{path.name}.rejected.csv")
     if skip_invalid:
         check_rejected_path(target, path, store=getattr(store, "path", None))
-    parsed = read_records(
+    opened = open_records(
         kind, path, columns=columns, defaults=defaults, max_bytes=max_bytes, layer=layer
     )
-    whole_file = [p for p in parsed.problems if p.line is None]
-    if whole_file or (parsed.problems and not skip_invalid):
-        raise LayerValidationError(parsed.problems, what=repr(path.name))
-    bad = parsed.bad_rows()
-    written = None
-    if bad.any():
-        written = write_rejected(parsed, target)
-    good = parsed.records[~bad].reset_index(drop=True)
-    added = duplicates = 0
-    if len(good):
-        result = store.add(
-            kind, good, source_label=path.name, line_numbers=parsed.lines[~bad], validated=True
-        )
-        added, duplicates = result.added, result.duplicates
+    problems = list(opened.problems)
+    if any(p.line is None for p in problems):
+        raise LayerValidationError(sorted_problems(problems), what=repr(path.name))
+    rejected: list[pd.DataFrame] = []  # the rejected rows as read, chunk by chunk
+    with store.adding(  # one transaction: an exception below stores nothing
+        kind, batch_rows=len(opened.lines), given_ids=opened.given_ids(), keep_ids=False
+    ) as session:
+        for chunk in opened.chunks():
+            problems += chunk.problems
+            if problems and not skip_invalid:
+                continue  # nothing will be stored: validate the rest to report everything
+            bad = np.isin(chunk.lines, [p.line for p in problems if p.line is not None])
+            if bad.any():
+                part = opened.parsed.raw.iloc[chunk.rows][bad]
+                rejected.append(part.set_axis(np.arange(len(bad))[bad] + chunk.rows.start))
+            records = chunk.records[~bad]
+            session.add(records, chunk.lines[~bad], source_label=path.name)
+            del chunk, records  # keep one chunk in memory at a time
+        problems = sorted_problems(problems)
+        if any(p.line is None for p in problems) or (problems and not skip_invalid):
+            raise LayerValidationError(problems, what=repr(path.name))
+        written = None
+        if rejected:
+            rows = pd.concat(rejected)
+            written = write_rejected(rows, opened.lines[rows.index], problems, target)
     return ImportResult(
         kind=kind,
         path=path,
-        rows=len(parsed.records),
-        added=added,
-        duplicates=duplicates,
-        rejected=int(bad.sum()),
+        rows=len(opened.lines),
+        added=session.added,
+        duplicates=session.duplicates,
+        rejected=sum(len(r) for r in rejected),
         rejected_path=written,
-        problems=tuple(parsed.problems),
-        details=parsed.details,
+        problems=tuple(problems),
+        details=opened.details,
     )
 
 
@@ -187,24 +226,38 @@ def check_rejected_path(
             raise ImportFileError(msg)
 
 
-def write_rejected(parsed: ParsedRecords, path: Path) -> Path:
-    """Write the rows with problems, as read, plus ``line`` and ``reason``, atomically.
+def write_rejected(
+    rows: pd.DataFrame, lines: np.ndarray, problems: list[RowProblem], path: Path
+) -> Path:
+    """Write rejected rows, as read, plus ``line`` and ``reason``, atomically.
 
-    The file is UTF-8 with BOM and ``;``-separated, so spreadsheet programs open it
-    with accents intact.
+    Parameters
+    ----------
+    rows
+        The rejected rows as read (with the file's own column names).
+    lines
+        Line of each rejected row in the file.
+    problems
+        Every problem; those of the rejected rows' lines give their ``reason``.
+    path
+        The CSV file to write. It is UTF-8 with BOM and ``;``-separated, so spreadsheet
+        programs open it with accents intact.
+
+    Raises
+    ------
+    ImportFileError
+        The file cannot be written (the caller then stores nothing).
     """
     reasons: dict[int, list[str]] = {}
-    for problem in parsed.problems:
+    for problem in problems:
         if problem.line is not None:
             text = str(problem).removeprefix(f"line {problem.line}, ")
             reasons.setdefault(problem.line, []).append(text)
-    bad = parsed.bad_rows()
-    rows = parsed.raw.reset_index(drop=True)[bad].copy()
-    lines = parsed.lines[bad]
-    rows.insert(0, "reason", ["; ".join(reasons[int(n)]) for n in lines])
-    rows.insert(0, "line", lines)
+    table = rows.reset_index(drop=True)
+    table.insert(0, "reason", ["; ".join(reasons[int(n)]) for n in lines])
+    table.insert(0, "line", lines)
     try:
-        return atomic_write_text(path, rows.to_csv(sep=";", index=False), encoding="utf-8-sig")
+        return atomic_write_text(path, table.to_csv(sep=";", index=False), encoding="utf-8-sig")
     except OSError as err:
         msg = (
             f"cannot write the rejected rows to {str(path)!r} ({err.strerror}); choose "

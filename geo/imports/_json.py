@@ -20,8 +20,8 @@ from geo._errors import InvalidParameterError, LayerValidationError, RecordConfl
 from geo.imports import _aliases
 from geo.imports._common import Parsed
 from geo.imports._import import _store
-from geo.imports._read import ParsedRecords, _concat, _place_and_validate
-from geo.imports._rows import check_columns, mapped, repeated_ids, sorted_problems
+from geo.imports._read import FileRows, ParsedRecords, gather
+from geo.imports._rows import check_columns, mapped, repeated_ids
 from geo.layers import COLUMNS, SPATIAL_KINDS, RowProblem, check_kind
 
 if TYPE_CHECKING:
@@ -102,25 +102,18 @@ def records_from_json(
     defaults = {"source": source_label}
     what = "the JSON record" + ("s" if len(rows) > 1 else "")
     check_columns(kind, mapped(parsed.raw.iloc[:0], mapping, kind, defaults), parsed, what)
-    chunks, problems = _place_and_validate(
-        kind,
-        parsed,
-        mapping,
-        defaults,
+    opened = FileRows(
+        kind=kind,
+        parsed=parsed,
+        mapping=mapping,
+        problems=repeated_ids(parsed.raw, mapping, parsed.lines),
+        details={"format": "json"},
+        defaults=defaults,
         geocoder=geocoder if geocoder is not None else geocoding.geocoder_from_env(),
         origin=f"{source_label} record ",
         file_name=source_label,
     )
-    problems = sorted_problems(problems + repeated_ids(parsed.raw, mapping, parsed.lines))
-    return ParsedRecords(
-        kind=kind,
-        records=_concat(kind, chunks),
-        lines=parsed.lines,
-        problems=problems,
-        raw=parsed.raw,
-        mapping=mapping,
-        details={"format": "json"},
-    )
+    return gather(opened)
 
 
 def create_records(

@@ -1,26 +1,28 @@
 """Reading an import file into layer records: format dispatch, placing, validating.
 
-:func:`read_records` reads CSV, GeoJSON, GeoPackage or iCalendar files, maps their
-headers, places every row and validates it, chunk by chunk so that peak memory
-follows :data:`CHUNK_ROWS` rather than the file; nothing is stored.
+:func:`open_records` reads a CSV, GeoJSON, GeoPackage or iCalendar file, maps its
+headers and checks the file as a whole; its :meth:`FileRows.chunks` then places and
+validates the rows :data:`CHUNK_ROWS` at a time, so that what is kept in memory
+follows a chunk rather than the file (:func:`geo.imports.import_file` stores each
+chunk as soon as it is validated). :func:`read_records` gathers every chunk, for
+callers that want the records; nothing is stored here.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 
 from geo import geocoding
 from geo._errors import ImportFileError
 from geo.imports import _aliases
-from geo.imports._common import DEFAULT_MAX_BYTES, Parsed, check_file
+from geo.imports._common import DEFAULT_MAX_BYTES, Parsed, check_file, memory_given_back
 from geo.imports._csv import read_csv
 from geo.imports._ical import read_ics
 from geo.imports._locate import locate
@@ -36,7 +38,7 @@ from geo.imports._rows import (
 from geo.imports._vector import read_vector
 from geo.layers import SPATIAL_KINDS, RowProblem, check_kind, conform, validate_records
 
-__all__ = ["CHUNK_ROWS", "ParsedRecords", "read_records"]
+__all__ = ["CHUNK_ROWS", "Chunk", "FileRows", "ParsedRecords", "open_records", "read_records"]
 
 
 @dataclasses.dataclass
@@ -95,6 +97,148 @@ def _read(path: Path, fmt: str, layer: str | None) -> Parsed:
     raise ImportFileError(msg)
 
 
+@dataclasses.dataclass
+class Chunk:
+    """Rows of a file placed and validated together (see :meth:`FileRows.chunks`).
+
+    Attributes
+    ----------
+    rows
+        Position of the chunk's rows in :attr:`FileRows.parsed`'s ``raw`` and ``lines``.
+    records
+        The rows in the layer's schema (:func:`geo.layers.conform`), EPSG:4326.
+    lines
+        Line of each row in the file.
+    problems
+        The problems of these rows (those of the whole file are in
+        :attr:`FileRows.problems`).
+    """
+
+    rows: slice
+    records: gpd.GeoDataFrame
+    lines: np.ndarray
+    problems: list[RowProblem]
+
+
+@dataclasses.dataclass
+class FileRows:
+    """A file read and mapped to a layer, its rows not yet placed nor validated.
+
+    Attributes
+    ----------
+    kind
+        The layer.
+    parsed
+        The rows as read (``raw``, with the file's own column names; ``lines``...).
+    mapping
+        ``{file column: layer column}`` as used.
+    problems
+        Problems of the file as a whole or across rows (repeated ids), found before
+        any chunk is validated; ``line=None`` for the whole file.
+    details
+        What was detected: format, encoding, delimiter, CRS, mapping.
+    """
+
+    kind: str
+    parsed: Parsed
+    mapping: dict[str, str]
+    problems: list[RowProblem]
+    details: dict[str, str]
+    defaults: Mapping[str, str] | None
+    geocoder: geocoding.AddressGeocoder | None
+    origin: str
+    file_name: str
+
+    @property
+    def lines(self) -> np.ndarray:
+        """Line (or feature number) of every row of the file."""
+        return self.parsed.lines
+
+    def given_ids(self) -> pd.Series | None:
+        """The ids the file gives its records (its column mapped to ``id``), if any."""
+        column = next((c for c, target in self.mapping.items() if target == "id"), None)
+        return None if column is None else self.parsed.raw[column]
+
+    def validate(self) -> list[RowProblem]:
+        """Every problem of the file, sorted by line, keeping no record (a dry run)."""
+        problems = list(self.problems)
+        with memory_given_back():
+            for chunk in self.chunks():
+                problems += chunk.problems
+        return sorted_problems(problems)
+
+    def chunks(self) -> Iterator[Chunk]:
+        """Place and validate the rows :data:`CHUNK_ROWS` at a time, in file order."""
+        parsed, kind = self.parsed, self.kind
+        for rows in _chunks(len(parsed.raw)):
+            table = mapped(parsed.raw.iloc[rows], self.mapping, kind, self.defaults)
+            lines = parsed.lines[rows]
+            located = locate(
+                table,
+                lines,
+                geometry=None if parsed.geometry is None else parsed.geometry.iloc[rows],
+                geocoder=self.geocoder,
+                required=kind in SPATIAL_KINDS,
+            )
+            frame = to_layer(
+                kind, table, located, lines, origin=self.origin, file_name=self.file_name
+            )
+            schema = validate_records(kind, frame, line_numbers=lines)
+            problems = merge_problems(
+                located.problems, [p for p in schema if not is_layer_id_repeat(p)]
+            )
+            yield Chunk(rows, conform(kind, frame), lines, problems)
+
+
+def open_records(
+    kind: str,
+    path: str | os.PathLike[str],
+    *,
+    columns: Mapping[str, str] | None = None,
+    defaults: Mapping[str, str] | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    geocoder: geocoding.AddressGeocoder | None = None,
+    layer: str | None = None,
+) -> FileRows:
+    """Read a file and map it to a layer; its rows are placed and validated chunk by chunk.
+
+    Parameters are those of :func:`read_records`.
+
+    Returns
+    -------
+    FileRows
+        Iterate :meth:`FileRows.chunks` for the records and their problems.
+
+    Raises
+    ------
+    ImportFileError
+        As :func:`read_records`.
+    """
+    check_kind(kind)
+    path = Path(path)
+    fmt = check_file(path, max_bytes=max_bytes)
+    parsed = _read(path, fmt, layer)
+    mapping = _aliases.map_headers(parsed.raw.columns, kind, columns=columns)
+    check_columns(kind, mapped(parsed.raw.iloc[:0], mapping, kind, defaults), parsed, path.name)
+    where = "feature" if fmt == "gpkg" else "line"
+    ignored = [c for c in parsed.raw.columns if c not in mapping]
+    return FileRows(
+        kind=kind,
+        parsed=parsed,
+        mapping=mapping,
+        problems=list(parsed.problems) + repeated_ids(parsed.raw, mapping, parsed.lines),
+        details={
+            **parsed.details,
+            "columns": ", ".join(f"{k} → {v}" for k, v in mapping.items()),
+            "ignored_columns": ", ".join(ignored),
+        },
+        defaults=defaults,
+        geocoder=geocoding.geocoder_from_env() if geocoder is None else geocoder,
+        origin=f"{path.name} {where} ",
+        file_name=path.name,
+    )
+
+
 def read_records(
     kind: str,
     path: str | os.PathLike[str],
@@ -140,75 +284,38 @@ def read_records(
     GeocoderError
         The online geocoder is configured but fails (offline geocoding never does).
     """
-    check_kind(kind)
-    path = Path(path)
-    fmt = check_file(path, max_bytes=max_bytes)
-    parsed = _read(path, fmt, layer)
-    mapping = _aliases.map_headers(parsed.raw.columns, kind, columns=columns)
-    check_columns(kind, mapped(parsed.raw.iloc[:0], mapping, kind, defaults), parsed, path.name)
-    if geocoder is None:
-        geocoder = geocoding.geocoder_from_env()
-    where = "feature" if fmt == "gpkg" else "line"
-    chunks, problems = _place_and_validate(
-        kind,
-        parsed,
-        mapping,
-        defaults,
-        geocoder=geocoder,
-        origin=f"{path.name} {where} ",
-        file_name=path.name,
-    )
-    problems = sorted_problems(problems + repeated_ids(parsed.raw, mapping, parsed.lines))
-    ignored = [c for c in parsed.raw.columns if c not in mapping]
-    details = {
-        **parsed.details,
-        "columns": ", ".join(f"{k} → {v}" for k, v in mapping.items()),
-        "ignored_columns": ", ".join(ignored),
-    }
+    with memory_given_back():
+        opened = open_records(
+            kind,
+            path,
+            columns=columns,
+            defaults=defaults,
+            max_bytes=max_bytes,
+            geocoder=geocoder,
+            layer=layer,
+        )
+        return gather(opened)
+
+
+def gather(opened: FileRows) -> ParsedRecords:
+    """Every chunk of ``opened`` in one :class:`ParsedRecords` (records kept compact)."""
+    chunks, problems = [], list(opened.problems)
+    for chunk in opened.chunks():
+        problems += chunk.problems
+        chunks.append((_compact(chunk.records), chunk.records.geometry.to_numpy()))
     return ParsedRecords(
-        kind=kind,
-        records=_concat(kind, chunks),
-        lines=parsed.lines,
-        problems=problems,
-        raw=parsed.raw,
-        mapping=mapping,
-        details=details,
+        kind=opened.kind,
+        records=_concat(opened.kind, chunks),
+        lines=opened.lines,
+        problems=sorted_problems(problems),
+        raw=opened.parsed.raw,
+        mapping=opened.mapping,
+        details=opened.details,
     )
 
 
 #: Rows placed and validated at a time: peak memory follows the chunk, not the file.
 CHUNK_ROWS = 50_000
-
-
-def _place_and_validate(
-    kind: str,
-    parsed: Parsed,
-    mapping: Mapping[str, str],
-    defaults: Mapping[str, str] | None,
-    *,
-    geocoder: geocoding.AddressGeocoder | None,
-    origin: str,
-    file_name: str,
-) -> tuple[list[tuple[pd.DataFrame, np.ndarray, np.ndarray]], list[RowProblem]]:
-    """Place and validate the rows chunk by chunk; keep compact records and every problem."""
-    chunks, problems = [], list(parsed.problems)
-    for rows in _chunks(len(parsed.raw)):
-        table = mapped(parsed.raw.iloc[rows], mapping, kind, defaults)
-        lines = parsed.lines[rows]
-        located = locate(
-            table,
-            lines,
-            geometry=None if parsed.geometry is None else parsed.geometry.iloc[rows],
-            geocoder=geocoder,
-            required=kind in SPATIAL_KINDS,
-        )
-        frame = to_layer(kind, table, located, lines, origin=origin, file_name=file_name)
-        schema = validate_records(kind, frame, line_numbers=lines)
-        problems += merge_problems(
-            located.problems, [p for p in schema if not is_layer_id_repeat(p)]
-        )
-        chunks.append((_compact(conform(kind, frame)), located.lon, located.lat))
-    return chunks, problems
 
 
 def _chunks(count: int) -> list[slice]:
@@ -224,16 +331,12 @@ def _compact(records: gpd.GeoDataFrame) -> pd.DataFrame:
     return frame
 
 
-def _concat(
-    kind: str, chunks: list[tuple[pd.DataFrame, np.ndarray, np.ndarray]]
-) -> gpd.GeoDataFrame:
-    """One layer frame from the compact chunks; points are built once, at the end."""
+def _concat(kind: str, chunks: list[tuple[pd.DataFrame, np.ndarray]]) -> gpd.GeoDataFrame:
+    """One layer frame from the compact chunks and their points."""
     if not chunks:
         return conform(kind, pd.DataFrame())
     frame = (
         pd.concat([c[0] for c in chunks], ignore_index=True) if len(chunks) > 1 else chunks[0][0]
     )
-    lon = np.concatenate([c[1] for c in chunks])
-    lat = np.concatenate([c[2] for c in chunks])
-    points = np.where(np.isnan(lon) | np.isnan(lat), None, shapely.points(lon, lat))
+    points = np.concatenate([c[1] for c in chunks])
     return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(points, crs="EPSG:4326"))

@@ -16,10 +16,12 @@ curated programme data of ``data/layers/`` (see :meth:`Store.seed`).
 The package keeps one job per module: :mod:`~geo.store._store` (the class),
 :mod:`~geo.store._filters` (area, box and perimeter filters),
 :mod:`~geo.store._records` (records completed and checked before a write),
-:mod:`~geo.store._dedupe` (duplicates), :mod:`~geo.store._export`,
+:mod:`~geo.store._dedupe` (duplicates), :mod:`~geo.store._adding` (adding in
+slices), :mod:`~geo.store._export`,
 :mod:`~geo.store._seed` (curated data) and :mod:`~geo.store._sqlite` (SQLite errors).
 """
 
+from geo.store._adding import AddSession
 from geo.store._dedupe import DUPLICATE_DISTANCE_M, duplicate_mask, name_keys
 from geo.store._export import EXPORT_FORMATS
 from geo.store._records import ADD_SLICE_ROWS
@@ -32,6 +34,7 @@ __all__ = [
     "DUPLICATE_DISTANCE_M",
     "EXPORT_FORMATS",
     "AddResult",
+    "AddSession",
     "Store",
     "duplicate_mask",
     "load_layers",

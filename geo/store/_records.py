@@ -51,7 +51,7 @@ def not_found(kind: str, record_id: str) -> str:
 
 
 #: Rows written at a time by :meth:`Store.add` (inside its single transaction).
-ADD_SLICE_ROWS = 100_000
+ADD_SLICE_ROWS = 50_000
 
 
 def slices(count: int) -> list[slice]:
@@ -59,30 +59,25 @@ def slices(count: int) -> list[slice]:
 
 
 def as_conformed(kind: str, frame: pd.DataFrame) -> gpd.GeoDataFrame:
-    """Records already conformed, in :func:`geo.layers.conform`'s exact form, cheaply.
+    """Records already conformed, in :func:`geo.layers.conform`'s columns and types, cheaply.
 
     :func:`geo.imports.read_records` returns conformed records with their text as
-    Arrow-backed strings; only that text is turned back into Python objects. Any
-    other frame is conformed.
+    Arrow-backed strings: they are kept as they are (a fraction of the memory of Python
+    strings; :func:`geo._gpkg.insert` converts one slice at a time). Any other frame is
+    conformed.
     """
     target = _layer_dtypes(kind)
     if not isinstance(frame, gpd.GeoDataFrame) or frame.geometry.name != "geometry":
         return conform(kind, frame)
     if frame.crs != CRS or list(frame.columns) != [*target, "geometry"]:
         return conform(kind, frame)
-    data = {}
     for name, dtype in target.items():
         values = frame[name]
         text = pd.api.types.is_object_dtype(dtype)
-        if values.dtype == dtype and not text:
-            data[name] = values.reset_index(drop=True)
-        elif text and (values.dtype == "str" or pd.api.types.is_object_dtype(values.dtype)):
-            objects = values.to_numpy(dtype=object, na_value=None)
-            data[name] = pd.Series(objects, dtype=object)
-        else:
+        same = values.dtype == dtype and not text
+        if not same and not (text and pd.api.types.is_string_dtype(values.dtype)):
             return conform(kind, frame)
-    geometry = gpd.GeoSeries(frame.geometry.to_numpy(), crs=CRS)
-    return gpd.GeoDataFrame(data, geometry=geometry, crs=CRS)
+    return frame.reset_index(drop=True)
 
 
 @functools.cache

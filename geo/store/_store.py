@@ -17,11 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 
 from geo import _gpkg
-from geo._config import get_options
+from geo._config import get_settings
 from geo._errors import (
     InvalidParameterError,
     LayerStoreError,
@@ -30,9 +29,9 @@ from geo._errors import (
 )
 from geo.layers import CRS, LAYER_KINDS, check_kind, events_in_window, layer_columns
 from geo.store import _export, _filters, _records, _seed, _sqlite
-from geo.store._dedupe import IDENTITY_COLUMNS, duplicate_mask, stored_identities
+from geo.store._adding import AddSession
 
-__all__ = ["AddResult", "Store", "load_layers"]
+__all__ = ["AddResult", "AddSession", "Store", "load_layers"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -72,7 +71,7 @@ class Store:
         seed_on_create: bool = True,
         timeout: float = 60.0,
     ) -> None:
-        self.path = Path(path) if path is not None else get_options().store
+        self.path = Path(path) if path is not None else get_settings().store
         self.seed_on_create = seed_on_create
         self.timeout = timeout
 
@@ -338,22 +337,48 @@ class Store:
                 kind, frame, source_label=source_label, line_numbers=line_numbers
             )
         lines = _records.line_numbers_of(frame, line_numbers)
-        identity = frame[[*IDENTITY_COLUMNS[kind], "geometry"]]
-        with self.transaction() as connection:  # written in slices to keep memory low
-            stored = stored_identities(connection, kind, identity)
-            duplicate = duplicate_mask(kind, identity, stored).to_numpy()
-            keep = np.flatnonzero(~duplicate)
-            fresh = pd.DataFrame({"id": identity["id"].to_numpy()[keep]})
-            del identity
-            _records.check_id_conflicts(fresh, stored, lines[keep])
-            del stored
-            taken = _records.taken_numbered_ids(connection, kind)
-            ids = _records.fill_ids(kind, fresh["id"], taken).to_numpy()
-            for rows in _records.slices(len(keep)):
-                records = frame.iloc[keep[rows]].reset_index(drop=True)
-                records["id"] = ids[rows]
-                _gpkg.insert(connection, kind, records)
-        return AddResult(len(ids), int(duplicate.sum()), tuple(ids))
+        with self.adding(kind, batch_rows=len(frame), given_ids=frame["id"]) as session:
+            for rows in _records.slices(len(frame)):  # in slices, to keep memory low
+                session.add(frame.iloc[rows], lines[rows])
+        return AddResult(session.added, session.duplicates, tuple(session.ids))
+
+    @contextlib.contextmanager
+    def adding(
+        self,
+        kind: str,
+        *,
+        batch_rows: int,
+        given_ids: pd.Series | None = None,
+        keep_ids: bool = True,
+    ) -> Iterator[AddSession]:
+        """A write transaction that adds validated records slice by slice, all or nothing.
+
+        :meth:`add` writes through one; :func:`geo.imports.import_file` writes each
+        chunk of a file through one as soon as it is validated. Leaving the block
+        commits every slice; an exception rolls all of them back.
+
+        Parameters
+        ----------
+        kind
+            Layer to add to.
+        batch_rows
+            Number of records the whole batch holds.
+        given_ids
+            Every id the batch gives, if known in advance (see :class:`AddSession`).
+        keep_ids
+            Keep the ids written in ``session.ids``.
+
+        Yields
+        ------
+        AddSession
+            Call ``session.add(records, lines)`` per slice of conformed, complete
+            records; ``session.added``, ``.duplicates`` and ``.ids`` sum them up.
+        """
+        check_kind(kind)
+        with self.transaction() as connection:
+            yield AddSession(
+                connection, kind, batch_rows=batch_rows, given_ids=given_ids, keep_ids=keep_ids
+            )
 
     def update(self, kind: str, record_id: str, /, **fields: object) -> pd.Series:
         """Change fields of one record (validated as a whole) and return it.
