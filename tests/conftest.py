@@ -17,7 +17,7 @@ import pytest
 from fakes.names import HOSTILE_NAME
 from typer.testing import CliRunner
 
-from geo._config import get_options
+from geo._config import get_settings
 from geo.build import build_commune_base
 from geo.cli import app
 
@@ -51,7 +51,7 @@ def browser():
 @pytest.fixture(scope="session")
 def base_dir() -> Path:
     """Folder of the built commune base; skips when it has not been built."""
-    folder = get_options().data_dir
+    folder = get_settings().data_dir
     if not (folder / "communes.parquet").is_file():
         pytest.skip(
             f"commune base not built in {folder}: run 'ancrage data build' (make test does)"

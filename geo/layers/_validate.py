@@ -27,7 +27,7 @@ import pyarrow.compute as pc
 import shapely
 
 from geo import communes
-from geo._config import get_options
+from geo._config import get_settings
 from geo._errors import LayerValidationError
 from geo.layers._calendar import _parse_dates
 from geo.layers._schema import (
@@ -296,7 +296,7 @@ def _base_codes_cached(level: str, data_dir: str, mtime: float) -> pa.Array:
 
 
 def _base_codes(level: str) -> pa.Array:
-    data_dir = get_options().data_dir
+    data_dir = get_settings().data_dir
     mtime = communes.base_file("communes", data_dir).stat().st_mtime
     return _base_codes_cached(level, str(data_dir), mtime)
 
