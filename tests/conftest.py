@@ -10,8 +10,9 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any, NamedTuple
 
 import pytest
 from fakes.names import HOSTILE_NAME
@@ -46,6 +47,46 @@ def browser():
         launched = playwright.chromium.launch(executable_path=chromium, args=BROWSER_FLAGS)
         yield launched
         launched.close()
+
+
+class OfflinePage(NamedTuple):
+    """A page opened by :func:`offline_page`, with what it tried and was refused."""
+
+    page: Any
+    refused: list[str]  # URLs of requests to anywhere but the service, aborted
+    dialogs: list[str]  # messages of alert/confirm/prompt dialogs, each dismissed
+
+
+@pytest.fixture
+def offline_page(browser) -> Iterator[Callable[[str], OfflinePage]]:
+    """Open pages that may load only from the service at ``address``.
+
+    Every other request is refused and recorded; dialogs are recorded and dismissed.
+    The pages left open are closed after the test.
+    """
+    pages = []
+
+    def open_page(address: str) -> OfflinePage:
+        page = browser.new_page(viewport={"width": 1280, "height": 1400})
+        opened = OfflinePage(page, [], [])
+        pages.append(page)
+
+        def route(request_route) -> None:
+            url = request_route.request.url
+            if url.startswith(address):
+                request_route.continue_()
+            else:
+                opened.refused.append(url)
+                request_route.abort()
+
+        page.on("dialog", lambda dialog: (opened.dialogs.append(dialog.message), dialog.dismiss()))
+        page.route("**/*", route)
+        return opened
+
+    yield open_page
+    for page in pages:
+        if not page.is_closed():
+            page.close()
 
 
 @pytest.fixture(scope="session")
