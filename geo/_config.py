@@ -183,5 +183,6 @@ def get_settings(**overrides: Any) -> Settings:
     return Settings(**overrides)
 
 
-#: Former name of :func:`get_settings`, kept for callers of the first versions.
+#: Former name of :func:`get_settings`, kept only for geo/store and geo/imports until they
+#: switch to ``get_settings``; remove it then.
 get_options = get_settings

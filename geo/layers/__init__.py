@@ -6,7 +6,8 @@ module and re-exports the public names:
 - :mod:`geo.layers._schema`: what a record looks like (:data:`COLUMNS`, the
   vocabularies and their French labels, :data:`NUMBER_RANGES`), :func:`empty_layer`
   and :func:`conform`;
-- :mod:`geo.layers._validate`: :func:`validate_records` and :class:`RowProblem`;
+- :mod:`geo.layers._validate`: :func:`validate_records`, with :class:`RowProblem` from
+  :mod:`geo.layers._problems`;
 - :mod:`geo.layers._calendar`: event dates, seasons and recurrences
   (:func:`events_in_window`).
 

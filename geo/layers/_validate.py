@@ -13,11 +13,9 @@ Examples
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
-from typing import TypeAlias
 
 import geopandas as gpd
 import numpy as np
@@ -27,9 +25,10 @@ import pyarrow.compute as pc
 import shapely
 
 from geo import communes
-from geo._config import get_options
+from geo._config import get_settings
 from geo._errors import LayerValidationError
 from geo.layers._calendar import _parse_dates
+from geo.layers._problems import RowProblem, _Context
 from geo.layers._schema import (
     _VOCABULARIES,
     AREA_TYPES,
@@ -42,77 +41,11 @@ from geo.layers._schema import (
     PERIMETER_LEVELS,
     REQUIRED,
     SPATIAL_KINDS,
-    _as_text,
     _geometry_of,
-    _plain_text,
     check_kind,
 )
 
 __all__ = ["RowProblem", "raise_for_problems", "validate_records"]
-
-
-@dataclasses.dataclass(frozen=True)
-class RowProblem:
-    """One invalid value: where it is, what it was and what was expected.
-
-    ``line`` is the line number as the user sees it in the file (header = line 1),
-    or ``None`` for a problem of the whole file (a missing column).
-    """
-
-    line: int | None
-    field: str
-    value: str
-    expected: str
-
-    def __str__(self) -> str:
-        where = f"line {self.line}, " if self.line is not None else ""
-        return f"{where}field '{self.field}': got '{self.value}', expected {self.expected}"
-
-
-_Values: TypeAlias = pd.Series | np.ndarray | Callable[[np.ndarray], Sequence[object]]
-
-
-@dataclasses.dataclass
-class _Context:
-    """What the checks share: the text of each column and the line of each row."""
-
-    frame: pd.DataFrame
-    lines: np.ndarray
-    known_codes: Collection[str] | None
-
-    cache: dict[str, pd.Series] = dataclasses.field(default_factory=dict)
-
-    def text(self, name: str) -> pd.Series:
-        if name not in self.cache:
-            values = (
-                self.frame[name].reset_index(drop=True)
-                if name in self.frame
-                else pd.Series([None] * len(self.frame), dtype=object)
-            )
-            self.cache[name] = _as_text(values)
-        return self.cache[name]
-
-    def problems(
-        self, mask: pd.Series | np.ndarray, field: str, values: _Values, expected: str | _Values
-    ) -> list[RowProblem]:
-        """One problem per row where ``mask`` is true; values are only built for those rows."""
-        rows = np.flatnonzero(np.asarray(mask, dtype=bool))
-        if not len(rows):
-            return []
-        shown = _pick(values, rows)
-        wanted = [expected] * len(rows) if isinstance(expected, str) else _pick(expected, rows)
-        return [
-            RowProblem(int(self.lines[i]), field, _shown(value), str(want))
-            for i, value, want in zip(rows, shown, wanted, strict=True)
-        ]
-
-
-def _pick(values: _Values, rows: np.ndarray) -> list[object]:
-    if callable(values):
-        return list(values(rows))
-    if isinstance(values, pd.Series):
-        return values.iloc[rows].to_list()
-    return list(values[rows])
 
 
 def _isin(text: pd.Series, allowed: Collection[str]) -> pd.Series:
@@ -121,12 +54,6 @@ def _isin(text: pd.Series, allowed: Collection[str]) -> pd.Series:
     data = pa.array(text.to_numpy(dtype=object, na_value=None), pa.string())
     found = pc.is_in(data, value_set=value_set).to_numpy(zero_copy_only=False)
     return pd.Series(found, index=text.index)
-
-
-def _shown(value: object) -> str:
-    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
-        return ""
-    return _plain_text(value)
 
 
 def validate_records(
@@ -296,7 +223,7 @@ def _base_codes_cached(level: str, data_dir: str, mtime: float) -> pa.Array:
 
 
 def _base_codes(level: str) -> pa.Array:
-    data_dir = get_options().data_dir
+    data_dir = get_settings().data_dir
     mtime = communes.base_file("communes", data_dir).stat().st_mtime
     return _base_codes_cached(level, str(data_dir), mtime)
 

@@ -12,6 +12,7 @@ import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from geo import communes as base
 from geo.coverage import STATE_LABELS_FR, GapResult
@@ -116,12 +117,22 @@ def add_state_layer(fmap: folium.Map, result: GapResult) -> folium.Map:
     return fmap
 
 
-def add_epci_borders(fmap: folium.Map, epci_codes: list[str]) -> folium.Map:
-    """Add the outlines of these EPCIs (dissolved layer of the base), with their names."""
+def add_epci_borders(
+    fmap: folium.Map, epci_codes: list[str], *, shown: gpd.GeoDataFrame | None = None
+) -> folium.Map:
+    """Add the outlines of these EPCIs (dissolved layer of the base), with their names.
+
+    With ``shown``, the communes drawn on the map (``epci_code`` column), an EPCI of which
+    only some communes are drawn (one across the department's line, say) gets only its
+    border along them, not the rest of its outline out in the blank beyond the area.
+    """
     epcis = base.load_boundaries("epci")
     epcis = epcis[epcis.index.isin(epci_codes)]
     if epcis.empty:
         return fmap
+    if shown is not None and "communes" in epcis:
+        epcis = epcis.set_geometry(_borders_along(epcis, shown))
+        epcis = epcis[~epcis.geometry.is_empty]
     return add_data_layer(
         fmap,
         epcis,
@@ -129,6 +140,19 @@ def add_epci_borders(fmap: folium.Map, epci_codes: list[str]) -> folium.Map:
         style={"fill": False, "color": "#222222", "weight": 2.5},
         tooltip_field="epci_name",
     )
+
+
+def _borders_along(epcis: gpd.GeoDataFrame, shown: gpd.GeoDataFrame) -> gpd.GeoSeries:
+    """Each EPCI's outline, or the part of its border along its communes in ``shown``."""
+    drawn = shown.groupby("epci_code").size().reindex(epcis.index, fill_value=0)
+    total = pd.to_numeric(epcis["communes"], errors="coerce")
+    geometry = epcis.geometry.to_crs(4326)
+    communes = shown.geometry.to_crs(4326)
+    for code in epcis.index[(drawn < total).to_numpy()]:
+        # about a metre around its drawn communes keeps the border that runs along them
+        near = shapely.buffer(communes[(shown["epci_code"] == code).to_numpy()].union_all(), 1e-5)
+        geometry[code] = shapely.intersection(shapely.boundary(geometry[code]), near)
+    return geometry
 
 
 def add_reach_layer(
@@ -203,7 +227,8 @@ def gap_map(result: GapResult) -> folium.Map:
     """
     fmap = base_map(result.communes)
     add_state_layer(fmap, result)
-    add_epci_borders(fmap, result.communes["epci_code"].dropna().unique().tolist())
+    codes = result.communes["epci_code"].dropna().unique().tolist()
+    add_epci_borders(fmap, codes, shown=result.communes)
     if len(result.providers):
         add_reach_layer(fmap, result.providers, result.isochrones)
         add_provider_markers(fmap, result.providers)

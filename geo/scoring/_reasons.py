@@ -6,6 +6,8 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from geo.scoring._weights import IndicatorLike
 
@@ -29,7 +31,47 @@ def display_unit(unit: str) -> str:
     return "" if unit.strip().lower().startswith(_ABSTRACT_UNITS) else unit.strip()
 
 
-_TEXT = np.dtypes.StringDType()
+def _concat(table: pa.Array, ids: np.ndarray, kept: np.ndarray, *, end: str = "") -> pa.Array:
+    """Per row, ``table``'s texts at ``ids`` where ``kept``, end to end, then ``end``.
+
+    Arrow's kernels do the work row by row in C++. Separators and prefixes are part of the
+    texts: callers put in ``table`` one variant of each text per place (first, next...) and
+    pick it through ``ids``. Rows with nothing kept get ``end`` alone.
+
+    Examples
+    --------
+    >>> table = pa.array(["a", "b", " ; a", " ; b"])
+    >>> ids, kept = np.array([[0, 3], [1, 2], [0, 2]]), np.array([[1, 1], [1, 0], [0, 0]], bool)
+    >>> _concat(table, ids, kept, end=".").to_pylist()
+    ['a ; b.', 'b.', '.']
+    """
+    columns = [pc.take(table, pa.array(ids[:, j], mask=~kept[:, j])) for j in range(ids.shape[1])]
+    return pc.binary_join_element_wise(
+        *columns, end, "", null_handling="replace", null_replacement=""
+    )
+
+
+def _object_texts(texts: pa.Array) -> np.ndarray:
+    """Arrow strings as a NumPy object array of ``str``."""
+    return texts.to_numpy(zero_copy_only=False)
+
+
+def _variants(*copies: tuple[list[str], str]) -> tuple[pa.Array, list[int]]:
+    """Texts in several forms (``{}`` marks the text) as one table, with each copy's offset.
+
+    Examples
+    --------
+    >>> table, offsets = _variants((["a", "b"], "Atouts : {}"), (["a", "b"], " ; {}"))
+    >>> table.to_pylist(), offsets
+    (['Atouts : a', 'Atouts : b', ' ; a', ' ; b'], [0, 2])
+    """
+    out: list[str] = []
+    offsets = []
+    for texts, form in copies:
+        before, _, after = form.partition("{}")
+        offsets.append(len(out))
+        out.extend(before + text + after for text in texts)
+    return pa.array(out, pa.string()), offsets
 
 
 def _decimals(numbers: np.ndarray) -> int:
@@ -144,16 +186,16 @@ def reasons(
         )
         ids[:, j] = inverse + len(texts)
         texts.extend(distinct)
-    table = np.array(texts, dtype=_TEXT)
     strengths = (shares > 0) & (pct[keys].to_numpy(dtype=float) > 0.5)
     order = np.argsort(-np.where(strengths, shares, -1.0), axis=1, kind="stable")[:, :limit]
     chosen = np.take_along_axis(ids, order, axis=1)
     useful = np.take_along_axis(strengths, order, axis=1)
-    text = np.where(useful[:, 0], table[chosen[:, 0]], "")
-    for j in range(1, order.shape[1]):
-        text = np.where(useful[:, j], text + " ; " + table[chosen[:, j]], text)
-    text = np.where(useful[:, 0], "Atouts : " + text, _NO_REASON)
-    return pd.Series(text.astype(object), index=contributions.index, dtype=object)
+    # strengths sort first, so a row's named texts are its first places: the first takes
+    # the prefix, the next ones the separator
+    table, (first, then) = _variants((texts, "Atouts : {}"), (texts, " ; {}"))
+    chosen = chosen + np.where(np.arange(chosen.shape[1]) == 0, first, then)
+    text = pc.if_else(pa.array(useful[:, 0]), _concat(table, chosen, useful), _NO_REASON)
+    return pd.Series(_object_texts(text), index=contributions.index, dtype=object)
 
 
 _NO_REASON = "Aucun atout : aucun indicateur au-dessus de la médiane de la zone"
@@ -257,39 +299,6 @@ def _fill(phrase: str, shown: np.ndarray) -> np.ndarray:
     return before + shown + after
 
 
-def _sequences(mask: np.ndarray, order: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per row, the columns kept by ``mask`` in ``order`` (1-based, 0 = none) and a code."""
-    width = mask.shape[1]
-    kept = np.take_along_axis(mask, order, axis=1)
-    sequence = np.where(kept, order + 1, 0)
-    codes = sequence @ ((width + 1) ** np.arange(width, dtype=np.int64))
-    return sequence, codes
-
-
-def _texts(
-    sequence: np.ndarray, codes: np.ndarray, table: np.ndarray, separator: str
-) -> np.ndarray:
-    """Join ``table``'s texts of each row's sequence of columns.
-
-    Rows sharing a sequence are joined together with array operations, so the work in
-    Python is per distinct sequence (a few dozen), not per row.
-    """
-    out = np.full(len(codes), "", dtype=object)
-    _, first, inverse = np.unique(codes, return_index=True, return_inverse=True)
-    by_group = np.argsort(inverse, kind="stable")
-    ends = np.cumsum(np.bincount(inverse)).tolist()
-    for group, row in enumerate(first.tolist()):
-        columns = [j - 1 for j in sequence[row].tolist() if j > 0]
-        if not columns:
-            continue
-        rows = by_group[(ends[group - 1] if group else 0) : ends[group]]
-        text = table[rows, columns[0]]
-        for column in columns[1:]:
-            text = text + separator + table[rows, column]
-        out[rows] = text
-    return out
-
-
 def explain(
     values: pd.DataFrame,
     pct: pd.DataFrame,
@@ -332,44 +341,81 @@ def explain(
     weight = np.broadcast_to(weight / (weight.sum() or 1.0), p.shape)
     strong = (np.nan_to_num(p, nan=0.5) >= STRONG) & (weight > 0)
     weak = (np.nan_to_num(p, nan=0.5) <= WEAK) & (weight > 0)
-    labelled = np.empty((n, len(keys)), dtype=object)
-    high = np.empty((n, len(keys)), dtype=object)
-    low = np.empty((n, len(keys)), dtype=object)
+    labelled: list[str] = []  # distinct texts of every key, one table for all
+    high: list[str] = []
+    low: list[str] = []
+    ids = np.empty((n, len(keys)), dtype=np.int64)
     for j, key in enumerate(keys):
         spec = specs[key]
         numbers = pd.to_numeric(values[spec.column], errors="coerce")
-        shown, ids = _human(numbers.to_numpy(dtype=float, na_value=np.nan), spec.unit)
-        labelled[:, j] = (spec.label + " " + shown)[ids]  # texts built once per distinct value
+        shown, codes = _human(numbers.to_numpy(dtype=float, na_value=np.nan), spec.unit)
         up, down = SUMMARY_PHRASES.get(
             key, (f"{spec.label} : point fort", f"{spec.label} : point faible")
         )
-        high[:, j] = _fill(up, shown)[ids]
-        low[:, j] = _fill(down, shown)[ids]
+        ids[:, j] = codes + len(labelled)
+        labelled += (spec.label + " " + shown).tolist()  # texts built once per distinct value
+        high += _fill(up, shown).tolist()
+        low += _fill(down, shown).tolist()
     up_order = np.argsort(-np.where(strong, share, -1.0), axis=1, kind="stable")
     down_order = np.argsort(-np.where(weak, weight * (1 - p), -1.0), axis=1, kind="stable")
-    up_seq, up_codes = _sequences(strong, up_order)
-    down_seq, down_codes = _sequences(weak, down_order)
-    strengths = _texts(up_seq, up_codes, labelled, " ; ")
-    weaknesses = _texts(down_seq, down_codes, labelled, " ; ")
-    good = _texts(up_seq, up_codes, high, ", ")
-    bad = _texts(down_seq, down_codes, low, ", ")
-    both = (good != "") & (bad != "")
-    line = np.where(both, good + " ; " + bad, good + bad)
-    line = np.where(line == "", "dans la moyenne de la zone sur chaque critère", line)
-    codes, distinct = pd.factorize(line.astype(object))
-    capitalised = np.array([t[:1].upper() + t[1:] + "." for t in distinct.tolist()], dtype=object)
-    summary = capitalised[codes]
+    # strengths come first in up_order, weaknesses in down_order: a row's kept places are
+    # its first ones, so the first text takes the prefix and the next ones a separator
+    up_ids, up_kept = (np.take_along_axis(a, up_order, axis=1) for a in (ids, strong))
+    down_ids, down_kept = (np.take_along_axis(a, down_order, axis=1) for a in (ids, weak))
+    later = np.arange(len(keys)) > 0
+    table, (atouts, faibles, semi) = _variants(
+        (labelled, "Atouts : {}"), (labelled, "Points faibles : {}"), (labelled, " ; {}")
+    )
+    strengths = pc.if_else(
+        pa.array(up_kept[:, 0]),
+        _concat(table, up_ids + np.where(later, semi, atouts), up_kept),
+        "Atouts : aucun (aucun critère dans le tiers haut)",
+    )
+    weaknesses = pc.if_else(
+        pa.array(down_kept[:, 0]),
+        _concat(table, down_ids + np.where(later, semi, faibles), down_kept),
+        "Points faibles : aucun",
+    )
     return pd.DataFrame(
         {
-            "strengths": np.where(
-                strengths == "",
-                "Atouts : aucun (aucun critère dans le tiers haut)",
-                "Atouts : " + strengths,
-            ).astype(object),
-            "weaknesses": np.where(
-                weaknesses == "", "Points faibles : aucun", "Points faibles : " + weaknesses
-            ).astype(object),
-            "summary": summary.astype(object),
-        },
-        index=contributions.index,
+            "strengths": strengths.to_pandas().set_axis(contributions.index),
+            "weaknesses": weaknesses.to_pandas().set_axis(contributions.index),
+            "summary": _summary(high, low, (up_ids, up_kept), (down_ids, down_kept))
+            .to_pandas()
+            .set_axis(contributions.index),
+        }
     )
+
+
+def _summary(
+    high: list[str],
+    low: list[str],
+    strengths: tuple[np.ndarray, np.ndarray],
+    weaknesses: tuple[np.ndarray, np.ndarray],
+) -> pa.Array:
+    """« Strength phrase, … ; weakness phrase, … . », capitalised, for each row.
+
+    ``strengths`` and ``weaknesses`` are each row's ids into ``high`` / ``low`` (in order)
+    and which of them are kept (the first ones).
+    """
+    up_ids, up_kept = strengths
+    down_ids, down_kept = weaknesses
+    table, (first_up, next_up, first_down, after_up, next_down) = _variants(
+        ([text[:1].upper() + text[1:] for text in high], "{}"),  # a line starts so
+        (high, ", {}"),
+        ([text[:1].upper() + text[1:] for text in low], "{}"),
+        (low, " ; {}"),
+        (low, ", {}"),
+    )
+    later = np.arange(up_ids.shape[1]) > 0
+    down_first = np.where(up_kept[:, :1], after_up, first_down)
+    ids = np.hstack(
+        [
+            up_ids + np.where(later, next_up, first_up),
+            down_ids + np.where(later, next_down, down_first),
+        ]
+    )
+    kept = np.hstack([up_kept, down_kept])
+    line = _concat(table, ids, kept, end=".")
+    either = pa.array(up_kept[:, 0] | down_kept[:, 0])
+    return pc.if_else(either, line, "Dans la moyenne de la zone sur chaque critère.")

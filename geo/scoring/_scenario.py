@@ -98,7 +98,7 @@ def data_provenance(
     export still carries what is known.
     """
     from geo import communes  # noqa: PLC0415
-    from geo._config import get_options  # noqa: PLC0415
+    from geo._config import get_settings  # noqa: PLC0415
     from geo._reference import reference_dir  # noqa: PLC0415
 
     base: dict[str, Any] | None
@@ -117,7 +117,7 @@ def data_provenance(
     reference = (
         {p.name: _sha256(p) for p in sorted(folder.glob("*.parquet"))} if folder.is_dir() else {}
     )
-    store_path = Path(store) if store is not None else get_options().store
+    store_path = Path(store) if store is not None else get_settings().store
     return {"base": base, "reference": reference, "store": store_fingerprint(store_path)}
 
 
