@@ -41,7 +41,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from geo._errors import InvalidParameterError
 
-__all__ = ["PROJECT_ROOT", "Settings", "get_options", "get_settings"]
+__all__ = ["PROJECT_ROOT", "Settings", "get_settings"]
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -182,7 +182,3 @@ def get_settings(**overrides: Any) -> Settings:
     """
     return Settings(**overrides)
 
-
-#: Former name of :func:`get_settings`, kept only for geo/store and geo/imports until they
-#: switch to ``get_settings``; remove it then.
-get_options = get_settings
