@@ -271,8 +271,9 @@ class KnownIdentities:
     batch reads the identities of the whole layer once, at its first slice, and keeps
     those of each slice after comparing it, so that a later slice is compared with the
     earlier ones (duplicates or not, as if the batch were compared at once). They are
-    kept as one table per slice, never copied into one: a slice is compared with the
-    rows of each table that share one of its ids, source ids or keys.
+    kept in a few tables of growing sizes, merged two of a size at a time, never copied
+    whole: a slice is compared with the rows of each table that share one of its ids,
+    source ids or keys.
 
     Parameters
     ----------
@@ -287,7 +288,8 @@ class KnownIdentities:
     def __init__(self, connection: sqlite3.Connection, kind: str, *, batch_rows: int) -> None:
         self.connection, self.kind = connection, kind
         self.whole_layer = batch_rows > FEW_RECORDS
-        self._parts: list[pd.DataFrame] | None = None
+        self._parts: list[pd.DataFrame] = []
+        self._loaded = False  # the stored identities are read at the first slice
 
     def for_slice(self, records: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
         """Identities of the stored (and earlier) records the slice could repeat.
@@ -302,8 +304,10 @@ class KnownIdentities:
         if not self.whole_layer:
             nearby = stored_identities(self.connection, self.kind, records)
             return identities(self.kind, nearby)
-        if self._parts is None:
-            self._parts = list(self._stored_parts())
+        if not self._loaded:
+            for part in self._stored_parts():
+                self._keep(part)
+            self._loaded = True
         shared = [
             part[
                 isin(part["source_id"], new["source_id"])
@@ -330,5 +334,14 @@ class KnownIdentities:
 
     def remember(self, new: pd.DataFrame) -> None:
         """Keep a compared slice's identities, so the next slices are compared with them."""
-        if self._parts is not None:
-            self._parts.append(new)
+        if self._loaded:
+            self._keep(new)
+
+    def _keep(self, new: pd.DataFrame) -> None:
+        parts = self._parts
+        parts.append(new)
+        # merge tables of similar sizes (a binary counter): few tables to compare each
+        # slice with, and never more than half the identities copied at once
+        while len(parts) > 1 and len(parts[-1]) >= len(parts[-2]):
+            last = parts.pop()
+            parts[-1] = pd.concat([parts[-1], last], ignore_index=True)
