@@ -31,7 +31,9 @@ setting                   environment variable        default
 
 from __future__ import annotations
 
+import functools
 import math
+import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, Any
@@ -172,13 +174,25 @@ def get_settings(**overrides: Any) -> Settings:
     Returns
     -------
     Settings
-        A fresh object; reading the environment each time keeps tests and
-        subprocesses honest about ``ANCRAGE_*`` variables.
+        A fresh object (a copy: changing it changes no one else's), as the
+        ``ANCRAGE_*`` variables and ``HOME`` are set at the time of the call.
 
     Examples
     --------
     >>> get_settings(upload_max_mb=10).upload_max_mb
     10.0
     """
-    return Settings(**overrides)
+    if overrides:
+        return Settings(**overrides)
+    environment = tuple(
+        sorted((k, v) for k, v in os.environ.items() if k.startswith("ANCRAGE_") or k == "HOME")
+    )
+    return _settings_of(environment).model_copy()
+
+
+@functools.lru_cache(maxsize=8)
+def _settings_of(environment: tuple[tuple[str, str], ...]) -> Settings:
+    """Settings validated once per state of the environment (``environment`` is the key)."""
+    del environment  # the key only: Settings reads the variables itself
+    return Settings()
 

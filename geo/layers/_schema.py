@@ -306,12 +306,9 @@ _FEW_VALUES = 64
 
 def _as_text(values: pd.Series) -> pd.Series:
     """Values as stripped text (pandas ``str`` dtype), missing when blank, dates in ISO form."""
-    if len(values) <= _FEW_VALUES and values.dtype == object:
-        text = pd.Series(
-            [None if _missing(v) else _plain_text(v) for v in values], index=values.index
-        )
-        stripped = text.astype("str").str.strip()
-        return stripped.where(stripped != "")
+    if len(values) <= _FEW_VALUES:
+        stripped = (None if _missing(v) else _plain_text(v).strip() for v in values)
+        return pd.Series([v or None for v in stripped], index=values.index, dtype="str")
     inferred = pd.api.types.infer_dtype(values, skipna=True)
     if inferred == "floating":
         numbers = values.astype("float64")
