@@ -44,6 +44,13 @@ class DropEmptyQueryValues:
         await self.app(scope, receive, send)
 
 
+class _Service(FastAPI):
+    """FastAPI whose kept answers are sent before every middleware and the routing."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return KeptAnswers(super().build_middleware_stack())
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the ancrage service.
 
@@ -59,7 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         The application: JSON API under ``/api``, ``/health``, French pages, static
         files under ``/static`` and offline Swagger UI at ``/docs``.
     """
-    app = FastAPI(
+    app = _Service(
         title="ancrage",
         version=geo.__version__,
         description=DESCRIPTION,
@@ -100,7 +107,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     add_exception_handlers(app, DEFAULT_STATUS_CODES, render_page=pages.render_error)
     document_errors(app)
-    app.add_middleware(KeptAnswers)  # inside: sees the query as normalised below
     app.add_middleware(DropEmptyQueryValues)
     app.add_middleware(GZipMiddleware, minimum_size=1000, compresslevel=6)
     return app

@@ -6,6 +6,7 @@ a rebuilt base or an edited store makes new keys and old results age out.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
@@ -27,7 +28,14 @@ def data_version(*paths: Path) -> tuple[tuple[str, float], ...]:
     >>> data_version(Path("/nonexistent"))
     (('/nonexistent', 0.0),)
     """
-    return tuple((str(p), p.stat().st_mtime if p.exists() else 0.0) for p in map(Path, paths))
+    return tuple((str(path), _mtime(path)) for path in paths)
+
+
+def _mtime(path: Path | str) -> float:
+    try:
+        return os.stat(path).st_mtime  # one system call (it is asked on every request)
+    except (FileNotFoundError, NotADirectoryError):
+        return 0.0
 
 
 def cached(key: Hashable, compute: Callable[[], T], *, size: int) -> T:

@@ -318,6 +318,38 @@ def test_a_cached_map_follows_the_store(tmp_path, base_dir):
     assert "Grange de test" in client.get("/cibler/map", params=params).text
 
 
+def test_a_kept_map_is_sent_again_as_first_sent_until_the_store_changes(tmp_path, base_dir):
+    import geopandas as gpd  # noqa: PLC0415
+    import shapely  # noqa: PLC0415
+
+    from geo.store import Store  # noqa: PLC0415
+
+    store = Store(tmp_path / "store.gpkg")
+    store.read("places")  # made and seeded now, as in a running service, not by the first map
+    client = TestClient(create_app(Settings(data_dir=base_dir, store=store.path)))
+    params = {"epci": "241900133", "top": 3}
+    for encoding in ("gzip", "identity"):
+        headers = {"Accept-Encoding": encoding}
+        first, kept = (client.get("/cibler/map", params=params, headers=headers) for _ in "12")
+        assert kept.status_code == first.status_code == 200
+        assert dict(kept.headers) == dict(first.headers)  # same ETag, encoding, length, type
+        assert kept.content == first.content
+    assert first.headers.get("content-encoding") is None  # identity asked last
+    etag = first.headers["etag"]
+    for _ in "12":
+        again = client.get("/cibler/map", params=params, headers={"If-None-Match": etag})
+        assert again.status_code == 304 and again.content == b""
+        assert again.headers["etag"] == etag
+    blank_field = client.get("/cibler/map", params={**params, "q": ""})  # as a form sends it
+    assert blank_field.headers["etag"] == etag
+    egletons = shapely.Point(2.046285, 45.406044)
+    place = {"name": ["Grange de test"], "kind": ["tiers_lieu"], "source": ["test"]}
+    store.add("places", gpd.GeoDataFrame(place, geometry=[egletons], crs="EPSG:4326"))
+    changed = client.get("/cibler/map", params=params, headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and changed.headers["etag"] != etag
+    assert "Grange de test" in changed.text
+
+
 @pytest.mark.browser
 def test_in_a_browser_the_landing_links_and_the_gap_and_outreach_maps(offline_page, live_server):
     address, _ = live_server

@@ -173,3 +173,15 @@ def test_circles_have_their_radius_in_metres_and_skip_missing_ones():
     [circles] = layer_payloads(maps.render_map(fmap))
     assert circles["type"] == "circles"
     assert [(c[2], c[3]) for c in circles["circles"]] == [(40000.0, maps.escape(HOSTILE))]
+
+
+def test_coordinates_are_written_to_a_tenth_of_a_metre():
+    communes = two_communes()
+    communes.geometry = communes.geometry.translate(0.123456789123, 0.000000449)
+    page = maps.render_map(maps.department_map(communes))
+    first, second = (f["geometry"] for f in layer_payloads(page)[0]["features"]["features"])
+    corners = {(1.123457, 45.0), (1.123457, 45.1), (1.223457, 45.0), (1.223457, 45.1)}
+    assert set(map(tuple, first["coordinates"][0])) == corners  # rounded to 6 decimals
+    assert [1.223457, 45.1] in second["coordinates"][0]  # the shared border stays shared
+    written = re.findall(r"-?\d+\.\d+", json.dumps([first, second]))
+    assert written and all(len(number.split(".")[1]) <= 6 for number in written)

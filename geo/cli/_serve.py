@@ -26,6 +26,13 @@ def serve(
     workers: Annotated[
         int, typer.Option("--workers", "-w", help="Worker processes.", min=1, max=64)
     ] = 1,
+    access_log: Annotated[
+        bool,
+        typer.Option(
+            "--access-log/--no-access-log",
+            help="Print one line per request (off by default: it costs time on every request).",
+        ),
+    ] = False,
 ) -> None:
     """Serve the French web pages and the JSON API in a browser.
 
@@ -49,5 +56,6 @@ def serve(
         host=host,
         port=port,
         workers=workers,
-        log_level="warning",
+        log_level="info" if access_log else "warning",
+        access_log=access_log,
     )

@@ -14,6 +14,7 @@ import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from geo.layers import LABELS_FR
 from geo.maps._assets import embedded_assets
@@ -103,8 +104,16 @@ def escaped_properties(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     return out
 
 
+#: Decimals of the longitudes and latitudes written in maps: 1e-6 degree is about 0.1 m,
+#: far below what a map shows, and full doubles nearly double the gzip size of a map.
+COORDINATE_DECIMALS = 6
+
+
 def _features(properties: pd.DataFrame, geometry: gpd.GeoSeries) -> dict[str, object]:
-    layer = gpd.GeoDataFrame(properties, geometry=geometry.to_crs(4326).to_numpy(), crs=4326)
+    lonlat = shapely.transform(
+        geometry.to_crs(4326).to_numpy(), lambda xy: np.round(xy, COORDINATE_DECIMALS)
+    )
+    layer = gpd.GeoDataFrame(properties, geometry=lonlat, crs=4326)
     return json.loads(layer.to_json(drop_id=True))
 
 
