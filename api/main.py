@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
+from collections.abc import AsyncIterator
 from urllib.parse import parse_qsl, urlencode
 
 from fastapi import FastAPI
@@ -17,7 +20,9 @@ from api.cache import KeptAnswers
 from api.errors import DEFAULT_STATUS_CODES, add_exception_handlers, document_errors
 from api.routes import communes, gaps, health, indicators, layers, outreach, scores
 from geo._config import Settings, get_settings
+from geo._errors import LayerStoreError
 from geo.indicators import catalogue
+from geo.store import Store
 
 __all__ = ["create_app"]
 
@@ -42,6 +47,25 @@ class DropEmptyQueryValues:
                 pairs = [(k, v) for k, v in parse_qsl(query, keep_blank_values=True) if v.strip()]
                 scope = dict(scope, query_string=urlencode(pairs).encode("latin-1"))
         await self.app(scope, receive, send)
+
+
+_log = logging.getLogger(__name__)
+
+
+@contextlib.asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Create (and seed) the layer store before the first request, not during one.
+
+    A store made by the first request would change the data version under that
+    request's own answer, which would then be kept under a version already gone. A
+    store that cannot be created is reported by ``/health`` and by each request that
+    needs it, so the service still starts.
+    """
+    try:
+        Store(app.state.settings.store).ensure()
+    except LayerStoreError as err:
+        _log.warning("%s", err)
+    yield
 
 
 class _Service(FastAPI):
@@ -72,6 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         docs_url=None,
         redoc_url=None,
+        lifespan=_lifespan,
     )
     app.state.settings = settings or get_settings()
     indicators_table = catalogue()

@@ -376,3 +376,23 @@ def test_in_a_browser_the_landing_links_and_the_gap_and_outreach_maps(offline_pa
     page.locator(".swagger-ui").wait_for()
     assert all("tile.openstreetmap.org" in url for url in outside)
     page.close()
+
+
+def test_the_service_makes_its_store_before_the_first_request(tmp_path, base_dir):
+    store = tmp_path / "neuf.gpkg"
+    with TestClient(create_app(Settings(data_dir=base_dir, store=store))) as client:
+        assert store.exists()  # made and seeded at start-up, not by the first map
+        params = {"epci": "241900133", "top": 3}
+        first = client.get("/cibler/map", params=params)
+        # the same map asked in another way (a blank form field) is the answer kept
+        # under the data version it was made with, not rendered again
+        same = client.get("/cibler/map", params={**params, "q": ""})
+        assert same.headers["etag"] == first.headers["etag"]
+    blocking = tmp_path / "un-fichier"
+    blocking.write_text("pas un dossier")
+    settings = Settings(data_dir=base_dir, store=blocking / "s.gpkg")
+    with TestClient(create_app(settings)) as client:  # a store it cannot make: starts anyway
+        health = client.get("/health")
+        assert health.status_code == 200 and health.json()["store"]["state"] == "absent"
+        layer = client.get("/api/layers/places")
+        assert layer.status_code == 503 and "un-fichier is a file" in layer.json()["detail"]
