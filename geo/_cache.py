@@ -20,7 +20,7 @@ _ENTRIES: OrderedDict[Hashable, object] = OrderedDict()
 _LOCK = threading.Lock()
 
 
-def data_version(*paths: Path) -> tuple[tuple[str, float], ...]:
+def data_version(*paths: Path | str) -> tuple[tuple[str, float], ...]:
     """Each path with its modification time (0 when it does not exist).
 
     Examples
