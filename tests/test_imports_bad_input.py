@@ -314,11 +314,13 @@ def test_ical_broken_values_and_end_before_start(tmp_path: Path, store: Store) -
 def test_cli_broken_ical_is_a_report_not_a_traceback(tmp_path: Path, base_dir: Path) -> None:
     del base_dir
     path = write(tmp_path, "agenda.ics", ICS)
+    store = tmp_path / "s.gpkg"
     result = runner.invoke(
-        app, ["layers", "import", "events", str(path), "-f", "json", "--store", "s.gpkg"]
+        app, ["layers", "import", "events", str(path), "-f", "json", "--store", str(store)]
     )
     assert result.exit_code == 2 and "Traceback" not in result.output
     assert "DTSTART, event UID casse@example.org" in result.stdout
+    assert not store.exists()  # an invalid file neither creates nor seeds a store
 
 
 # --- 9. OpenStreetMap files -------------------------------------------------------------------

@@ -6,6 +6,7 @@ may never be the input file or the store, under any name.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 from collections.abc import Mapping
@@ -23,7 +24,7 @@ from geo.imports._rows import sorted_problems
 from geo.layers import RowProblem
 
 if TYPE_CHECKING:
-    from geo.store import Store
+    from geo.store import AddSession, Store
 
 __all__ = ["ImportResult", "check_rejected_path", "import_file", "write_rejected"]
 
@@ -148,10 +149,10 @@ def _import(  # noqa: PLR0913 - the options of import_file
     if any(p.line is None for p in problems):
         raise LayerValidationError(sorted_problems(problems), what=repr(path.name))
     rejected: list[pd.DataFrame] = []  # the rejected rows as read, chunk by chunk
-    with store.adding(  # one transaction: an exception below stores nothing
-        kind, batch_rows=len(opened.lines), given_ids=opened.given_ids(), keep_ids=False
-    ) as session:
-        for chunk in opened.chunks():
+    session: AddSession | None = None
+    written = None
+    with contextlib.ExitStack() as stack:  # the store's one transaction, once there is a row
+        for chunk in opened.chunks():  # to store: an exception below stores nothing
             problems += chunk.problems
             if problems and not skip_invalid:
                 continue  # nothing will be stored: validate the rest to report everything
@@ -159,13 +160,22 @@ def _import(  # noqa: PLR0913 - the options of import_file
             if bad.any():
                 part = opened.parsed.raw.iloc[chunk.rows][bad]
                 rejected.append(part.set_axis(np.arange(len(bad))[bad] + chunk.rows.start))
-            records = chunk.records[~bad]
-            session.add(records, chunk.lines[~bad], source_label=path.name)
-            del chunk, records  # keep one chunk in memory at a time
+            if bad.all():
+                continue
+            if session is None:
+                session = stack.enter_context(
+                    store.adding(
+                        kind,
+                        batch_rows=len(opened.lines),
+                        given_ids=opened.given_ids(),
+                        keep_ids=False,
+                    )
+                )
+            session.add(chunk.records[~bad], chunk.lines[~bad], source_label=path.name)
+            del chunk  # keep one chunk in memory at a time
         problems = sorted_problems(problems)
         if any(p.line is None for p in problems) or (problems and not skip_invalid):
             raise LayerValidationError(problems, what=repr(path.name))
-        written = None
         if rejected:
             rows = pd.concat(rejected)
             written = write_rejected(rows, opened.lines[rows.index], problems, target)
@@ -173,8 +183,8 @@ def _import(  # noqa: PLR0913 - the options of import_file
         kind=kind,
         path=path,
         rows=len(opened.lines),
-        added=session.added,
-        duplicates=session.duplicates,
+        added=0 if session is None else session.added,
+        duplicates=0 if session is None else session.duplicates,
         rejected=sum(len(r) for r in rejected),
         rejected_path=written,
         problems=tuple(problems),
