@@ -14,6 +14,7 @@ A store whose file does not exist is created on first use and filled with the
 curated programme data of ``data/layers/`` (see :meth:`Store.seed`).
 
 The package keeps one job per module: :mod:`~geo.store._store` (the class),
+:mod:`~geo.store._connections` (connections and the write transaction),
 :mod:`~geo.store._filters` (area, box and perimeter filters),
 :mod:`~geo.store._records` (records completed and checked before a write),
 :mod:`~geo.store._dedupe` (duplicates), :mod:`~geo.store._adding` (adding in

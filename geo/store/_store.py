@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
-import sqlite3
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
@@ -30,6 +29,7 @@ from geo._errors import (
 from geo.layers import CRS, LAYER_KINDS, check_kind, events_in_window, layer_columns
 from geo.store import _export, _filters, _records, _seed, _sqlite
 from geo.store._adding import AddSession
+from geo.store._connections import StoreConnections
 
 __all__ = ["AddResult", "AddSession", "Store", "load_layers"]
 
@@ -46,7 +46,7 @@ class AddResult:
 # --- the store --------------------------------------------------------------------------
 
 
-class Store:
+class Store(StoreConnections):
     """The GeoPackage of programme layers.
 
     Parameters
@@ -77,67 +77,6 @@ class Store:
 
     def __repr__(self) -> str:
         return f"Store({str(self.path)!r})"
-
-    # connections ------------------------------------------------------------------------
-
-    def _connect(self) -> sqlite3.Connection:
-        self.ensure()
-        with self._explained():
-            connection = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
-        _gpkg.register_sql_functions(connection)
-        try:
-            _sqlite.check_store(self.path, connection, timeout=self.timeout)
-        except BaseException:
-            connection.close()
-            raise
-        return connection
-
-    @contextlib.contextmanager
-    def _reading(self) -> Iterator[sqlite3.Connection]:
-        connection = self._connect()
-        try:
-            with self._explained():
-                yield connection
-        finally:
-            connection.close()
-
-    @contextlib.contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction (``BEGIN IMMEDIATE``): committed whole or not at all."""
-        connection = self._connect()
-        try:
-            try:
-                connection.execute("BEGIN IMMEDIATE")
-            except sqlite3.OperationalError as err:
-                if _sqlite.sqlite_code(err) in _sqlite.EXPLAINED_CODES:
-                    raise _sqlite.explain(self.path, err) from err  # type: ignore[misc]
-                msg = (
-                    f"the layer store {self.path} stayed locked by another writer for "
-                    f"{self.timeout:g} s ({err}); try again when it has finished"
-                )
-                raise LayerStoreError(msg) from err
-            try:
-                with self._explained():
-                    _sqlite.check_integrity(self.path, connection)
-                    yield connection
-                    connection.execute("COMMIT")
-            except BaseException:
-                with contextlib.suppress(sqlite3.DatabaseError):
-                    connection.execute("ROLLBACK")
-                raise
-        finally:
-            connection.close()
-
-    @contextlib.contextmanager
-    def _explained(self) -> Iterator[None]:
-        """Turn SQLite's damaged, read-only and cannot-open errors into clear store errors."""
-        try:
-            yield
-        except sqlite3.DatabaseError as err:
-            explained = _sqlite.explain(self.path, err)
-            if explained is None:
-                raise
-            raise explained from err
 
     # creation ---------------------------------------------------------------------------
 
