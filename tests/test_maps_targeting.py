@@ -14,7 +14,7 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 from hostile_text import PAYLOADS
-from shapely.geometry import Point, box
+from shapely.geometry import Point, box, shape
 from test_maps_payloads import template_sources
 
 from geo import maps, scoring
@@ -241,6 +241,27 @@ def test_epci_borders_are_drawn_for_the_epcis_of_the_area() -> None:
     borders = by_name(page)["Intercommunalités (EPCI)"]
     tips = [f["properties"]["_tooltip"] for f in borders["features"]["features"]]
     assert tips == ["CC du Nord", "CC du Sud"] and borders["style"]["fill"] is False
+
+
+def test_an_epci_across_the_area_line_gets_its_border_along_the_area_only() -> None:
+    frame = area()
+    frame.loc[["00011", "00012"], ["epci_code", "epci_name"]] = ["E3", "CC de l'Est"]
+    beyond = gpd.GeoDataFrame(  # E3 has 5 communes: 2 drawn, 3 out east beyond the area
+        {"epci_name": ["CC de l'Est"], "communes": [5]},
+        geometry=[box(1.2, 45.2, 1.8, 45.3)],
+        crs="EPSG:4326",
+        index=["E3"],
+    )
+    whole = outlines().assign(communes=[6, 4])
+    epci = pd.concat([whole, beyond])
+    fmap = maps.targeting_map(scored(frame), communes=frame, epci=epci)
+    features = by_name(maps.render_map(fmap))["Intercommunalités (EPCI)"]["features"]["features"]
+    drawn = {f["properties"]["_tooltip"]: shape(f["geometry"]) for f in features}
+    assert drawn["CC du Nord"].geom_type == "Polygon"  # wholly drawn: its outline
+    east = drawn["CC de l&#x27;Est"]
+    assert east.geom_type in ("LineString", "MultiLineString") and east.length > 0.2
+    assert east.bounds[2] <= 1.41  # nothing out at 1.8° east, beyond the area
+    assert not beyond.geometry["E3"].boundary.within(east.buffer(0.01))
 
 
 def test_communes_left_out_by_the_filters_are_grey_and_unranked() -> None:

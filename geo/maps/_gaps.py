@@ -12,14 +12,20 @@ import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 
 from geo import communes as base
 from geo.coverage import STATE_LABELS_FR, GapResult
 from geo.layers import LABELS_FR
 from geo.maps._elements import add_layer_control
 from geo.maps._format import number_fr
-from geo.maps._layers import LAYER_COLOURS, add_circles, add_data_layer, add_points_layer, base_map
+from geo.maps._layers import (
+    LAYER_COLOURS,
+    add_circles,
+    add_data_layer,
+    add_points_layer,
+    base_map,
+    borders_along,
+)
 from geo.maps._legends import add_legend_items
 
 __all__ = [
@@ -131,7 +137,9 @@ def add_epci_borders(
     if epcis.empty:
         return fmap
     if shown is not None and "communes" in epcis:
-        epcis = epcis.set_geometry(_borders_along(epcis, shown))
+        # about a metre around its drawn communes keeps the border that runs along them
+        along = borders_along(epcis.geometry.to_crs(4326), epcis["communes"], shown, margin=1e-5)
+        epcis = epcis.set_geometry(along)
         epcis = epcis[~epcis.geometry.is_empty]
     return add_data_layer(
         fmap,
@@ -140,19 +148,6 @@ def add_epci_borders(
         style={"fill": False, "color": "#222222", "weight": 2.5},
         tooltip_field="epci_name",
     )
-
-
-def _borders_along(epcis: gpd.GeoDataFrame, shown: gpd.GeoDataFrame) -> gpd.GeoSeries:
-    """Each EPCI's outline, or the part of its border along its communes in ``shown``."""
-    drawn = shown.groupby("epci_code").size().reindex(epcis.index, fill_value=0)
-    total = pd.to_numeric(epcis["communes"], errors="coerce")
-    geometry = epcis.geometry.to_crs(4326)
-    communes = shown.geometry.to_crs(4326)
-    for code in epcis.index[(drawn < total).to_numpy()]:
-        # about a metre around its drawn communes keeps the border that runs along them
-        near = shapely.buffer(communes[(shown["epci_code"] == code).to_numpy()].union_all(), 1e-5)
-        geometry[code] = shapely.intersection(shapely.boundary(geometry[code]), near)
-    return geometry
 
 
 def add_reach_layer(

@@ -30,6 +30,7 @@ __all__ = [
     "add_data_layer",
     "add_points_layer",
     "base_map",
+    "borders_along",
     "escaped_properties",
     "point_layer",
     "popup_html",
@@ -399,3 +400,40 @@ def add_points_layer(
         popup_fields=LAYER_POPUPS[kind],
         cluster=cluster,
     )
+
+
+def borders_along(
+    outlines: gpd.GeoSeries, totals: pd.Series, shown: gpd.GeoDataFrame, *, margin: float
+) -> gpd.GeoSeries:
+    """EPCI outlines, cut to the communes drawn where only some of an EPCI's are.
+
+    An EPCI across the area's line (a department's, say) keeps only the part of its
+    border within ``margin`` degrees of its drawn communes, not the rest of its outline
+    out in the blank beyond the area; an EPCI wholly drawn keeps its outline.
+
+    Parameters
+    ----------
+    outlines
+        EPCI outlines in EPSG:4326, indexed by EPCI code.
+    totals
+        Number of communes of each EPCI, on the same index.
+    shown
+        The communes drawn (``epci_code`` column, geometry).
+    margin
+        Degrees around the drawn communes where the border is kept (the larger of the
+        outlines' and communes' simplification tolerances, and a little more).
+
+    Returns
+    -------
+    geopandas.GeoSeries
+        Polygons for EPCIs wholly drawn, lines for the others (empty when none of an
+        EPCI's border runs along its drawn communes).
+    """
+    drawn = shown.groupby("epci_code").size().reindex(outlines.index, fill_value=0)
+    total = pd.to_numeric(totals, errors="coerce").reindex(outlines.index)
+    geometry = outlines.copy()
+    communes = shown.geometry.to_crs(4326)
+    for code in outlines.index[(drawn < total).to_numpy()]:
+        near = shapely.buffer(communes[(shown["epci_code"] == code).to_numpy()].union_all(), margin)
+        geometry[code] = shapely.intersection(shapely.boundary(geometry[code]), near)
+    return geometry

@@ -30,6 +30,7 @@ from geo.maps._layers import (
     _features,
     add_points_layer,
     base_map,
+    borders_along,
     french_records,
     point_layer,
 )
@@ -207,14 +208,22 @@ def _epci_borders(fmap: folium.Map, area: gpd.GeoDataFrame, epci: gpd.GeoDataFra
     shapes = epci[epci.index.isin(codes)].to_crs(4326)
     if shapes.empty:
         return
-    simple = shapely.coverage_simplify(shapes.geometry.to_numpy(), EPCI_TOLERANCE)
+    simple = gpd.GeoSeries(
+        shapely.coverage_simplify(shapes.geometry.to_numpy(), EPCI_TOLERANCE),
+        index=shapes.index,
+        crs=4326,
+    )
+    if "communes" in shapes and "epci_code" in area:  # only along the area's communes
+        simple = borders_along(simple, shapes["communes"], area, margin=2 * EPCI_TOLERANCE)
+        keep = ~simple.is_empty.to_numpy()
+        shapes, simple = shapes[keep], simple[keep]
     names = shapes["epci_name"] if "epci_name" in shapes else pd.Series(shapes.index)
     props = pd.DataFrame({"_tooltip": [escape(n) for n in names]})
     payload = {
         "type": "areas",
         "style": {"color": "#4d4d4d", "weight": 1.6, "dashArray": "5 4", "fill": False},
         "tooltip": "_tooltip",
-        "features": _features(props, gpd.GeoSeries(simple, crs=4326)),
+        "features": _features(props, simple.reset_index(drop=True)),
     }
     DataLayer("Intercommunalités (EPCI)", payload).add_to(fmap)
 
