@@ -24,8 +24,6 @@ __all__ = ["OutreachQuery", "plan_for_area", "router"]
 
 router = APIRouter(prefix="/api", tags=["outreach"])
 
-#: Columns of the CSV download, in order.
-
 
 @dataclasses.dataclass(frozen=True)
 class OutreachQuery:
@@ -152,10 +150,9 @@ def _plan(area: dict, query: OutreachQuery, settings: Settings) -> dict[str, Any
     outreach.check_window(query.start, query.end)
     every = communes.load_communes(**area, data_dir=settings.data_dir)
     base_row = communes.get_commune(query.base, data_dir=settings.data_dir) if query.base else None
-    store = Store(settings.store)
-    layers = {k: store.read(k, codes=list(every.index)) for k in ("events", "places")}
-    providers = store.read_area(every)["providers"] if query.demand == "underserved" else None
-    demand = outreach.area_demand(every, providers, kind=query.demand, expertise=query.expertise)
+    layers, demand = outreach.area_inputs(
+        every, Store(settings.store), demand=query.demand, expertise=query.expertise
+    )
     request = outreach.PlanRequest(
         start=query.start,
         end=query.end,

@@ -191,16 +191,14 @@ def outreach_command(  # noqa: PLR0913 - one parameter per command-line option
                 msg = "'--minutes' needs a road graph: --graph FILE"
                 raise InvalidParameterError(msg)
             road = load_road_graph(graph)
-        layer_store = Store(store)
-        layers = {k: layer_store.read(k, codes=list(area.index)) for k in ("events", "places")}
         parsed_weights = outreach.parse_weights(demand_weights) if demand_weights else None
         if parsed_weights is not None and demand is DemandKind.population:
             msg = "'--weights' applies to --demand underserved, not to --demand population"
             raise InvalidParameterError(msg)
-        weights = outreach.area_demand(
+        layers, weights = outreach.area_inputs(
             area,
-            layer_store.read("providers") if demand is DemandKind.underserved else None,
-            kind=demand.value,
+            Store(store),
+            demand=demand.value,
             expertise=expertise,
             graph=road,
             weights=parsed_weights,

@@ -58,7 +58,14 @@ from geo.outreach._output import (
     plan_to_text,
     venue_records,
 )
-from geo.outreach._plan import AreaPlan, PlanRequest, assign_days, plan_area, venue_table
+from geo.outreach._plan import (
+    AreaPlan,
+    PlanRequest,
+    area_inputs,
+    assign_days,
+    plan_area,
+    venue_table,
+)
 from geo.outreach._reach import great_circle_km, reach_matrix
 from geo.outreach._solve import OutreachPlan, plan_outreach
 
@@ -76,6 +83,7 @@ __all__ = [
     "OutreachPlan",
     "PlanRequest",
     "area_demand",
+    "area_inputs",
     "assign_days",
     "candidate_venues",
     "check_window",

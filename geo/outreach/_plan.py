@@ -12,11 +12,12 @@ from scipy import sparse
 
 from geo._errors import InvalidParameterError
 from geo.outreach._candidates import ANY_DAY, candidate_venues, check_window
+from geo.outreach._demand import area_demand
 from geo.outreach._ics import day_note
 from geo.outreach._reach import great_circle_km, reach_matrix
 from geo.outreach._solve import OutreachPlan, _date_order, plan_outreach
 
-__all__ = ["AreaPlan", "PlanRequest", "assign_days", "plan_area", "venue_table"]
+__all__ = ["AreaPlan", "PlanRequest", "area_inputs", "assign_days", "plan_area", "venue_table"]
 
 _TABLE_COLUMNS = [
     "order",
@@ -35,6 +36,40 @@ _TABLE_COLUMNS = [
     "lon",
     "lat",
 ]
+
+
+def area_inputs(
+    area: pd.DataFrame,
+    store: Any,
+    *,
+    demand: str = "underserved",
+    expertise: str | None = None,
+    graph: Any = None,
+    weights: Mapping[str, float] | None = None,
+) -> tuple[dict[str, pd.DataFrame], pd.Series]:
+    """What :func:`plan_area` needs from the layer store for an area, as the CLI and the
+    service ask for it.
+
+    Parameters
+    ----------
+    area
+        Communes (commune base rows indexed by INSEE code).
+    store
+        A :class:`geo.store.Store`; its records of the area are read once.
+    demand, expertise, graph, weights
+        As ``kind``, ``expertise``, ``graph`` and ``weights`` of :func:`area_demand`.
+
+    Returns
+    -------
+    tuple
+        ``({"events": ..., "places": ...}, demand of each commune)``.
+    """
+    records = store.read_area(area)
+    providers = records["providers"] if demand == "underserved" else None
+    found = area_demand(
+        area, providers, kind=demand, expertise=expertise, graph=graph, weights=weights
+    )
+    return {k: records[k] for k in ("events", "places")}, found
 
 
 def assign_days(
