@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import html
 import json
 import re
-from collections.abc import Iterator
 
 import geopandas as gpd
 import icalendar
 import pandas as pd
 import pytest
-from branca.element import Element, Figure
 from hostile_text import PAYLOADS
+from map_pages import layers_by_name, template_sources
 from shapely.geometry import box
 
 from geo import maps
@@ -196,24 +194,11 @@ def outreach_page(name: str) -> tuple[str, list[str]]:
     return maps.render_map(fmap), list(template_sources(fmap.get_root()))
 
 
-def template_sources(element: Element) -> Iterator[str]:
-    if element._template_str is not None:
-        yield element._template_str
-    parts = [element.header, element.html, element.script] if isinstance(element, Figure) else []
-    for child in [*parts, *element._children.values()]:
-        yield from template_sources(child)
-
-
-def layer_payloads(page: str) -> dict[str, dict]:
-    found = re.findall(r"ancrage\.addLayer\(\w+, (.*)\);$", page, re.M)
-    return {html.unescape(layer["name"]): layer for layer in map(json.loads, found)}
-
-
 @pytest.mark.parametrize("text", list(PAYLOADS), ids=list(PAYLOADS.values()))
 def test_outreach_map_shows_hostile_names_literally(text):
     page, sources = outreach_page(text)
     escaped = maps.escape(text)
-    layers = layer_payloads(page)
+    layers = layers_by_name(page)
     first = layers["Communes atteintes / laissées de côté"]["features"]["features"][0]
     assert first["properties"]["_tooltip"] == f"{escaped} — atteinte"
     venues = layers["Lieux choisis (ordre des dates)"]
@@ -226,7 +211,7 @@ def test_outreach_map_shows_hostile_names_literally(text):
 
 def test_outreach_map_colours_reach_and_legend():
     page, _ = outreach_page("A")
-    layers = layer_payloads(page)
+    layers = layers_by_name(page)
     colours = [
         f["properties"]["_colour"]
         for f in layers["Communes atteintes / laissées de côté"]["features"]["features"]

@@ -5,15 +5,14 @@ from __future__ import annotations
 import html
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
-from branca.element import Element, Figure
 from hostile_text import PAYLOADS
+from map_pages import layers_by_name, template_sources
 from shapely.geometry import box, shape
 from shapely.geometry.base import BaseGeometry
 
@@ -261,7 +260,7 @@ def test_gap_map_of_a_department_draws_crossing_epcis_only_along_its_communes(
     seeded: Store,
 ) -> None:
     def borders(result: coverage.GapResult) -> dict[str, BaseGeometry]:
-        layers = layer_payloads(maps.render_map(maps.gap_map(result)))
+        layers = layers_by_name(maps.render_map(maps.gap_map(result)))
         layer = layers["Limites des intercommunalités"]
         names = dict(zip(result.communes["epci_name"], result.communes["epci_code"], strict=False))
         return {
@@ -320,19 +319,6 @@ def test_cli_list_providers_by_perimeter_or_seat(cli) -> None:
     assert "pro-chartreuse" in {r["id"] for r in json.loads(by_epci.stdout)}
 
 
-def layer_payloads(page: str) -> dict[str, dict]:
-    found = re.findall(r"ancrage\.addLayer\(\w+, (.*)\);$", page, re.M)
-    return {html.unescape(layer["name"]): layer for layer in map(json.loads, found)}
-
-
-def template_sources(element: Element) -> Iterator[str]:
-    if element._template_str is not None:
-        yield element._template_str
-    parts = [element.header, element.html, element.script] if isinstance(element, Figure) else []
-    for child in [*parts, *element._children.values()]:
-        yield from template_sources(child)
-
-
 def gap_result(name: str) -> coverage.GapResult:
     area = towns()
     area = gpd.GeoDataFrame(
@@ -357,7 +343,7 @@ def test_gap_map_shows_hostile_names_literally(text: str, base_dir: Path) -> Non
     fmap = maps.gap_map(gap_result(text))
     page = maps.render_map(fmap)
     escaped = maps.escape(text)
-    layers = layer_payloads(page)
+    layers = layers_by_name(page)
     states = layers["Couverture"]["features"]["features"]
     alpha = next(f["properties"] for f in states if "<td>19001</td>" in f["properties"]["_popup"])
     assert alpha["_tooltip"] == f"{escaped} — couvert"
@@ -373,7 +359,7 @@ def test_gap_map_shows_hostile_names_literally(text: str, base_dir: Path) -> Non
 def test_gap_map_states_legend_and_missing_expertise(base_dir: Path, tmp_path: Path) -> None:
     path = maps.save_map(maps.gap_map(gap_result("Alpha")), tmp_path / "gaps.html")
     page = path.read_text(encoding="utf-8")
-    layers = layer_payloads(page)
+    layers = layers_by_name(page)
     colours = {
         f["properties"]["_popup"].split("<td>")[2].split("<")[0]: f["properties"]["_colour"]
         for f in layers["Couverture"]["features"]["features"]
@@ -422,7 +408,7 @@ def test_isochrone_outline_of_a_reach_in_minutes(base_dir: Path, tmp_path: Path)
         expertise=None,
         isochrones=outlines,
     )
-    layers = layer_payloads(maps.render_map(maps.gap_map(result)))
+    layers = layers_by_name(maps.render_map(maps.gap_map(result)))
     [circle] = layers["Rayon d'intervention des structures"]["circles"]  # the km reach
     assert circle[3] == "Name km : 30\u00a0km"
     [outline] = layers["Isochrones des structures"]["features"]["features"]  # the minutes

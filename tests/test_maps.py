@@ -7,6 +7,7 @@ import re
 
 import geopandas as gpd
 import pandas as pd
+from map_pages import layer_payloads
 from shapely.geometry import box
 
 from geo import maps
@@ -25,13 +26,6 @@ def two_communes() -> gpd.GeoDataFrame:
         geometry=[box(1.0, 45.0, 1.1, 45.1), box(1.1, 45.0, 1.2, 45.1)],
         crs="EPSG:4326",
     )
-
-
-def layer_payloads(page: str) -> list[dict]:
-    """Decode the JSON payloads the page's script draws the layers from."""
-    return [
-        json.loads(blob) for blob in re.findall(r"ancrage\.addLayer\(\w+, (.*)\);$", page, re.M)
-    ]
 
 
 def geojson_properties(page: str) -> list[dict]:

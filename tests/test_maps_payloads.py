@@ -9,14 +9,14 @@ show it literally (HTML-escaped), evaluate nothing and always build.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 
 import geopandas as gpd
 import pytest
-from branca.element import Element, Figure
+from branca.element import Element
 from hostile_text import PAYLOADS, PWNED, PWNED_DIR
+from map_pages import layer_payloads, template_sources
 from shapely.geometry import box
 
 from geo import maps
@@ -52,19 +52,6 @@ def records(kind: str, text: str) -> gpd.GeoDataFrame:
         return gpd.GeoDataFrame(values, geometry=[None], crs=4326)
     lon, lat = POINTS[kind]
     return gpd.GeoDataFrame(values, geometry=gpd.points_from_xy([lon], [lat]), crs=4326)
-
-
-def layer_payloads(page: str) -> list[dict]:
-    return [json.loads(b) for b in re.findall(r"ancrage\.addLayer\(\w+, (.*)\);$", page, re.M)]
-
-
-def template_sources(element: Element) -> Iterator[str]:
-    """The template source of ``element`` and of everything under it."""
-    if element._template_str is not None:
-        yield element._template_str
-    parts = [element.header, element.html, element.script] if isinstance(element, Figure) else []
-    for child in [*parts, *element._children.values()]:
-        yield from template_sources(child)
 
 
 def shown(column: str, text: str) -> str:

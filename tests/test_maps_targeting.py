@@ -14,8 +14,8 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 from hostile_text import PAYLOADS
+from map_pages import layers_by_name, template_sources
 from shapely.geometry import Point, box, shape
-from test_maps_payloads import template_sources
 
 from geo import maps, scoring
 from geo._errors import InvalidParameterError
@@ -111,14 +111,6 @@ def build(weights: dict[str, float] | None = None, **options) -> tuple[gpd.GeoDa
     return table, maps.render_map(fmap)
 
 
-def payloads(page: str) -> list[dict]:
-    return [json.loads(b) for b in re.findall(r"ancrage\.addLayer\(\w+, (.*)\);$", page, re.M)]
-
-
-def by_name(page: str) -> dict[str, dict]:
-    return {p["name"]: p for p in payloads(page)}
-
-
 def control_entries(page: str) -> list[list[list[str]]]:
     """The base and overlay entries of the layer control: [name, JavaScript identifier]."""
     call = re.search(r"ancrage\.layerControl\(\w+, (.*)\);$", page, re.M).group(1)
@@ -133,7 +125,7 @@ def luminance(colour: str) -> float:
 
 def test_communes_are_coloured_by_score_darker_when_better() -> None:
     table, page = build()
-    communes = by_name(page)["Communes"]
+    communes = layers_by_name(page)["Communes"]
     assert communes["colour"] == "_c_score"
     features = communes["features"]["features"]
     score = table.set_index("code")["score"]
@@ -146,7 +138,7 @@ def test_communes_are_coloured_by_score_darker_when_better() -> None:
 
 def test_other_colourings_are_radio_choices_with_one_legend_shown() -> None:
     _, page = build()
-    communes = by_name(page)["Communes"]
+    communes = layers_by_name(page)["Communes"]
     keys = [c["colour"] for c in communes["choices"]]
     scored = [k for k, weight in scoring.DEFAULT_WEIGHTS.items() if weight > 0]
     assert keys == ["_c_score", "_c_density", *(f"_c_{k}" for k in scored)]
@@ -166,7 +158,7 @@ def test_other_colourings_are_radio_choices_with_one_legend_shown() -> None:
 
 def test_the_criteria_come_from_the_score_columns() -> None:
     _, page = build(weights={"stability": 1, "rurality": 1})
-    names = [c["colour"] for c in by_name(page)["Communes"]["choices"]]
+    names = [c["colour"] for c in layers_by_name(page)["Communes"]["choices"]]
     assert names == ["_c_score", "_c_density", "_c_stability", "_c_rurality"]
     assert "Classe de densité (grille communale INSEE)" in page
     assert "Culture de la coopération" not in page
@@ -174,7 +166,7 @@ def test_the_criteria_come_from_the_score_columns() -> None:
 
 def test_top_n_are_outlined_with_their_rank_inside_them() -> None:
     table, page = build(top=4)
-    shortlist = by_name(page)["Les 4 communes les mieux classées"]
+    shortlist = layers_by_name(page)["Les 4 communes les mieux classées"]
     assert [label[2] for label in shortlist["labels"]] == ["1", "2", "3", "4"]
     ranked = table.set_index("rank")
     for lat, lon, rank in shortlist["labels"]:
@@ -184,7 +176,7 @@ def test_top_n_are_outlined_with_their_rank_inside_them() -> None:
 
 def test_popups_give_score_rank_stability_and_each_criterion_rounded() -> None:
     table, page = build()
-    features = by_name(page)["Communes"]["features"]["features"]
+    features = layers_by_name(page)["Communes"]["features"]["features"]
     popups = {re.search(r"\((\d+)\)", f["properties"]["_popup"])[1]: f for f in features}
     first = popups["00001"]["properties"]["_popup"]
     row = table.set_index("code").loc["00001"]
@@ -214,7 +206,7 @@ def test_legends_name_the_weights_and_every_point_layer() -> None:
 
 def test_nearby_points_are_clustered_with_the_embedded_plugin() -> None:
     _, page = build(layers=programme())
-    layers = by_name(page)
+    layers = layers_by_name(page)
     assert layers["Lieux"]["cluster"] is True and len(layers["Lieux"]["points"]) == 3
     assert f"Leaflet.markercluster {maps.MARKERCLUSTER_VERSION}" in page
     assert "L.MarkerClusterGroup=" in page and ".marker-cluster-small" in page
@@ -225,7 +217,7 @@ def test_nearby_points_are_clustered_with_the_embedded_plugin() -> None:
 
 def test_an_epci_record_is_drawn_once_at_the_epci() -> None:
     _, page = build(layers=programme())
-    cooperation = by_name(page)["Historique de coopération"]["points"]
+    cooperation = layers_by_name(page)["Historique de coopération"]["points"]
     assert len(cooperation) == 2  # the EPCI, and the commune with its two records
     assert page.count("convention de partenariat") == 1
     epci = next(p for p in cooperation if "convention de partenariat" in p[3])
@@ -238,7 +230,7 @@ def test_an_epci_record_is_drawn_once_at_the_epci() -> None:
 
 def test_epci_borders_are_drawn_for_the_epcis_of_the_area() -> None:
     _, page = build()
-    borders = by_name(page)["Intercommunalités (EPCI)"]
+    borders = layers_by_name(page)["Intercommunalités (EPCI)"]
     tips = [f["properties"]["_tooltip"] for f in borders["features"]["features"]]
     assert tips == ["CC du Nord", "CC du Sud"] and borders["style"]["fill"] is False
 
@@ -255,7 +247,9 @@ def test_an_epci_across_the_area_line_gets_its_border_along_the_area_only() -> N
     whole = outlines().assign(communes=[6, 4])
     epci = pd.concat([whole, beyond])
     fmap = maps.targeting_map(scored(frame), communes=frame, epci=epci)
-    features = by_name(maps.render_map(fmap))["Intercommunalités (EPCI)"]["features"]["features"]
+    features = layers_by_name(maps.render_map(fmap))["Intercommunalités (EPCI)"]["features"][
+        "features"
+    ]
     drawn = {f["properties"]["_tooltip"]: shape(f["geometry"]) for f in features}
     assert drawn["CC du Nord"].geom_type == "Polygon"  # wholly drawn: its outline
     east = drawn["CC de l&#x27;Est"]
@@ -269,7 +263,7 @@ def test_communes_left_out_by_the_filters_are_grey_and_unranked() -> None:
     filters = scoring.ScoreFilters(min_population=300)
     table = scoring.score(frame, indicators=indicators(frame), filters=filters, draws=20)
     page = maps.render_map(maps.targeting_map(table, communes=frame))
-    features = by_name(page)["Communes"]["features"]["features"]
+    features = layers_by_name(page)["Communes"]["features"]["features"]
     small = [f["properties"] for f in features if "Commune 2 (" in f["properties"]["_popup"]]
     assert small[0]["_c_score"] == "#d9d9d9" and "Non classée" in small[0]["_popup"]
     assert "sur 10" in features[0]["properties"]["_popup"]
@@ -294,7 +288,7 @@ def test_hostile_names_stay_literal_on_the_targeting_map(text: str) -> None:
     fmap = maps.targeting_map(table, communes=frame, layers=programme(text), epci=epci)
     page = maps.render_map(fmap)
     escaped = maps.escape(text)
-    layers = by_name(page)
+    layers = layers_by_name(page)
     popups = [f["properties"]["_popup"] for f in layers["Communes"]["features"]["features"]]
     assert all(f"<h4>{escaped} (000" in p for p in popups)
     assert all(p[2].startswith(escaped) for p in layers["Lieux"]["points"])
@@ -313,7 +307,7 @@ def test_score_command_writes_the_map(cli, tmp_path) -> None:
     )
     assert result.exit_code == 0, result.output
     page = path.read_text(encoding="utf-8")
-    layers = by_name(page)
+    layers = layers_by_name(page)
     ranks = [int(label[2]) for label in layers["Les 5 communes les mieux classées"]["labels"]]
     assert ranks[0] == 1 and ranks == sorted(ranks) and len(ranks) >= 5 and ranks[-1] <= 5
     # the weights named change, the others keep their default: 2 / (2 + 1 + 1 + 1)
