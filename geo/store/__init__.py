@@ -23,7 +23,7 @@ slices), :mod:`~geo.store._export`,
 """
 
 from geo.store._adding import AddSession
-from geo.store._dedupe import DUPLICATE_DISTANCE_M, duplicate_mask, name_keys
+from geo.store._dedupe import DUPLICATE_DISTANCE_M, name_keys
 from geo.store._export import EXPORT_FORMATS
 from geo.store._records import ADD_SLICE_ROWS
 from geo.store._seed import CURATED_DIR, read_curated
@@ -37,7 +37,6 @@ __all__ = [
     "AddResult",
     "AddSession",
     "Store",
-    "duplicate_mask",
     "load_layers",
     "name_keys",
     "read_curated",

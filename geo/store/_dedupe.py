@@ -35,7 +35,6 @@ __all__ = [
     "FEW_RECORDS",
     "IDENTITY_COLUMNS",
     "KnownIdentities",
-    "duplicate_mask",
     "duplicate_rows",
     "identities",
     "isin",
@@ -65,7 +64,7 @@ def stored_identities(
     For a few records, SQLite returns only the stored records with one of their ids or
     source ids, or (cooperation) the same area code, or (other layers) a point in the
     box around theirs widened by twice :data:`DUPLICATE_DISTANCE_M`: every record
-    :func:`duplicate_mask` could match, without reading the whole layer.
+    :func:`duplicate_rows` could match, without reading the whole layer.
     """
     columns = IDENTITY_COLUMNS[kind]
     if len(records) > FEW_RECORDS:
@@ -202,28 +201,7 @@ def _arrow_text(values: pd.Series) -> pa.Array:
         array = pa.array(values.array)
     else:
         array = pa.array(values.to_numpy(dtype=object, na_value=None), from_pandas=True)
-        if array.type == pa.null():
-            array = array.cast(pa.large_string())
-    return array.cast(pa.large_string())
-
-
-def duplicate_mask(kind: str, records: pd.DataFrame, stored: pd.DataFrame) -> pd.Series:
-    """Which ``records`` repeat a stored record or an earlier record of the same batch.
-
-    Parameters
-    ----------
-    kind
-        Layer of the records.
-    records, stored
-        Conformed records (see :func:`geo.layers.conform`).
-
-    Returns
-    -------
-    pandas.Series
-        Booleans aligned on ``records.index``.
-    """
-    rows = duplicate_rows(kind, identities(kind, records), identities(kind, stored))
-    return pd.Series(rows, index=records.index)
+    return array.cast(pa.large_string())  # all-missing values come as the null type
 
 
 def name_keys(names: pd.Series) -> pd.Series:

@@ -269,16 +269,14 @@ class Store(StoreConnections):
             Some record is invalid, or reuses the id of a different stored record;
             nothing was written. ``.problems`` lists every one.
         """
-        if validated:  # conformed and checked by read_records: complete them only
-            frame = _records.complete(_records.as_conformed(kind, frame), source_label=source_label)
-        else:  # every problem is reported before anything is written
+        if not validated:  # every problem is reported before anything is written
             frame = _records.prepare(
                 kind, frame, source_label=source_label, line_numbers=line_numbers
             )
         lines = _records.line_numbers_of(frame, line_numbers)
         with self.adding(kind, batch_rows=len(frame), given_ids=frame["id"]) as session:
             for rows in _records.slices(len(frame)):  # in slices, to keep memory low
-                session.add(frame.iloc[rows], lines[rows])
+                session.add(frame.iloc[rows], lines[rows], source_label=source_label)
         return AddResult(session.added, session.duplicates, tuple(session.ids))
 
     @contextlib.contextmanager
