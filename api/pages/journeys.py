@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from api.cache import cached_response
 from api.deps import AreaDep, SettingsDep
-from api.pages.views import map_document, page, records
+from api.pages.views import area_candidates, map_document, page, records
 from api.routes.gaps import ExpertiseDep, epci_table, gaps_for_area
 from api.routes.outreach import OutreachDep, plan_for_area
 from geo import areas, maps
@@ -35,12 +35,6 @@ SearchDep = Annotated[str | None, Query(max_length=100)]
 
 def _expertise_choices() -> list[tuple[str, str]]:
     return [(key, LABELS_FR["expertise"].get(key, key)) for key in EXPERTISE]
-
-
-def _candidates(q: str | None, area: dict, settings: Settings) -> list[dict] | None:
-    if q and not any(area.values()):
-        return areas.find_areas(q, data_dir=settings.data_dir).to_dict("records")
-    return None
 
 
 def _query_without(request: Request, *names: str) -> str:
@@ -85,7 +79,7 @@ def make_router() -> APIRouter:
         context: dict[str, Any] = {
             "form": form,
             "expertises": _expertise_choices(),
-            "candidates": _candidates(q, area, settings),
+            "candidates": area_candidates(q, area, settings),
             "result": None,
         }
         if any(area.values()):
@@ -142,7 +136,7 @@ def make_router() -> APIRouter:
         context: dict[str, Any] = {
             "form": form,
             "expertises": _expertise_choices(),
-            "candidates": _candidates(q, area, settings),
+            "candidates": area_candidates(q, area, settings),
             "result": None,
         }
         if any(area.values()):

@@ -23,6 +23,7 @@ from api.deps import (
     make_weights_dependency,
 )
 from geo import areas, maps, scoring
+from geo._config import Settings
 from geo.dossier import NEARBY_KM, commune_dossier
 from geo.indicators import get_indicator
 from geo.layers import LABELS_FR
@@ -65,6 +66,13 @@ JOURNEYS = [
         "Voir où les porteurs de projet n'ont aucune structure d'accompagnement à portée.",
     ),
 ]
+
+
+def area_candidates(q: str | None, area: dict, settings: Settings) -> list[dict] | None:
+    """Areas whose name looks like ``q`` (the search field), when no area is given yet."""
+    if q and not any(area.values()):
+        return areas.find_areas(q, data_dir=settings.data_dir).to_dict("records")
+    return None
 
 
 def records(frame: pd.DataFrame) -> list[dict[str, object]]:
@@ -165,13 +173,9 @@ def make_router(keys: list[str], labels: dict[str, str]) -> APIRouter:
         context: dict[str, Any] = {
             "form": form,
             "indicators": _indicator_rows(keys),
-            "candidates": None,
+            "candidates": area_candidates(q, area, settings),
             "result": None,
         }
-        if q and not any(area.values()):
-            context["candidates"] = areas.find_areas(q, data_dir=settings.data_dir).to_dict(
-                "records"
-            )
         if any(area.values()):
             table = score_area(
                 **area,
