@@ -169,7 +169,7 @@ class KeptAnswers:
             if name in _WANTED:
                 wanted.setdefault(name, value)  # the first, as Headers.get
         settings = scope["app"].state.settings
-        version = data_version(*_version_paths(str(settings.data_dir), str(settings.store)))
+        version = settings_version(settings)
         accept = wanted.get(b"accept", b"").decode("latin-1")
         request = (scope["path"], scope.get("query_string", b""), accept)
         with _LOCK:

@@ -13,7 +13,7 @@ import re
 import tempfile
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import Depends, HTTPException, Query, Request
 from fastapi.security import APIKeyHeader
@@ -95,6 +95,14 @@ Epci = Annotated[
 
 class Area(dict):
     """The area of a request: ``department``, ``region``, ``epci`` (codes or ``None``)."""
+
+    def one(self) -> dict[str, Any]:
+        """The one area given, as keyword arguments; refuses none or several."""
+        given = {k: v for k, v in self.items() if v}
+        if len(given) != 1:
+            msg = "give exactly one area: query parameter 'department', 'region' or 'epci'"
+            raise InvalidParameterError(msg)
+        return given
 
 
 def get_area(department: Department = None, region: Region = None, epci: Epci = None) -> Area:

@@ -124,3 +124,11 @@ def test_a_kept_map_is_revalidated_with_its_etag(client: TestClient):
     assert again.content == b""
     other = client.get("/manques/map", params={"department": "19"})
     assert other.headers["etag"] != etag  # another expertise, another map
+
+
+@pytest.mark.parametrize("route", ["/api/gaps", "/api/outreach"])
+@pytest.mark.parametrize("area", [{}, {"department": "19", "epci": "241900133"}])
+def test_gaps_and_outreach_need_exactly_one_area(client: TestClient, route: str, area) -> None:
+    answer = client.get(route, params=area)
+    assert answer.status_code == 422
+    assert "give exactly one area" in answer.json()["detail"]

@@ -5,19 +5,18 @@ data version.
 """
 
 import json
-from pathlib import Path
 from typing import Annotated, Literal
 
 import pandas as pd
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from api.deps import AreaDep, FormatDep, SettingsDep
+from api.cache import settings_version
+from api.deps import Area, AreaDep, FormatDep, SettingsDep
 from api.formats import TABLE_RESPONSES, table_response
 from geo import coverage
-from geo._cache import cached, data_version
+from geo._cache import cached
 from geo._config import Settings
-from geo._errors import InvalidParameterError
 from geo.layers import EXPERTISE
 from geo.store import Store
 
@@ -55,11 +54,8 @@ ExpertiseDep = Annotated[
 
 def gaps_for_area(area: dict, expertise: str | None, settings: Settings) -> coverage.GapResult:
     """:func:`geo.coverage.gaps` for one area given by codes (cached)."""
-    given = {k: v for k, v in area.items() if v}
-    if len(given) != 1:
-        msg = "give exactly one area: query parameter 'department', 'region' or 'epci'"
-        raise InvalidParameterError(msg)
-    version = data_version(Path(settings.data_dir) / "communes.parquet", Path(settings.store))
+    given = Area(area).one()
+    version = settings_version(settings)
     key = ("gaps", *sorted(given.items()), expertise, version)
     return cached(
         key,

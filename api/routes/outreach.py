@@ -6,17 +6,16 @@ keyed by the parameters and the data version.
 """
 
 import dataclasses
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
-from api.deps import AreaDep, SettingsDep
+from api.cache import settings_version
+from api.deps import Area, AreaDep, SettingsDep
 from geo import communes, outreach
-from geo._cache import cached, data_version
+from geo._cache import cached
 from geo._config import Settings
-from geo._errors import InvalidParameterError
 from geo.layers import EXPERTISE
 from geo.store import Store
 
@@ -137,11 +136,8 @@ def plan_for_area(area: dict, query: OutreachQuery, settings: Settings) -> dict[
     InvalidParameterError
         No area, or one the library refuses (empty window, no candidate...).
     """
-    given = {k: v for k, v in area.items() if v}
-    if len(given) != 1:
-        msg = "give exactly one area: query parameter 'department', 'region' or 'epci'"
-        raise InvalidParameterError(msg)
-    version = data_version(Path(settings.data_dir) / "communes.parquet", Path(settings.store))
+    given = Area(area).one()
+    version = settings_version(settings)
     key = ("outreach", *sorted(given.items()), query, version)
     return cached(key, lambda: _plan(given, query, settings), size=settings.cache_size)
 
