@@ -3,16 +3,7 @@
 The model, its two reductions and what "optimal" means are described in the package
 docstring (:mod:`geo.outreach`) and in ``docs/outreach.md``.
 
-Examples
---------
->>> import numpy as np, pandas as pd
->>> from scipy import sparse
->>> demand = pd.Series([100.0, 50.0, 30.0], index=["a", "b", "c"])
->>> venues = pd.DataFrame({"date": pd.NaT}, index=["v1", "v2", "v3"])
->>> reach = sparse.csr_matrix(np.array([[1, 0, 0], [1, 1, 0], [0, 0, 1]], dtype=bool))
->>> plan = plan_outreach(demand, venues, reach, k=1)
->>> plan.chosen, plan.demand_reached, plan.optimal
-(['v1'], 150.0, True)
+The package docstring also shows :func:`plan_outreach` on a three-commune example.
 """
 
 from __future__ import annotations
