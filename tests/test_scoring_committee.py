@@ -7,25 +7,15 @@ import io
 import json
 import os
 import sqlite3
-from dataclasses import dataclass
 
 import openpyxl
 import pandas as pd
 import pytest
+from test_scoring import Spec
 
 from geo import scoring
 from geo._errors import InvalidParameterError
 from geo.store import Store
-
-
-@dataclass(frozen=True)
-class Spec:
-    key: str
-    column: str
-    direction: str
-    label: str
-    unit: str = ""
-
 
 SPECS = {
     "hub_distance": Spec("hub_distance", "hub_km", "higher_better", "Distance au pôle", "km"),
