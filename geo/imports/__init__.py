@@ -1,10 +1,11 @@
 """Import layer records from the files users have: CSV, GeoJSON, GeoPackage, iCalendar.
 
-An import reads the file (:func:`read_records`), maps its headers to the layer's
-columns through the alias table of :mod:`geo.imports._aliases`, places every row
-(:mod:`geo.imports._locate`), validates **every** row with
-:func:`geo.layers.validate_records` and only then stores the records
-(:func:`import_file`). On any invalid row nothing is stored and
+An import reads the file (:func:`open_records`), maps its headers to the layer's
+columns through the alias table of :mod:`geo.imports._aliases`, then places
+(:mod:`geo.imports._locate`) and validates (:func:`geo.layers.validate_records`)
+**every** row, :data:`CHUNK_ROWS` at a time, storing each chunk inside one write
+transaction (:func:`import_file`). On any invalid row the transaction is rolled back,
+so nothing is stored, and
 :class:`~geo._errors.LayerValidationError` lists every problem with its line as the
 user sees it in the file (header = line 1). With ``skip_invalid=True`` the good rows
 are stored and the rejected ones are written, with a ``reason`` column, to a CSV file
