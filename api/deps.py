@@ -45,6 +45,7 @@ MEDIA_TYPES = {
     "json": "application/json",
     "geojson": "application/geo+json",
     "csv": "text/csv",
+    "ics": "text/calendar",
 }
 
 

@@ -11,7 +11,13 @@ from api.deps import MEDIA_TYPES
 from geo import scoring
 from geo._errors import InvalidParameterError
 
-__all__ = ["RECORD_RESPONSES", "TABLE_RESPONSES", "json_response", "table_response"]
+__all__ = [
+    "RECORD_RESPONSES",
+    "TABLE_RESPONSES",
+    "download_headers",
+    "json_response",
+    "table_response",
+]
 
 #: OpenAPI description of a route answering a table in any of the three formats.
 TABLE_RESPONSES: dict[int | str, dict] = {
@@ -51,12 +57,25 @@ def table_response(frame: pd.DataFrame, fmt: str, *, filename: str) -> Response:
         raise InvalidParameterError(msg)
     if fmt == "geojson":
         frame = frame.to_crs(4326)
-    body = scoring.to_text(frame, fmt)
-    headers = {}
-    if fmt != "json":
-        headers["Content-Disposition"] = f'attachment; filename="{filename}.{fmt}"'
-    media = MEDIA_TYPES[fmt] + ("; charset=utf-8" if fmt == "csv" else "")
-    return Response(body, media_type=media, headers=headers)
+    media, headers = download_headers(fmt, filename)
+    return Response(scoring.to_text(frame, fmt), media_type=media, headers=headers)
+
+
+def download_headers(fmt: str, filename: str) -> tuple[str, dict[str, str]]:
+    """Media type and headers of an answer in ``fmt``: JSON is shown, the others are
+    downloads named ``filename.<fmt>``.
+
+    Examples
+    --------
+    >>> download_headers("csv", "scores")
+    ('text/csv; charset=utf-8', {'Content-Disposition': 'attachment; filename="scores.csv"'})
+    >>> download_headers("json", "scores")
+    ('application/json', {})
+    """
+    media = MEDIA_TYPES[fmt] + ("; charset=utf-8" if fmt in ("csv", "ics") else "")
+    if fmt == "json":
+        return media, {}
+    return media, {"Content-Disposition": f'attachment; filename="{filename}.{fmt}"'}
 
 
 def json_response(data: object) -> Response:

@@ -13,6 +13,7 @@ from fastapi.responses import Response
 
 from api.cache import settings_version
 from api.deps import Area, AreaDep, SettingsDep
+from api.formats import download_headers
 from geo import communes, outreach
 from geo._cache import cached
 from geo._config import Settings
@@ -162,21 +163,10 @@ def _plan(area: dict, query: OutreachQuery, settings: Settings) -> dict[str, Any
     return {"communes": every, "result": result, "demand": demand}
 
 
-_MEDIA = {
-    "ics": ("text/calendar; charset=utf-8", "tournees.ics"),
-    "csv": ("text/csv; charset=utf-8", "tournees.csv"),
-    "geojson": ("application/geo+json", "tournees.geojson"),
-}
-
-
 def render_plan(result: outreach.AreaPlan, fmt: str) -> Response:
     """The plan as JSON, GeoJSON, CSV or iCalendar (:func:`geo.outreach.plan_to_text`)."""
-    body = outreach.plan_to_text(result, fmt)
-    if fmt not in _MEDIA:
-        return Response(body, media_type="application/json")
-    media_type, name = _MEDIA[fmt]
-    disposition = {"Content-Disposition": f'attachment; filename="{name}"'}
-    return Response(body, media_type=media_type, headers=disposition)
+    media, headers = download_headers(fmt, "tournees")
+    return Response(outreach.plan_to_text(result, fmt), media_type=media, headers=headers)
 
 
 PlanFormat = Annotated[

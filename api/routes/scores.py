@@ -13,7 +13,6 @@ from fastapi.responses import Response
 
 from api.cache import cached_response
 from api.deps import (
-    MEDIA_TYPES,
     AreaDep,
     Department,
     FormatDep,
@@ -23,7 +22,13 @@ from api.deps import (
     make_filters_dependency,
     make_weights_dependency,
 )
-from api.formats import RECORD_RESPONSES, TABLE_RESPONSES, json_response, table_response
+from api.formats import (
+    RECORD_RESPONSES,
+    TABLE_RESPONSES,
+    download_headers,
+    json_response,
+    table_response,
+)
 from geo import areas, scoring, typology
 from geo.targeting import score_area
 
@@ -73,10 +78,7 @@ def make_router(keys: list[str], labels: dict[str, str]) -> APIRouter:
             )
             return bytes(table_response(table.head(top), fmt, filename="scores").body)
 
-        headers = (
-            {} if fmt == "json" else {"Content-Disposition": f'attachment; filename="scores.{fmt}"'}
-        )
-        media = MEDIA_TYPES[fmt] + ("; charset=utf-8" if fmt == "csv" else "")
+        media, headers = download_headers(fmt, "scores")
         key = ("scores", *area.items(), *weights.items(), filters, top, fmt)
         return cached_response(request, settings, key, build, media_type=media, headers=headers)
 
