@@ -137,6 +137,14 @@ class FileRows:
         any chunk is validated; ``line=None`` for the whole file.
     details
         What was detected: format, encoding, delimiter, CRS, mapping.
+    defaults
+        Values for columns the file lacks or leaves empty.
+    geocoder
+        Online address geocoder, or None (offline).
+    origin
+        Start of the ``source`` of each record (``"lieux.csv line "``).
+    file_name
+        The file's name (prefix of the ``source_id`` made from its own ids).
     """
 
     kind: str
